@@ -1,0 +1,60 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { invalid } from '../domain/errors.ts';
+
+/**
+ * Runtime configuration, read once from environment variables. Every value has a default that runs on
+ * a laptop; nothing secret lives in the repository.
+ *
+ * | variable      | meaning                                                        | default          |
+ * |---------------|----------------------------------------------------------------|------------------|
+ * | PORT          | HTTP port                                                      | 3000             |
+ * | HOST          | interface to listen on                                         | 127.0.0.1        |
+ * | DATA_DIR      | folder for the embedded database (PGlite) and local files      | var/             |
+ * | DATABASE_URL  | postgres://… switches from embedded PGlite to PostgreSQL ≥ 15   | (unset: PGlite)  |
+ * | LOG_LEVEL     | pino level: fatal error warn info debug trace silent           | info             |
+ * | RATE_LIMIT_MAX| requests per minute per client IP on /api                      | 600              |
+ */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  rateLimitMax: number;
+}
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('var'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  RATE_LIMIT_MAX: z.coerce.number().int().positive().default(600),
+});
+
+/**
+ * Reads the configuration from `env` (default: process.env).
+ * @throws AppError(validation) naming the variable and what it must look like.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    throw invalid(name, `Environment variable ${name} ${issue.message}. Fix it or unset it to use the default.`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    logLevel: e.LOG_LEVEL,
+    rateLimitMax: e.RATE_LIMIT_MAX,
+  };
+}
