@@ -5,34 +5,61 @@
  * kind that implements them, and routing finds the department of that kind at the deciding division.
  */
 export const DEPARTMENT_KINDS = {
-  public_security: { name: '公安', bureau: { province: '省公安厅', prefecture: '市公安局', county: '县公安局' } },
+  public_security: {
+    name: '公安',
+    bureau: { province: '省公安厅', prefecture: '市公安局', county: '县公安局' },
+  },
   human_resources_social_security: {
     name: '人力资源和社会保障',
-    bureau: { province: '省人力资源和社会保障厅', prefecture: '市人力资源和社会保障局', county: '县人力资源和社会保障局' },
+    bureau: {
+      province: '省人力资源和社会保障厅',
+      prefecture: '市人力资源和社会保障局',
+      county: '县人力资源和社会保障局',
+    },
   },
   healthcare_security: {
     name: '医疗保障',
     bureau: { province: '省医疗保障局', prefecture: '市医疗保障局', county: '县医疗保障局' },
   },
-  civil_affairs: { name: '民政', bureau: { province: '省民政厅', prefecture: '市民政局', county: '县民政局' } },
+  civil_affairs: {
+    name: '民政',
+    bureau: { province: '省民政厅', prefecture: '市民政局', county: '县民政局' },
+  },
   natural_resources: {
     name: '自然资源',
     bureau: { province: '省自然资源厅', prefecture: '市自然资源局', county: '县自然资源局' },
   },
   housing_urban_rural: {
     name: '住房和城乡建设',
-    bureau: { province: '省住房和城乡建设厅', prefecture: '市住房和城乡建设局', county: '县住房和城乡建设局' },
+    bureau: {
+      province: '省住房和城乡建设厅',
+      prefecture: '市住房和城乡建设局',
+      county: '县住房和城乡建设局',
+    },
   },
   market_regulation: {
     name: '市场监督管理',
     bureau: { province: '省市场监督管理局', prefecture: '市市场监督管理局', county: '县市场监督管理局' },
   },
-  health: { name: '卫生健康', bureau: { province: '省卫生健康委员会', prefecture: '市卫生健康局', county: '县卫生健康局' } },
-  transport: { name: '交通运输', bureau: { province: '省交通运输厅', prefecture: '市交通运输局', county: '县交通运输局' } },
-  taxation: { name: '税务', bureau: { province: '国家税务总局贵州省税务局', prefecture: '市税务局', county: '县税务局' } },
+  health: {
+    name: '卫生健康',
+    bureau: { province: '省卫生健康委员会', prefecture: '市卫生健康局', county: '县卫生健康局' },
+  },
+  transport: {
+    name: '交通运输',
+    bureau: { province: '省交通运输厅', prefecture: '市交通运输局', county: '县交通运输局' },
+  },
+  taxation: {
+    name: '税务',
+    bureau: { province: '国家税务总局贵州省税务局', prefecture: '市税务局', county: '县税务局' },
+  },
   housing_provident_fund: {
     name: '住房公积金',
-    bureau: { province: '省住房资金管理中心', prefecture: '市住房公积金管理中心', county: '县住房公积金管理部' },
+    bureau: {
+      province: '省住房资金管理中心',
+      prefecture: '市住房公积金管理中心',
+      county: '县住房公积金管理部',
+    },
   },
   education: { name: '教育', bureau: { province: '省教育厅', prefecture: '市教育局', county: '县教育局' } },
   agriculture_rural: {
@@ -56,7 +83,10 @@ export const DEPARTMENT_KINDS = {
     name: '应急管理',
     bureau: { province: '省应急管理厅', prefecture: '市应急管理局', county: '县应急管理局' },
   },
-  water_resources: { name: '水利', bureau: { province: '省水利厅', prefecture: '市水务局', county: '县水务局' } },
+  water_resources: {
+    name: '水利',
+    bureau: { province: '省水利厅', prefecture: '市水务局', county: '县水务局' },
+  },
   forestry: { name: '林业', bureau: { province: '省林业局', prefecture: '市林业局', county: '县林业局' } },
   disabled_persons_federation: {
     name: '残疾人联合会',

@@ -46,7 +46,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
-    throw invalid(name, `Environment variable ${name} ${issue.message}. Fix it or unset it to use the default.`);
+    throw invalid(
+      name,
+      `Environment variable ${name} ${issue.message}. Fix it or unset it to use the default.`,
+    );
   }
   const e = parsed.data;
   return {

@@ -14,5 +14,8 @@ export const divisions = pgTable(
     parentCode: text('parent_code'),
     countyCode: text('county_code'),
   },
-  (t) => [index('divisions_parent_idx').on(t.parentCode, t.code), index('divisions_level_idx').on(t.level, t.code)],
+  (t) => [
+    index('divisions_parent_idx').on(t.parentCode, t.code),
+    index('divisions_level_idx').on(t.level, t.code),
+  ],
 );

@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { isAppError } from '../domain/errors.ts';
+import { loadConfig } from '../server/config.ts';
+import { openDatabase } from '../server/db/index.ts';
+import { startServer } from '../server/main.ts';
+import { createServices, type LoadSummary, seedReferenceData, summarize } from '../server/services.ts';
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+/** Human summary of what the database holds (printed by `serve` and `seed`). */
+export function formatSummary(s: LoadSummary): string {
+  const d = s.divisions;
+  const h = s.halls;
+  const upper = h.province + h.prefecture + h.county;
+  return [
+    `divisions:    ${fmt(d.province)} province · ${fmt(d.prefecture)} prefectures · ${fmt(d.county)} counties · ${fmt(d.township)} townships · ${fmt(d.village)} villages`,
+    `halls:        ${fmt(upper)} county-and-up (${h.province} province, ${h.prefecture} prefecture, ${h.county} county) + ${fmt(h.township)} 便民服务中心 + ${fmt(h.village)} 服务站`,
+    `departments:  ${fmt(s.departments)}`,
+  ].join('\n');
+}
+
+async function openServices() {
+  const config = loadConfig();
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const services = createServices(database);
+  return { config, database, services, close: () => database.close() };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('tongban')
+    .description('通办 — province-wide unified government services')
+    .showHelpAfterError();
+
+  program
+    .command('serve')
+    .description(
+      'migrate, seed when empty, and serve the API and web app (PORT, HOST, DATA_DIR, DATABASE_URL)',
+    )
+    .action(async () => {
+      const config = loadConfig();
+      const server = await startServer(config);
+      console.log(`tongban is listening on ${server.url}  (API docs: ${server.url}/docs)`);
+      console.log(`database:     ${server.database.describe}`);
+      console.log(formatSummary(server.summary));
+      const stop = async (signal: string) => {
+        console.log(`\n${signal}: shutting down`);
+        await server.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+    });
+
+  program
+    .command('seed')
+    .description(
+      'load the shipped reference data (divisions, departments, halls, sample catalog); idempotent',
+    )
+    .action(async () => {
+      const { database, services, close } = await openServices();
+      try {
+        await seedReferenceData(database, services);
+        console.log(formatSummary(await summarize(services)));
+      } finally {
+        await close();
+      }
+    });
+
+  const db = program.command('db').description('database maintenance');
+  db.command('migrate')
+    .description('apply pending SQL migrations (also done on every start); idempotent')
+    .action(async () => {
+      const config = loadConfig();
+      const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      console.log(`migrations applied: ${database.describe}`);
+      await database.close();
+    });
+
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    if (isAppError(e)) {
+      console.error(`error [${e.code}]: ${e.message}`);
+      for (const i of e.issues ?? [])
+        if (i.message !== e.message) console.error(`  - ${i.field}: ${i.message}`);
+      process.exitCode = 1;
+      return;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/src/cli/main.ts')) {
+  await main(process.argv);
+}

@@ -1,0 +1,121 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError, ERROR_KINDS, type FieldIssue, isAppError } from '../../domain/errors.ts';
+
+/**
+ * The error body every endpoint returns on failure (and documents in OpenAPI):
+ * `{ error: { code, message, field?, issues? } }` — `code` is stable (e.g. `division.not_found`),
+ * `message` says what was wrong and what to do, `field` names the offending input.
+ */
+export const ErrorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.string().describe('stable machine-readable error id, e.g. division.not_found'),
+      message: z.string().describe('what was wrong and what to do'),
+      field: z.string().optional().describe('the offending input field, when there is one'),
+      issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+/** Standard error responses for a route's OpenAPI `response` map. */
+export const errorResponses = {
+  400: ErrorBodySchema,
+  404: ErrorBodySchema,
+  429: ErrorBodySchema,
+  500: ErrorBodySchema,
+} as const;
+
+function bodyOf(e: AppError): ErrorBody {
+  return {
+    error: {
+      code: e.code,
+      message: e.message,
+      ...(e.field === undefined ? {} : { field: e.field }),
+      ...(e.issues === undefined ? {} : { issues: e.issues }),
+    },
+  };
+}
+
+/**
+ * Converts anything thrown in a request into an {@link AppError}. This is the one place where error
+ * kinds meet HTTP statuses (through `ERROR_KINDS`).
+ */
+export function toAppError(err: unknown): AppError {
+  if (isAppError(err)) return err;
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const where = (err as { validationContext?: string }).validationContext ?? 'request';
+    const issues: FieldIssue[] = err.validation.map((v) => {
+      const path = v.instancePath.replace(/^\//, '').replaceAll('/', '.');
+      const field = path || String((v.params as { missingProperty?: string })?.missingProperty ?? where);
+      return { field, message: `${field}: ${v.message ?? 'is invalid'}` };
+    });
+    const first = issues[0] ?? { field: where, message: 'is invalid' };
+    return new AppError(
+      'validation',
+      'validation.invalid_field',
+      `Invalid ${where} parameter ${first.message}`,
+      {
+        field: first.field,
+        issues,
+      },
+    );
+  }
+  if (isResponseSerializationError(err)) {
+    return new AppError(
+      'internal',
+      'internal.response_shape',
+      'The server produced a response that does not match its schema.',
+      {
+        cause: err,
+      },
+    );
+  }
+  const fe = err as FastifyError;
+  if (fe && typeof fe.statusCode === 'number') {
+    if (fe.statusCode === 429) {
+      return new AppError(
+        'rate_limited',
+        'http.rate_limited',
+        'Too many requests. Wait a minute and try again.',
+      );
+    }
+    if (fe.statusCode === 413) {
+      return new AppError('payload_too_large', 'http.payload_too_large', 'The request body is too large.');
+    }
+    if (fe.statusCode >= 400 && fe.statusCode < 500) {
+      const kind = (Object.entries(ERROR_KINDS).find(([, s]) => s === fe.statusCode)?.[0] ??
+        'validation') as keyof typeof ERROR_KINDS;
+      return new AppError(kind, `http.${fe.code ?? 'bad_request'}`.toLowerCase(), fe.message);
+    }
+  }
+  return new AppError(
+    'internal',
+    'internal.unexpected',
+    'Something went wrong on the server. It has been logged; try again later.',
+    {
+      cause: err,
+    },
+  );
+}
+
+/** Installs the error and not-found handlers on a Fastify instance. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err, req, reply) => {
+    const e = toAppError(err);
+    if (e.kind === 'internal' || e.kind === 'unavailable') req.log.error({ err }, e.message);
+    else req.log.info({ code: e.code, field: e.field }, e.message);
+    return reply.status(e.status).send(bodyOf(e));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const e = new AppError(
+      'not_found',
+      'http.route_not_found',
+      `No such endpoint: ${req.method} ${req.url.split('?')[0]}. See /docs for the API.`,
+    );
+    return reply.status(404).send(bodyOf(e));
+  });
+}

@@ -1,0 +1,48 @@
+import { sql } from 'drizzle-orm';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Database } from '../db/index.ts';
+import type { Services } from '../services.ts';
+import { summarize } from '../services.ts';
+
+const LevelCounts = z.object({
+  province: z.number().int(),
+  prefecture: z.number().int(),
+  county: z.number().int(),
+  township: z.number().int(),
+  village: z.number().int(),
+});
+
+/** `GET /health`: liveness plus a database round trip and what is loaded. 503 when the database fails. */
+export function systemRoutes(deps: { database: Database; services: Services }): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get(
+      '/health',
+      {
+        schema: {
+          tags: ['system'],
+          summary: 'Health: database reachable, reference data loaded',
+          response: {
+            200: z.object({
+              status: z.literal('ok'),
+              database: z.enum(['pglite', 'postgres']),
+              loaded: z.object({
+                divisions: LevelCounts,
+                halls: LevelCounts,
+                departments: z.number().int(),
+              }),
+            }),
+          },
+        },
+      },
+      async () => {
+        await deps.database.db.execute(sql`select 1`);
+        return {
+          status: 'ok' as const,
+          database: deps.database.kind,
+          loaded: await summarize(deps.services),
+        };
+      },
+    );
+  };
+}

@@ -1,0 +1,75 @@
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Config } from './config.ts';
+import { type Database, openDatabase } from './db/index.ts';
+import { buildHttpApp, type HttpApp } from './http/app.ts';
+import { systemRoutes } from './http/system-routes.ts';
+import { departmentsRoutes } from './modules/departments/routes.ts';
+import { hallsRoutes } from './modules/halls/routes.ts';
+import { regionsRoutes } from './modules/regions/routes.ts';
+import { createServices, type LoadSummary, type Services, seedReferenceData, summarize } from './services.ts';
+
+/** The built web client (vite build output). */
+export const WEB_ROOT = fileURLToPath(new URL('../../dist/web', import.meta.url));
+
+export interface RunningServer {
+  app: HttpApp;
+  database: Database;
+  services: Services;
+  summary: LoadSummary;
+  /** e.g. http://127.0.0.1:3000 */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Composition root: config → database (migrated) → seed when empty → modules → HTTP.
+ * `listen: false` builds everything without opening a port (tests use `app.inject`).
+ */
+export async function startServer(
+  config: Config,
+  options: { listen?: boolean; database?: Database } = {},
+): Promise<RunningServer> {
+  const database =
+    options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  try {
+    const services = createServices(database);
+    let summary = await summarize(services);
+    if (summary.divisions.province === 0) {
+      await seedReferenceData(database, services);
+      summary = await summarize(services);
+    }
+    const app = await buildHttpApp({
+      logLevel: config.logLevel === 'silent' ? false : config.logLevel,
+      rateLimitMax: config.rateLimitMax,
+      webRoot: fs.existsSync(WEB_ROOT) ? WEB_ROOT : undefined,
+      routes: [
+        systemRoutes({ database, services }),
+        regionsRoutes(services),
+        departmentsRoutes(services),
+        hallsRoutes(services),
+      ],
+    });
+    let url = '';
+    if (options.listen !== false) {
+      await app.listen({ port: config.port, host: config.host });
+      const addr = app.server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : config.port;
+      url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    }
+    return {
+      app,
+      database,
+      services,
+      summary,
+      url,
+      close: async () => {
+        await app.close();
+        if (!options.database) await database.close();
+      },
+    };
+  } catch (e) {
+    if (!options.database) await database.close();
+    throw e;
+  }
+}

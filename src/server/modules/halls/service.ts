@@ -1,0 +1,206 @@
+import distance from '@turf/distance';
+import { invalid, notFound } from '../../../domain/errors.ts';
+import type { Db, Tx } from '../../db/index.ts';
+import type { Division } from '../regions/service.ts';
+import { CountyLocator } from './locations.ts';
+import { type HallLevel, type HallRow, HallsRepository, type NewHallRow } from './repository.ts';
+import type { OpeningHours } from './schema.ts';
+
+/**
+ * A hall (政务服务中心 / 便民服务中心 / 服务站): where applications are received.
+ * `latitude`/`longitude` in degrees; `locationApproximate` is true for sample locations.
+ * `capabilities`: e.g. `remote_video` (远程视频, county level and up), `self_service_terminal`, `ems_mail`,
+ * `agent_service` (代办). `status`: open / closed / degraded / offline.
+ */
+export type Hall = HallRow;
+
+/** A hall with its great-circle distance from the query point, in kilometres. */
+export type HallWithDistance = Hall & { distanceKm: number };
+
+export const HALL_LEVELS: readonly HallLevel[] = ['province', 'prefecture', 'county', 'township', 'village'];
+
+const WEEKDAYS: OpeningHours = {
+  weekdays: ['09:00-12:00', '13:00-17:00'],
+  note: '法定节假日休息，调休上班日正常办公',
+};
+const CENTER_HOURS: OpeningHours = {
+  weekdays: ['09:00-12:00', '13:00-17:00'],
+  saturday: ['09:00-12:00'],
+  note: '周六上午延时服务；法定节假日休息，调休上班日正常办公',
+};
+
+/**
+ * Builds the sample hall network for the given divisions: the provincial hall (in 观山湖区, 520115, where
+ * Guizhou's provincial government service centre stands), one hall per prefecture (in its first district)
+ * and per county, a 便民服务中心 per township and a 服务站 per village. Hall codes: `<division code>-zwfw`
+ * (政务服务中心), `-bmfw` (便民服务中心), `-fwz` (服务站).
+ */
+export function buildSampleHalls(divisions: Division[], locator = new CountyLocator()): NewHallRow[] {
+  const firstCountyOf = new Map<string, string>();
+  for (const d of divisions) {
+    if (d.level === 'county' && d.parentCode && !firstCountyOf.has(d.parentCode) && locator.has(d.code)) {
+      firstCountyOf.set(d.parentCode, d.code);
+    }
+  }
+  const rows: NewHallRow[] = [];
+  for (const d of divisions) {
+    const base = {
+      divisionCode: d.code,
+      countyCode: d.countyCode,
+      locationApproximate: true,
+      status: 'open' as const,
+      sample: true,
+    };
+    if (d.level === 'province') {
+      const seat = locator.has('520115') ? '520115' : [...firstCountyOf.values()][0]!;
+      rows.push({
+        ...base,
+        code: `${d.code}-zwfw`,
+        name: `${d.name}政务服务中心`,
+        kind: 'government_service_center',
+        level: 'province',
+        ...locator.seatOf(seat),
+        address: `${d.name}贵阳市观山湖区`,
+        windows: 120,
+        openingHours: CENTER_HOURS,
+        capabilities: ['remote_video', 'self_service_terminal', 'ems_mail', 'cross_province', 'e_licence'],
+      });
+    } else if (d.level === 'prefecture') {
+      const seat = firstCountyOf.get(d.code);
+      if (!seat) continue;
+      rows.push({
+        ...base,
+        code: `${d.code}-zwfw`,
+        name: `${d.name}政务服务中心`,
+        kind: 'government_service_center',
+        level: 'prefecture',
+        ...locator.seatOf(seat),
+        address: d.name,
+        windows: 60,
+        openingHours: CENTER_HOURS,
+        capabilities: ['remote_video', 'self_service_terminal', 'ems_mail', 'e_licence'],
+      });
+    } else if (d.level === 'county' && locator.has(d.code)) {
+      rows.push({
+        ...base,
+        code: `${d.code}-zwfw`,
+        name: `${d.name}政务服务中心`,
+        kind: 'government_service_center',
+        level: 'county',
+        ...locator.seatOf(d.code),
+        address: d.name,
+        windows: 30,
+        openingHours: CENTER_HOURS,
+        capabilities: ['remote_video', 'self_service_terminal', 'ems_mail', 'e_licence'],
+      });
+    } else if (d.level === 'township' && d.countyCode && locator.has(d.countyCode)) {
+      rows.push({
+        ...base,
+        code: `${d.code}-bmfw`,
+        name: `${d.name}便民服务中心`,
+        kind: 'convenience_service_center',
+        level: 'township',
+        ...locator.pointIn(d.countyCode, d.code),
+        address: d.name,
+        windows: 4,
+        openingHours: WEEKDAYS,
+        capabilities: ['agent_service', 'self_service_terminal'],
+      });
+    } else if (d.level === 'village' && d.countyCode && locator.has(d.countyCode)) {
+      rows.push({
+        ...base,
+        code: `${d.code}-fwz`,
+        name: `${d.name}便民服务站`,
+        kind: 'service_station',
+        level: 'village',
+        ...locator.pointIn(d.countyCode, d.code),
+        address: d.name,
+        windows: 1,
+        openingHours: WEEKDAYS,
+        capabilities: ['agent_service'],
+      });
+    }
+  }
+  return rows;
+}
+
+/**
+ * The halls module's public face: halls of a division and nearest halls to a point.
+ */
+export class HallsService {
+  private readonly repo: HallsRepository;
+  constructor(db: Db) {
+    this.repo = new HallsRepository(db);
+  }
+
+  /** Creates the sample hall network for `divisions` inside `tx` (idempotent). Returns the hall count. */
+  async seed(tx: Tx, divisions: Division[]): Promise<number> {
+    const rows = buildSampleHalls(divisions);
+    await this.repo.insertMany(rows, tx);
+    return rows.length;
+  }
+
+  /** @throws AppError(not_found, `hall.not_found`). */
+  async getHall(code: string): Promise<Hall> {
+    const row = await this.repo.findByCode(code);
+    if (!row)
+      throw notFound(
+        'hall.not_found',
+        `No hall with code ${code}. Hall codes look like 520102-zwfw.`,
+        'code',
+      );
+    return row;
+  }
+
+  /**
+   * Halls located in the division (its whole subtree), ordered by code; keyset pagination by `after`.
+   * The division's existence is checked by the caller (regions service).
+   */
+  listHallsOfDivision(
+    divisionCode: string,
+    options: { level?: HallLevel; limit?: number; after?: string } = {},
+  ): Promise<Hall[]> {
+    return this.repo.listInDivision({
+      divisionPrefix: divisionCode,
+      limit: options.limit ?? 100,
+      ...(options.level ? { level: options.level } : {}),
+      ...(options.after ? { after: options.after } : {}),
+    });
+  }
+
+  /**
+   * The `limit` halls nearest to (`latitude`, `longitude`) in degrees, nearest first, each with its
+   * great-circle distance in km. `levels` restricts the hall levels (e.g. county and up).
+   * @throws AppError(validation) for a point outside −90..90 / −180..180.
+   */
+  async nearestHalls(p: {
+    latitude: number;
+    longitude: number;
+    limit?: number;
+    levels?: HallLevel[];
+  }): Promise<HallWithDistance[]> {
+    if (!(Math.abs(p.latitude) <= 90))
+      throw invalid('near', `latitude ${p.latitude} is outside −90..90.`, 'hall.bad_point');
+    if (!(Math.abs(p.longitude) <= 180))
+      throw invalid('near', `longitude ${p.longitude} is outside −180..180.`, 'hall.bad_point');
+    const rows = await this.repo.nearest({
+      latitude: p.latitude,
+      longitude: p.longitude,
+      limit: p.limit ?? 10,
+      ...(p.levels ? { levels: p.levels } : {}),
+    });
+    return rows
+      .map((h) => ({
+        ...h,
+        distanceKm:
+          Math.round(
+            distance([p.longitude, p.latitude], [h.longitude, h.latitude], { units: 'kilometers' }) * 100,
+          ) / 100,
+      }))
+      .sort((a, b) => a.distanceKm - b.distanceKm);
+  }
+
+  countByLevel(): Promise<Record<HallLevel, number>> {
+    return this.repo.countByLevel();
+  }
+}
