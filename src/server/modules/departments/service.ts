@@ -39,7 +39,7 @@ export function departmentName(
   const template: string = DEPARTMENT_KINDS[kind].bureau[level];
   if (template.startsWith('国家税务总局')) return template.replace('贵州省', provinceName);
   if (kind === 'taxation') return `国家税务总局${division.name}${template.slice(1)}`;
-  const base = level === 'province' ? provinceName.replace(/省$/, '') : division.name;
+  const base = level === 'province' ? provinceName : division.name;
   return `${base}${template.slice(1)}`;
 }
 

@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../main.ts';
+import { startTestServer } from '../../testing.ts';
+
+let server: RunningServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+const get = async (url: string) => {
+  const res = await server.app.inject({ method: 'GET', url });
+  return { status: res.statusCode, body: res.json() };
+};
+
+describe('regions: Guizhou divisions loaded from data/guizhou', () => {
+  it('loads 1 province, 9 prefectures, 88 counties, 1,510 townships, 17,964 villages', async () => {
+    expect(await server.services.regions.countByLevel()).toEqual({
+      province: 1,
+      prefecture: 9,
+      county: 88,
+      township: 1510,
+      village: 17964,
+    });
+  });
+
+  it('resolves a village, township or county code to its county', async () => {
+    expect((await server.services.regions.resolveCounty('520102016001')).name).toBe('南明区');
+    expect((await server.services.regions.resolveCounty('520102016')).code).toBe('520102');
+    expect((await server.services.regions.resolveCounty('522601')).code).toBe('522601');
+    await expect(server.services.regions.resolveCounty('5201')).rejects.toMatchObject({
+      code: 'division.above_county',
+    });
+  });
+
+  it('GET /api/v1/divisions/{code} gives the division and its ancestors up to the province', async () => {
+    const { status, body } = await get('/api/v1/divisions/520102016001');
+    expect(status).toBe(200);
+    expect(body.name).toBe('纪念塔社区');
+    expect(body.level).toBe('village');
+    expect(body.ancestors.map((a: { code: string }) => a.code)).toEqual([
+      '520102016',
+      '520102',
+      '5201',
+      '52',
+    ]);
+  });
+
+  it('lists children by parent and divisions by level, ordered by code with keyset pages', async () => {
+    const prefectures = await get('/api/v1/divisions?level=prefecture');
+    expect(prefectures.body.items).toHaveLength(9);
+    expect(prefectures.body.items[0]).toMatchObject({ code: '5201', name: '贵阳市' });
+    const page1 = await get('/api/v1/divisions?level=county&limit=50');
+    expect(page1.body.items).toHaveLength(50);
+    const page2 = await get(`/api/v1/divisions?level=county&limit=50&after=${page1.body.next}`);
+    expect(page2.body.items).toHaveLength(38);
+    expect(page2.body.next).toBeNull();
+    const kids = await get('/api/v1/divisions?parent=5201&limit=1000');
+    expect(kids.body.items.every((d: { parentCode: string }) => d.parentCode === '5201')).toBe(true);
+    expect(kids.body.items.length).toBe(10);
+  });
+
+  it('answers a malformed code with 400 naming the field, and an unknown code with 404', async () => {
+    const bad = await get('/api/v1/divisions/52x1');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: 'division.malformed_code', field: 'code' });
+    const unknown = await get('/api/v1/divisions/529999');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('division.not_found');
+    const badLevel = await get('/api/v1/divisions?level=city');
+    expect(badLevel.status).toBe(400);
+    expect(badLevel.body.error.field).toBe('level');
+    const unknownParent = await get('/api/v1/divisions?parent=5299');
+    expect(unknownParent.status).toBe(404);
+    expect(unknownParent.body.error.field).toBe('parent');
+  });
+});
+
+describe('departments: the standard competent departments', () => {
+  it('has every kind at the province, each prefecture and each county, with valid credit codes', async () => {
+    const all = await server.services.departments.listDepartments();
+    expect(new Set(all.map((d) => d.divisionCode)).size).toBe(98);
+    const nanming = await get('/api/v1/departments?division=520102&kind=human_resources_social_security');
+    expect(nanming.status).toBe(200);
+    expect(nanming.body.items).toHaveLength(1);
+    expect(nanming.body.items[0]).toMatchObject({
+      name: '南明区人力资源和社会保障局',
+      level: 'county',
+      sample: true,
+    });
+    const { isValidCreditCode } = await import('../../../domain/credit-code.ts');
+    expect(all.every((d) => isValidCreditCode(d.creditCode))).toBe(true);
+    expect(new Set(all.map((d) => d.creditCode)).size).toBe(all.length);
+    const province = await server.services.departments.findDepartment('52', 'civil_affairs');
+    expect(province?.name).toBe('贵州省民政厅');
+  });
+
+  it('refuses an unknown kind with 400', async () => {
+    const r = await get('/api/v1/departments?kind=police');
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'department.unknown_kind', field: 'kind' });
+  });
+});
+
+describe('halls: the hall network', () => {
+  it('has the provincial hall, 9 prefecture halls, 88 county halls and access points in every township and village', async () => {
+    expect(await server.services.halls.countByLevel()).toEqual({
+      province: 1,
+      prefecture: 9,
+      county: 88,
+      township: 1510,
+      village: 17964,
+    });
+    const h = await get('/api/v1/halls/520102-zwfw');
+    expect(h.status).toBe(200);
+    expect(h.body).toMatchObject({
+      name: '南明区政务服务中心',
+      level: 'county',
+      locationApproximate: true,
+      status: 'open',
+    });
+    expect(h.body.capabilities).toContain('remote_video');
+  });
+
+  it('finds the nearest halls to a point, nearest first, with distances in km', async () => {
+    // 贵阳 city centre (approx. 26.58 N, 106.71 E)
+    const r = await get('/api/v1/halls?near=26.58,106.71&limit=5');
+    expect(r.status).toBe(200);
+    expect(r.body.items).toHaveLength(5);
+    const d = r.body.items.map((x: { distanceKm: number }) => x.distanceKm);
+    expect([...d].sort((a, b) => a - b)).toEqual(d);
+    expect(d[0]).toBeLessThan(5);
+    const upper = await get('/api/v1/halls?near=26.58,106.71&limit=3&level=county,prefecture,province');
+    expect(
+      upper.body.items.every((x: { level: string }) =>
+        ['county', 'prefecture', 'province'].includes(x.level),
+      ),
+    ).toBe(true);
+    expect(upper.body.items[0].divisionCode.startsWith('5201')).toBe(true);
+  });
+
+  it('lists the halls of a division subtree, and refuses bad queries', async () => {
+    const r = await get('/api/v1/halls?division=520102&level=township&limit=500');
+    expect(r.status).toBe(200);
+    expect(r.body.items.length).toBeGreaterThan(5);
+    expect(
+      r.body.items.every(
+        (x: { countyCode: string; level: string }) => x.countyCode === '520102' && x.level === 'township',
+      ),
+    ).toBe(true);
+    expect((await get('/api/v1/halls')).status).toBe(400);
+    expect((await get('/api/v1/halls?near=26.58,106.71&division=520102')).status).toBe(400);
+    const badPoint = await get('/api/v1/halls?near=north');
+    expect(badPoint.status).toBe(400);
+    expect(badPoint.body.error.field).toBe('near');
+    expect((await get('/api/v1/halls?near=126.58,106.71')).body.error.code).toBe('hall.bad_point');
+    expect((await get('/api/v1/halls?division=529999')).status).toBe(404);
+    expect((await get('/api/v1/halls/nope')).status).toBe(404);
+  });
+});
+
+describe('HTTP basics', () => {
+  it('serves /health, the OpenAPI document and a JSON 404 for unknown routes', async () => {
+    const h = await get('/health');
+    expect(h.status).toBe(200);
+    expect(h.body.status).toBe('ok');
+    expect(h.body.loaded.divisions.village).toBe(17964);
+    const doc = await get('/docs/json');
+    expect(doc.status).toBe(200);
+    for (const p of ['/health', '/api/v1/divisions', '/api/v1/divisions/{code}', '/api/v1/halls']) {
+      expect(Object.keys(doc.body.paths)).toContain(p);
+    }
+    const nf = await get('/api/v1/nothing-here');
+    expect(nf.status).toBe(404);
+    expect(nf.body.error.code).toBe('http.route_not_found');
+  });
+});
