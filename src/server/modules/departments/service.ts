@@ -6,6 +6,7 @@ import {
   type DepartmentKind,
   isDepartmentKind,
 } from '../../../domain/department.ts';
+import { toGb2260Code } from '../../../domain/division-code.ts';
 import { invalid, notFound } from '../../../domain/errors.ts';
 import type { Db, Tx } from '../../db/index.ts';
 import type { Division } from '../regions/service.ts';
@@ -43,11 +44,6 @@ export function departmentName(
   return `${base}${template.slice(1)}`;
 }
 
-/** GB/T 2260 six-digit form of a division code at province/prefecture/county level (52 → 520000). */
-function sixDigit(code: string): string {
-  return code.padEnd(6, '0');
-}
-
 /**
  * The departments module's public face: the standard set of competent departments (DEPARTMENT_KINDS) at
  * province, prefecture and county level, each with a valid unified social credit code (GB 32100).
@@ -73,7 +69,7 @@ export class DepartmentsService {
           creditCode: makeCreditCode({
             registrationAuthority: '1',
             organisationType: '1',
-            divisionCode: sixDigit(d.code),
+            divisionCode: toGb2260Code(d.code),
             serial: 1000 + i,
           }),
           name: departmentName(kind, d, provinceName),

@@ -65,7 +65,7 @@ describe('regions: Guizhou divisions loaded from data/guizhou', () => {
   it('answers a malformed code with 400 naming the field, and an unknown code with 404', async () => {
     const bad = await get('/api/v1/divisions/52x1');
     expect(bad.status).toBe(400);
-    expect(bad.body.error).toMatchObject({ code: 'division.malformed_code', field: 'code' });
+    expect(bad.body.error).toMatchObject({ code: 'division.format', field: 'code' });
     const unknown = await get('/api/v1/divisions/529999');
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe('division.not_found');

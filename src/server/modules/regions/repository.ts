@@ -1,9 +1,10 @@
 import { and, asc, eq, gt, inArray, type SQL } from 'drizzle-orm';
+import type { DivisionLevel } from '../../../domain/division-code.ts';
 import type { Db, Tx } from '../../db/index.ts';
 import { countAll } from '../../db/sql.ts';
 import { divisions } from './schema.ts';
 
-export type DivisionLevel = 'province' | 'prefecture' | 'county' | 'township' | 'village';
+export type { DivisionLevel };
 
 /** A division row: GB/T 2260 code, name, level, parent and containing county. */
 export interface DivisionRecord {

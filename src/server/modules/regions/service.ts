@@ -1,3 +1,4 @@
+import { ancestorCodesOf, DIVISION_LEVELS, parseDivisionCode } from '../../../domain/division-code.ts';
 import { invalid, notFound } from '../../../domain/errors.ts';
 import type { Db, Tx } from '../../db/index.ts';
 import { loadGuizhouDivisions } from './reference-data.ts';
@@ -8,41 +9,7 @@ export type { DivisionLevel };
 /** A division as the API presents it (行政区划, GB/T 2260). */
 export type Division = DivisionRecord;
 
-export const DIVISION_LEVELS: readonly DivisionLevel[] = [
-  'province',
-  'prefecture',
-  'county',
-  'township',
-  'village',
-];
-const LENGTH_OF: Record<DivisionLevel, number> = {
-  province: 2,
-  prefecture: 4,
-  county: 6,
-  township: 9,
-  village: 12,
-};
-
-/**
- * Checks the form of a division code: digits only, 2/4/6/9/12 long.
- * @throws AppError(validation, `division.malformed_code`) naming `field`.
- */
-export function assertDivisionCodeForm(code: string, field = 'code'): void {
-  if (!/^\d+$/.test(code) || ![2, 4, 6, 9, 12].includes(code.length)) {
-    throw invalid(
-      field,
-      `"${code}" is not a division code: use 2 (province), 4 (prefecture), 6 (county), 9 (township) or 12 (village) digits, e.g. 520102.`,
-      'division.malformed_code',
-    );
-  }
-}
-
-/** Parent code by the GB/T 2260 code structure (12→9→6→4→2); null for a province. */
-function structuralParent(code: string): string | null {
-  const order = [12, 9, 6, 4, 2];
-  const i = order.indexOf(code.length);
-  return i < 0 || i === order.length - 1 ? null : code.slice(0, order[i + 1]);
-}
+export { DIVISION_LEVELS };
 
 /**
  * The regions module's public face: Guizhou's 1 + 9 + 88 + 1,510 + 17,964 divisions with levels and
@@ -65,11 +32,12 @@ export class RegionsService {
   }
 
   /**
-   * @throws AppError(validation, `division.malformed_code`) for a malformed code,
+   * Accepts zero-padded forms (520100 = 5201); see parseDivisionCode in src/domain/division-code.ts.
+   * @throws AppError(validation, `division.format`/`division.length`/…) for a malformed code,
    *         AppError(not_found, `division.not_found`) for a well-formed code that does not exist.
    */
-  async getDivision(code: string, field = 'code'): Promise<Division> {
-    assertDivisionCodeForm(code, field);
+  async getDivision(input: string, field = 'code'): Promise<Division> {
+    const { code } = parseDivisionCode(input, field);
     const row = await this.repo.findByCode(code);
     if (!row) {
       throw notFound(
@@ -108,20 +76,19 @@ export class RegionsService {
         'division.unknown_level',
       );
     }
-    if (filter.parent !== undefined) await this.getDivision(filter.parent, 'parent');
+    const parent = filter.parent === undefined ? undefined : await this.getDivision(filter.parent, 'parent');
     return this.repo.list({
       limit: filter.limit ?? 100,
       ...(filter.level ? { level: filter.level as DivisionLevel } : {}),
-      ...(filter.parent ? { parentCode: filter.parent } : {}),
+      ...(parent ? { parentCode: parent.code } : {}),
       ...(filter.after ? { after: filter.after } : {}),
     });
   }
 
   /** The division and its ancestors: self first, then parent, … up to the province. Throws as {@link getDivision}. */
   async getAncestry(code: string, field = 'code'): Promise<Division[]> {
-    await this.getDivision(code, field);
-    const codes: string[] = [];
-    for (let c: string | null = code; c !== null; c = structuralParent(c)) codes.push(c);
+    const self = await this.getDivision(code, field);
+    const codes = [self.code, ...ancestorCodesOf(self.code).reverse()];
     const rows = await this.repo.findByCodes(codes);
     const byCode = new Map(rows.map((r) => [r.code, r]));
     return codes.map((c) => byCode.get(c)).filter((d): d is Division => d !== undefined);
@@ -146,9 +113,5 @@ export class RegionsService {
   /** Number of divisions per level. */
   countByLevel(): Promise<Record<DivisionLevel, number>> {
     return this.repo.countByLevel();
-  }
-
-  static lengthOfLevel(level: DivisionLevel): number {
-    return LENGTH_OF[level];
   }
 }
