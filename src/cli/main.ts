@@ -5,6 +5,7 @@ import { loadConfig } from '../server/config.ts';
 import { openDatabase } from '../server/db/index.ts';
 import { startServer } from '../server/main.ts';
 import { createServices, type LoadSummary, seedReferenceData, summarize } from '../server/services.ts';
+import { calendarCommands } from './commands/calendar.ts';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -76,6 +77,12 @@ export function buildProgram(): Command {
       console.log(`migrations applied: ${database.describe}`);
       await database.close();
     });
+
+  const openCalendar = async () => {
+    const { services, close } = await openServices();
+    return { calendar: services.calendar, close };
+  };
+  calendarCommands(program, openCalendar);
 
   return program;
 }

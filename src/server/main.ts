@@ -4,6 +4,7 @@ import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/index.ts';
 import { buildHttpApp, type HttpApp } from './http/app.ts';
 import { systemRoutes } from './http/system-routes.ts';
+import { calendarRoutes } from './modules/calendar/routes.ts';
 import { departmentsRoutes } from './modules/departments/routes.ts';
 import { hallsRoutes } from './modules/halls/routes.ts';
 import { regionsRoutes } from './modules/regions/routes.ts';
@@ -48,6 +49,7 @@ export async function startServer(
         regionsRoutes(services),
         departmentsRoutes(services),
         hallsRoutes(services),
+        calendarRoutes(services),
       ],
     });
     let url = '';

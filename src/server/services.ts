@@ -1,10 +1,12 @@
 import type { Database } from './db/index.ts';
+import { CalendarService } from './modules/calendar/service.ts';
 import { DepartmentsService } from './modules/departments/service.ts';
 import { HallsService } from './modules/halls/service.ts';
 import { RegionsService } from './modules/regions/service.ts';
 
 /** Every module's public face, built once per process (composition root helper). */
 export interface Services {
+  calendar: CalendarService;
   regions: RegionsService;
   departments: DepartmentsService;
   halls: HallsService;
@@ -15,7 +17,8 @@ export function createServices(database: Database): Services {
   const regions = new RegionsService(db);
   const departments = new DepartmentsService(db);
   const halls = new HallsService(db);
-  return { regions, departments, halls };
+  const calendar = new CalendarService(db);
+  return { calendar, regions, departments, halls };
 }
 
 /** What the database holds, for the start-up summary and `/health`. */
