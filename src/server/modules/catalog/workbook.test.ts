@@ -1,0 +1,186 @@
+import ExcelJS from 'exceljs';
+import { describe, expect, it } from 'vitest';
+import { type AppError, isAppError } from '../../../domain/errors.ts';
+import { loadSampleCatalogSource } from './sample.ts';
+import {
+  formatOf,
+  ITEM_COLUMNS,
+  parseCatalogRows,
+  readCatalogCsv,
+  readCatalogXlsx,
+  SHEETS,
+  writeCatalogCsv,
+  writeCatalogXlsx,
+} from './workbook.ts';
+
+const source = loadSampleCatalogSource();
+
+async function errorOf(p: Promise<unknown> | (() => unknown)): Promise<AppError> {
+  try {
+    await (typeof p === 'function' ? p() : p);
+  } catch (e) {
+    if (isAppError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected an AppError');
+}
+
+/** Loads the written workbook, lets `edit` change cells, and returns the new bytes. */
+async function edited(edit: (wb: ExcelJS.Workbook) => void): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load((await writeCatalogXlsx(source)) as never);
+  edit(wb);
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
+function col(ws: ExcelJS.Worksheet, header: string): number {
+  let found = 0;
+  ws.getRow(1).eachCell((c, i) => {
+    if (c.value === header) found = i;
+  });
+  if (!found) throw new Error(header);
+  return found;
+}
+
+describe('catalog workbook round trip', () => {
+  it('xlsx export → import gives back the same catalog', async () => {
+    const back = parseCatalogRows(await readCatalogXlsx(await writeCatalogXlsx(source)));
+    expect(back).toEqual(source);
+  });
+
+  it('csv export → import gives back the same catalog (sections, quoted newlines and commas)', () => {
+    const csv = writeCatalogCsv(source);
+    expect(csv.startsWith('\uFEFF[事项]\r\n基本编码,事项名称')).toBe(true);
+    expect(parseCatalogRows(readCatalogCsv(csv))).toEqual(source);
+  });
+
+  it('a CSV without section lines is read as the 事项 sheet', () => {
+    const csv = writeCatalogCsv({ items: source.items.slice(0, 2), implementations: [] });
+    const itemsOnly = csv.split('\r\n\r\n')[0]?.replace('[事项]\r\n', '') ?? '';
+    const back = parseCatalogRows(readCatalogCsv(itemsOnly));
+    expect(back.items.map((i) => i.code)).toEqual(source.items.slice(0, 2).map((i) => i.code));
+    expect(back.items[0]?.materials).toEqual([]);
+  });
+
+  it('accepts standard codes and English identifiers in code list cells, and columns in any order', () => {
+    const header = ['事项名称', ...ITEM_COLUMNS.filter((c) => c !== '事项名称')];
+    const row = { ...Object.fromEntries(ITEM_COLUMNS.map((c) => [c, ''])) } as Record<string, string>;
+    Object.assign(row, {
+      基本编码: 'X0001',
+      事项名称: '测试事项',
+      事项类型: '20',
+      所属行业: 'health',
+      实施部门类别: '卫生健康',
+      行使层级: 'county、5',
+      实施主体性质: '1',
+      服务对象: '自然人',
+      办理形式: '窗口办理\n网上办理',
+      办件类型: '即办件',
+      设定依据: '《某条例》',
+      受理条件: '无',
+      承诺办结时限: '0',
+      承诺办结时限单位: '工作日',
+      是否收费: '否',
+      到现场次数: '1',
+      通办范围: '全省通办',
+      送达方式: '窗口领取',
+      审批地确定依据: '户籍地',
+      样例数据: '是',
+    });
+    const csv = [
+      header.join(','),
+      header.map((h) => `"${(row[h] ?? '').replaceAll('"', '""')}"`).join(','),
+    ].join('\n');
+    const [item] = parseCatalogRows(readCatalogCsv(csv)).items;
+    expect(item?.itemType).toBe('public_service');
+    expect(item?.exerciseLevels).toEqual(['county', 'township']);
+    expect(item?.handlingForms).toEqual(['window', 'online']);
+    expect(item?.legalTimeLimit).toBeNull();
+    expect(item?.popularity).toBe(0);
+  });
+});
+
+describe('catalog workbook validation: every problem, with sheet, row and column', () => {
+  it('collects all cell and cross-row errors of a broken workbook', async () => {
+    const bytes = await edited((wb) => {
+      const items = wb.getWorksheet(SHEETS.items)!;
+      items.getCell(2, col(items, '事项类型')).value = '许可';
+      items.getCell(3, col(items, '承诺办结时限')).value = 'abc';
+      items.getCell(4, col(items, '收费项目')).value = '工本费 二十元';
+      items.getCell(4, col(items, '是否收费')).value = '是';
+      items.getCell(5, col(items, '基本编码')).value = items.getCell(6, col(items, '基本编码')).value;
+      // 医师执业注册: legal 20 working days; promise 21
+      let foodRow = 0;
+      items.eachRow((r, n) => {
+        if (r.getCell(col(items, '事项名称')).value === '医师执业注册') foodRow = n;
+      });
+      items.getCell(foodRow, col(items, '承诺办结时限')).value = 21;
+      const materials = wb.getWorksheet(SHEETS.materials)!;
+      materials.getCell(2, col(materials, '基本编码')).value = 'NOPE0001';
+      materials.getCell(3, col(materials, '原件份数')).value = -1;
+      const variances = wb.getWorksheet(SHEETS.variances)!;
+      variances.getCell(2, col(variances, '行政区划代码')).value = '52010';
+      variances.getCell(3, col(variances, '承诺办结时限')).value = 99; // 食品经营许可 @ 5201: beyond 10 working days
+    });
+    const e = await errorOf(async () => parseCatalogRows(await readCatalogXlsx(bytes)));
+    expect(e.code).toBe('catalog.invalid_file');
+    expect(e.kind).toBe('validation');
+    const fields = e.issues?.map((i) => i.field) ?? [];
+    expect(fields).toEqual(
+      expect.arrayContaining([
+        'sheet 事项, row 2, column 事项类型',
+        'sheet 事项, row 3, column 承诺办结时限',
+        'sheet 事项, row 4, column 收费项目',
+        'sheet 事项, row 6, column 基本编码',
+        'sheet 材料, row 2, column 基本编码',
+        'sheet 材料, row 3, column 原件份数',
+        'sheet 实施清单, row 2, column 行政区划代码',
+        'sheet 实施清单, row 3, column 承诺办结时限',
+      ]),
+    );
+    const message = (field: string) => e.issues?.find((i) => i.field === field)?.message ?? '';
+    expect(message('sheet 事项, row 2, column 事项类型')).toMatch(/"许可" is not a 事项类型.*行政许可/);
+    expect(message('sheet 事项, row 3, column 承诺办结时限')).toMatch(/not a whole number/);
+    expect(message('sheet 事项, row 6, column 基本编码')).toMatch(/appears twice/);
+    expect(message('sheet 实施清单, row 3, column 承诺办结时限')).toMatch(
+      /exceeds the legal limit 10 工作日/,
+    );
+    expect(
+      e.issues?.some((i) => /exceeds the legal limit/.test(i.message) && i.field.startsWith('sheet 事项')),
+    ).toBe(true);
+  });
+
+  it('reports missing columns and a missing 事项 sheet', async () => {
+    const wb = new ExcelJS.Workbook();
+    wb.addWorksheet(SHEETS.materials).addRow(['基本编码', '材料名称']);
+    const e = await errorOf(async () =>
+      parseCatalogRows(await readCatalogXlsx(Buffer.from(await wb.xlsx.writeBuffer()))),
+    );
+    const fields = e.issues?.map((i) => i.field) ?? [];
+    expect(fields).toContain('sheet 事项');
+    expect(fields).toContain('sheet 材料, row 1, column 序号');
+  });
+
+  it('refuses unreadable files and other extensions', async () => {
+    expect((await errorOf(readCatalogXlsx(Buffer.from('not a zip')))).code).toBe('catalog.unreadable_file');
+    expect((await errorOf(() => formatOf('catalog.ods'))).code).toBe('catalog.unsupported_format');
+    expect(formatOf('a/B.XLSX')).toBe('xlsx');
+    expect((await errorOf(() => readCatalogCsv('[事项]\n"unterminated'))).code).toBe(
+      'catalog.unreadable_file',
+    );
+  });
+
+  it('reports CSV problems by line number', () => {
+    const csv = writeCatalogCsv({ items: source.items.slice(0, 1), implementations: [] }).replace(
+      ',公共服务,',
+      ',公务,',
+    );
+    const lineOfItem = 3; // [事项], header, first item
+    expect(() => parseCatalogRows(readCatalogCsv(csv))).toThrow();
+    try {
+      parseCatalogRows(readCatalogCsv(csv));
+    } catch (e) {
+      expect((e as AppError).issues?.[0]?.field).toBe(`sheet 事项, row ${lineOfItem}, column 事项类型`);
+    }
+  });
+});

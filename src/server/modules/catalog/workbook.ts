@@ -1,0 +1,844 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
+import { z } from 'zod';
+import {
+  CASE_TYPES,
+  type CodeList,
+  codeListLabel,
+  DECIDING_BASES,
+  DELIVERY_OPTIONS,
+  DivisionCodeSchema,
+  EXERCISE_LEVELS,
+  type Fees,
+  HANDLING_FORMS,
+  IMPLEMENTING_BODY_NATURES,
+  INDUSTRIES,
+  ITEM_TYPES,
+  MATERIAL_FORMS,
+  MATERIAL_REQUIREMENTS,
+  MATERIAL_SOURCES,
+  MaterialSchema,
+  PROCESSING_MODES,
+  parseCodeListValue,
+  SERVICE_OBJECTS,
+  type ServiceItem,
+  ServiceItemSchema,
+  SPECIAL_PROCEDURES,
+  TIME_LIMIT_UNITS,
+  type TimeLimit,
+  UNIVERSAL_SCOPES,
+  VariancesSchema,
+  varianceIssues,
+} from '../../../domain/catalog.ts';
+import { DEPARTMENT_KINDS } from '../../../domain/department.ts';
+import { type FieldIssue, invalid, invalidMany } from '../../../domain/errors.ts';
+
+/**
+ * The catalog workbook: reads and writes the service catalog as .xlsx (exceljs) or .csv, in one column
+ * layout so that export → import round-trips. Every row and cell is validated and ALL problems are
+ * collected as `{ field: 'sheet 事项, row 12, column 承诺办结时限', message }` — an invalid file is
+ * rejected whole (AppError validation `catalog.invalid_file`) and so changes nothing.
+ *
+ * Layout (GB/T 39046-2020 table 4 elements, Chinese headers; code list cells take the Chinese label,
+ * the standard code or the English identifier; lists are separated by 、 or newlines):
+ * - sheet 事项 (items): one row per service item — see {@link ITEM_COLUMNS};
+ * - sheet 材料 (materials): one row per material, keyed by 基本编码 + 序号 — {@link MATERIAL_COLUMNS};
+ * - sheet 实施清单 (local variances): one row per item + division; blank cells inherit — {@link VARIANCE_COLUMNS};
+ * - sheet 说明: provenance and notes, ignored on import.
+ * Columns are found by header, so their order does not matter and extra columns are ignored.
+ *
+ * CSV: one file holds the sheets as sections, each starting with a line `[事项]`, `[材料]` or `[实施清单]`
+ * followed by its header line; a CSV without section lines is read as the 事项 sheet alone. Row numbers
+ * in CSV errors are line numbers of the file.
+ */
+
+/** One implementation's local variances as a catalog file carries them (实施清单 sheet). */
+export const VarianceRowSchema = z
+  .object({ itemCode: z.string(), divisionCode: DivisionCodeSchema, variances: VariancesSchema })
+  .meta({ id: 'VarianceRow' });
+export type VarianceRow = z.infer<typeof VarianceRowSchema>;
+
+/** A whole catalog file: items (with their materials) and local implementation variances. */
+export const CatalogDataSchema = z.object({
+  items: z.array(ServiceItemSchema),
+  implementations: z.array(VarianceRowSchema).default([]),
+});
+export type CatalogData = z.infer<typeof CatalogDataSchema>;
+export type CatalogDataInput = z.input<typeof CatalogDataSchema>;
+
+export const SHEETS = { items: '事项', materials: '材料', variances: '实施清单', readme: '说明' } as const;
+type DataSheet = (typeof SHEETS)['items' | 'materials' | 'variances'];
+
+/** A row of a sheet as read from a file: its sheet, its row (xlsx row / CSV line) and cells by header. */
+export interface RawRow {
+  sheet: DataSheet;
+  row: number;
+  cells: Record<string, string>;
+}
+
+/** The rows of a catalog file, per data sheet; `present` tells which sheets the file had. */
+export interface RawCatalog {
+  items: RawRow[];
+  materials: RawRow[];
+  variances: RawRow[];
+  present: Set<DataSheet>;
+  /** Header-row problems (missing columns), reported with the other issues. */
+  issues: FieldIssue[];
+}
+
+const DEPARTMENT_KIND_LIST: CodeList = Object.fromEntries(
+  Object.entries(DEPARTMENT_KINDS).map(([id, k]) => [id, { code: id, label: k.name }]),
+);
+
+/** 事项 sheet columns, in export order. */
+export const ITEM_COLUMNS = [
+  '基本编码',
+  '事项名称',
+  '别名',
+  '事项类型',
+  '所属行业',
+  '实施部门类别',
+  '行使层级',
+  '实施主体性质',
+  '服务对象',
+  '办理形式',
+  '办件类型',
+  '特别程序',
+  '设定依据',
+  '受理条件',
+  '法定办结时限',
+  '法定办结时限单位',
+  '承诺办结时限',
+  '承诺办结时限单位',
+  '是否收费',
+  '收费项目',
+  '到现场次数',
+  '通办范围',
+  '送达方式',
+  '办理模式',
+  '审批地确定依据',
+  '热度',
+  '样例数据',
+] as const;
+
+/** 材料 sheet columns, in export order. */
+export const MATERIAL_COLUMNS = [
+  '基本编码',
+  '序号',
+  '材料名称',
+  '出具单位',
+  '原件份数',
+  '复印件份数',
+  '必要性',
+  '材料形式',
+  '来源渠道',
+  '备注',
+] as const;
+
+/** 实施清单 sheet columns, in export order. Blank cells inherit from the parent division. */
+export const VARIANCE_COLUMNS = [
+  '基本编码',
+  '行政区划代码',
+  '承诺办结时限',
+  '承诺办结时限单位',
+  '是否收费',
+  '收费项目',
+  '补充说明',
+  '受理大厅编码',
+] as const;
+
+const REQUIRED_COLUMNS: Record<DataSheet, readonly string[]> = {
+  [SHEETS.items]: ITEM_COLUMNS,
+  [SHEETS.materials]: MATERIAL_COLUMNS,
+  [SHEETS.variances]: VARIANCE_COLUMNS,
+};
+
+/** Which 事项 column holds each ServiceItem field (for mapping schema problems back to cells). */
+const ITEM_FIELD_COLUMN: Record<string, string> = {
+  code: '基本编码',
+  name: '事项名称',
+  aliases: '别名',
+  itemType: '事项类型',
+  industry: '所属行业',
+  departmentKind: '实施部门类别',
+  exerciseLevels: '行使层级',
+  implementingBodyNature: '实施主体性质',
+  serviceObjects: '服务对象',
+  handlingForms: '办理形式',
+  caseType: '办件类型',
+  specialProcedures: '特别程序',
+  legalBasis: '设定依据',
+  conditions: '受理条件',
+  legalTimeLimit: '法定办结时限',
+  promisedTimeLimit: '承诺办结时限',
+  fees: '收费项目',
+  requiredVisits: '到现场次数',
+  universalScope: '通办范围',
+  deliveryOptions: '送达方式',
+  processingModes: '办理模式',
+  decidingBasis: '审批地确定依据',
+  popularity: '热度',
+  sample: '样例数据',
+};
+const MATERIAL_FIELD_COLUMN: Record<string, string> = {
+  name: '材料名称',
+  issuingBody: '出具单位',
+  originalCount: '原件份数',
+  copyCount: '复印件份数',
+  requirement: '必要性',
+  form: '材料形式',
+  source: '来源渠道',
+  notes: '备注',
+};
+const VARIANCE_FIELD_COLUMN: Record<string, string> = {
+  promisedTimeLimit: '承诺办结时限',
+  fees: '收费项目',
+  notes: '补充说明',
+  acceptingHallCodes: '受理大厅编码',
+};
+
+const YES = ['是', 'y', 'yes', 'true', '1'];
+const NO = ['否', 'n', 'no', 'false', '0'];
+
+/** Reads cells of one row, recording cell problems with their sheet/row/column address. */
+class CellReader {
+  readonly failed = new Set<string>();
+  private readonly raw: RawRow;
+  private readonly issues: FieldIssue[];
+  constructor(raw: RawRow, issues: FieldIssue[]) {
+    this.raw = raw;
+    this.issues = issues;
+  }
+
+  where(column: string): string {
+    return `sheet ${this.raw.sheet}, row ${this.raw.row}, column ${column}`;
+  }
+
+  fail(column: string, message: string): undefined {
+    if (!this.failed.has(column)) this.issues.push({ field: this.where(column), message });
+    this.failed.add(column);
+    return undefined;
+  }
+
+  text(column: string): string {
+    return (this.raw.cells[column] ?? '').trim();
+  }
+
+  list(column: string): string[] {
+    return this.text(column)
+      .split(/[、\n]/)
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+  }
+
+  code(list: CodeList, column: string, what: string): string | undefined {
+    const t = this.text(column);
+    if (t === '') return this.fail(column, `${what} is empty; use one of ${labels(list)}`);
+    const id = parseCodeListValue(list, t);
+    return id ?? this.fail(column, `"${t}" is not a ${what}; use one of ${labels(list)}`);
+  }
+
+  codes(list: CodeList, column: string, what: string): string[] | undefined {
+    const out: string[] = [];
+    for (const t of this.list(column)) {
+      const id = parseCodeListValue(list, t);
+      if (id === null)
+        return this.fail(column, `"${t}" is not a ${what}; use ${labels(list)}, separated by 、`);
+      out.push(id);
+    }
+    return out;
+  }
+
+  /** An integer cell; blank gives `blank`. */
+  int(
+    column: string,
+    blank: number | null | 'error',
+    range: [number, number] = [0, 1_000_000],
+  ): number | null | undefined {
+    const t = this.text(column);
+    if (t === '') return blank === 'error' ? this.fail(column, 'is empty; write a whole number') : blank;
+    if (!/^\d+$/.test(t)) return this.fail(column, `"${t}" is not a whole number`);
+    const n = Number(t);
+    if (n < range[0] || n > range[1])
+      return this.fail(column, `${n} is out of range; use ${range[0]}–${range[1]}`);
+    return n;
+  }
+
+  bool(column: string, blank: boolean | null): boolean | null | undefined {
+    const t = this.text(column).toLowerCase();
+    if (t === '') return blank;
+    if (YES.includes(t)) return true;
+    if (NO.includes(t)) return false;
+    return this.fail(column, `"${t}" is not 是 or 否`);
+  }
+
+  /** A time limit from a value column and a unit column; both blank → null. */
+  timeLimit(valueColumn: string, unitColumn: string): TimeLimit | null | undefined {
+    const value = this.int(valueColumn, null, [0, 3650]);
+    const unitText = this.text(unitColumn);
+    if (value === undefined) return undefined;
+    if (value === null) {
+      if (unitText !== '')
+        return this.fail(valueColumn, `is empty but ${unitColumn} is "${unitText}"; give the number too`);
+      return null;
+    }
+    if (unitText === '') return this.fail(unitColumn, `is empty; use one of ${labels(TIME_LIMIT_UNITS)}`);
+    const unit = parseCodeListValue(TIME_LIMIT_UNITS, unitText);
+    if (unit === null)
+      return this.fail(
+        unitColumn,
+        `"${unitText}" is not a time unit; use one of ${labels(TIME_LIMIT_UNITS)}`,
+      );
+    return { value, unit };
+  }
+
+  /** 是否收费 + 收费项目 (one fee per line: `名称|金额|依据`, amount in yuan). Blank 是否收费 → `blank`. */
+  fees(flagColumn: string, itemsColumn: string, blank: 'error' | 'inherit'): Fees | null | undefined {
+    const charged = this.bool(flagColumn, null);
+    if (charged === undefined) return undefined;
+    const lines = this.text(itemsColumn)
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
+    if (charged === null) {
+      if (lines.length > 0) return this.fail(flagColumn, `is empty but ${itemsColumn} lists fees; write 是`);
+      return blank === 'inherit' ? null : this.fail(flagColumn, 'is empty; write 是 or 否');
+    }
+    const items = [];
+    for (const line of lines) {
+      const parts = line.split(/[|｜]/).map((p) => p.trim());
+      const amount = (parts[1] ?? '').replace(/元$/, '');
+      if (parts.length !== 3 || parts[0] === '' || parts[2] === '' || !/^\d+(\.\d{1,2})?$/.test(amount)) {
+        return this.fail(
+          itemsColumn,
+          `"${line}" is not a fee; write 名称|金额（元）|收费依据, one per line, e.g. 工本费|20|《…》`,
+        );
+      }
+      items.push({ name: parts[0] as string, amountYuan: Number(amount), basis: parts[2] as string });
+    }
+    return { free: !charged, items };
+  }
+}
+
+function labels(list: CodeList): string {
+  return Object.values(list)
+    .map((e) => e.label)
+    .join('、');
+}
+
+function pushSchemaIssues(
+  reader: CellReader,
+  error: z.ZodError,
+  columns: Record<string, string>,
+  fallback: string,
+  issues: FieldIssue[],
+): void {
+  for (const issue of error.issues) {
+    const key = String(issue.path[0] ?? '');
+    const column = columns[key] ?? fallback;
+    if (reader.failed.has(column)) continue;
+    reader.failed.add(column);
+    issues.push({ field: reader.where(column), message: issue.message });
+  }
+}
+
+function readItemRow(raw: RawRow, issues: FieldIssue[]): ServiceItem | null {
+  const r = new CellReader(raw, issues);
+  const draft = {
+    code: r.text('基本编码'),
+    name: r.text('事项名称'),
+    aliases: r.list('别名'),
+    itemType: r.code(ITEM_TYPES, '事项类型', '事项类型 (GB/T 39046 A.1)'),
+    industry: r.code(INDUSTRIES, '所属行业', '所属行业'),
+    departmentKind: r.code(DEPARTMENT_KIND_LIST, '实施部门类别', '实施部门类别'),
+    exerciseLevels: r.codes(EXERCISE_LEVELS, '行使层级', '行使层级 (A.2)'),
+    implementingBodyNature: r.code(IMPLEMENTING_BODY_NATURES, '实施主体性质', '实施主体性质 (A.3)'),
+    serviceObjects: r.codes(SERVICE_OBJECTS, '服务对象', '服务对象 (A.4)'),
+    handlingForms: r.codes(HANDLING_FORMS, '办理形式', '办理形式 (A.5)'),
+    caseType: r.code(CASE_TYPES, '办件类型', '办件类型 (A.6)'),
+    specialProcedures: r.codes(SPECIAL_PROCEDURES, '特别程序', '特别程序 (A.7)'),
+    legalBasis: r.text('设定依据'),
+    conditions: r.text('受理条件'),
+    legalTimeLimit: r.timeLimit('法定办结时限', '法定办结时限单位'),
+    promisedTimeLimit: r.timeLimit('承诺办结时限', '承诺办结时限单位'),
+    fees: r.fees('是否收费', '收费项目', 'error'),
+    requiredVisits: r.int('到现场次数', 'error', [0, 10]),
+    universalScope: r.code(UNIVERSAL_SCOPES, '通办范围', '通办范围'),
+    deliveryOptions: r.codes(DELIVERY_OPTIONS, '送达方式', '送达方式'),
+    processingModes: r.codes(PROCESSING_MODES, '办理模式', '办理模式'),
+    decidingBasis: r.code(DECIDING_BASES, '审批地确定依据', '审批地确定依据'),
+    popularity: r.int('热度', 0, [0, 100]),
+    materials: [],
+    sample: r.bool('样例数据', false),
+  };
+  if (draft.promisedTimeLimit === null)
+    r.fail('承诺办结时限', 'is empty; write the promised limit (0 for 即办件)');
+  const parsed = ServiceItemSchema.safeParse(draft);
+  if (!parsed.success) {
+    pushSchemaIssues(r, parsed.error, ITEM_FIELD_COLUMN, '基本编码', issues);
+    return null;
+  }
+  return r.failed.size > 0 ? null : parsed.data;
+}
+
+/**
+ * Validates the rows of a catalog file and assembles {@link CatalogData}: items with their materials
+ * (ordered by 序号) and implementation variances. Cross-row checks: unique 基本编码; materials and
+ * variances must name an item of the same file; unique 序号 per item and item + division per variance;
+ * a variance's promised limit must not exceed the item's legal limit (行政许可法 art. 42).
+ * @throws AppError(validation, `catalog.invalid_file`) listing every problem with sheet, row and column.
+ */
+export function parseCatalogRows(raw: RawCatalog): CatalogData {
+  const issues: FieldIssue[] = [...raw.issues];
+  if (!raw.present.has(SHEETS.items)) {
+    issues.push({
+      field: `sheet ${SHEETS.items}`,
+      message: `the file has no ${SHEETS.items} sheet; add it (see data/catalog/README.md)`,
+    });
+  }
+  const items = new Map<string, ServiceItem>();
+  for (const row of raw.items) {
+    const item = readItemRow(row, issues);
+    if (!item) continue;
+    if (items.has(item.code)) {
+      issues.push({
+        field: `sheet ${row.sheet}, row ${row.row}, column 基本编码`,
+        message: `${item.code} appears twice; each item has one row`,
+      });
+      continue;
+    }
+    items.set(item.code, item);
+  }
+  const allItemCodes = new Set(raw.items.map((r) => (r.cells.基本编码 ?? '').trim()));
+
+  const materials = new Map<string, { seq: number; material: ServiceItem['materials'][number] }[]>();
+  for (const row of raw.materials) {
+    const r = new CellReader(row, issues);
+    const itemCode = r.text('基本编码');
+    if (!allItemCodes.has(itemCode)) {
+      r.fail(
+        '基本编码',
+        `"${itemCode}" is not an item of the ${SHEETS.items} sheet; add the item or correct the code`,
+      );
+    }
+    const seq = r.int('序号', 'error', [1, 100]);
+    const draft = {
+      name: r.text('材料名称'),
+      issuingBody: r.text('出具单位'),
+      originalCount: r.int('原件份数', 0, [0, 20]),
+      copyCount: r.int('复印件份数', 0, [0, 20]),
+      requirement: r.code(MATERIAL_REQUIREMENTS, '必要性', '必要性'),
+      form: r.code(MATERIAL_FORMS, '材料形式', '材料形式'),
+      source: r.code(MATERIAL_SOURCES, '来源渠道', '来源渠道'),
+      notes: r.text('备注'),
+    };
+    const parsed = MaterialSchema.safeParse(draft);
+    if (!parsed.success) pushSchemaIssues(r, parsed.error, MATERIAL_FIELD_COLUMN, '材料名称', issues);
+    if (r.failed.size > 0 || !parsed.success || typeof seq !== 'number') continue;
+    const list = materials.get(itemCode) ?? [];
+    if (list.some((m) => m.seq === seq)) {
+      r.fail('序号', `${itemCode} already has a material number ${seq}; number each material once`);
+      continue;
+    }
+    list.push({ seq, material: parsed.data });
+    materials.set(itemCode, list);
+  }
+
+  const variances: VarianceRow[] = [];
+  const seen = new Set<string>();
+  for (const row of raw.variances) {
+    const r = new CellReader(row, issues);
+    const itemCode = r.text('基本编码');
+    const item = items.get(itemCode);
+    if (!allItemCodes.has(itemCode)) {
+      r.fail(
+        '基本编码',
+        `"${itemCode}" is not an item of the ${SHEETS.items} sheet; a 实施清单 row varies an item of the same file`,
+      );
+    }
+    const divisionCode = r.text('行政区划代码');
+    if (!DivisionCodeSchema.safeParse(divisionCode).success) {
+      r.fail(
+        '行政区划代码',
+        `"${divisionCode}" is not a division code; use 2, 4, 6, 9 or 12 digits (GB/T 2260), e.g. 520102`,
+      );
+    }
+    const promised = r.timeLimit('承诺办结时限', '承诺办结时限单位');
+    const fees = r.fees('是否收费', '收费项目', 'inherit');
+    const notes = r.text('补充说明');
+    const halls = r.list('受理大厅编码');
+    const draft = {
+      ...(promised ? { promisedTimeLimit: promised } : {}),
+      ...(fees ? { fees } : {}),
+      ...(notes ? { notes } : {}),
+      ...(halls.length > 0 ? { acceptingHallCodes: halls } : {}),
+    };
+    const parsed = VariancesSchema.safeParse(draft);
+    if (!parsed.success) pushSchemaIssues(r, parsed.error, VARIANCE_FIELD_COLUMN, '补充说明', issues);
+    if (r.failed.size > 0 || !parsed.success) continue;
+    if (item) {
+      for (const issue of varianceIssues(item, parsed.data)) r.fail('承诺办结时限', issue.message);
+    }
+    const key = `${itemCode}-${divisionCode}`;
+    if (seen.has(key)) {
+      r.fail(
+        '行政区划代码',
+        `${itemCode} already has a row for division ${divisionCode}; put its variances on one row`,
+      );
+    }
+    if (r.failed.size > 0) continue;
+    seen.add(key);
+    variances.push({ itemCode, divisionCode, variances: parsed.data });
+  }
+
+  if (issues.length > 0) {
+    throw invalidMany(
+      'catalog.invalid_file',
+      `The catalog file has ${issues.length} problem(s); nothing was imported. Correct each listed cell and import again.`,
+      issues,
+    );
+  }
+  const out: ServiceItem[] = [];
+  for (const item of items.values()) {
+    const ms = (materials.get(item.code) ?? []).sort((a, b) => a.seq - b.seq).map((m) => m.material);
+    out.push({ ...item, materials: ms });
+  }
+  return { items: out, implementations: variances };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Writing rows
+
+const joinList = (list: CodeList, ids: readonly string[]) =>
+  ids.map((id) => codeListLabel(list, id)).join('、');
+const feeLines = (fees: Fees) => fees.items.map((f) => `${f.name}|${f.amountYuan}|${f.basis}`).join('\n');
+
+/** The 事项 row of an item, by column header. */
+export function itemToRow(item: ServiceItem): Record<(typeof ITEM_COLUMNS)[number], string | number> {
+  return {
+    基本编码: item.code,
+    事项名称: item.name,
+    别名: item.aliases.join('、'),
+    事项类型: codeListLabel(ITEM_TYPES, item.itemType),
+    所属行业: codeListLabel(INDUSTRIES, item.industry),
+    实施部门类别: codeListLabel(DEPARTMENT_KIND_LIST, item.departmentKind),
+    行使层级: joinList(EXERCISE_LEVELS, item.exerciseLevels),
+    实施主体性质: codeListLabel(IMPLEMENTING_BODY_NATURES, item.implementingBodyNature),
+    服务对象: joinList(SERVICE_OBJECTS, item.serviceObjects),
+    办理形式: joinList(HANDLING_FORMS, item.handlingForms),
+    办件类型: codeListLabel(CASE_TYPES, item.caseType),
+    特别程序: joinList(SPECIAL_PROCEDURES, item.specialProcedures),
+    设定依据: item.legalBasis,
+    受理条件: item.conditions,
+    法定办结时限: item.legalTimeLimit?.value ?? '',
+    法定办结时限单位: item.legalTimeLimit ? codeListLabel(TIME_LIMIT_UNITS, item.legalTimeLimit.unit) : '',
+    承诺办结时限: item.promisedTimeLimit.value,
+    承诺办结时限单位: codeListLabel(TIME_LIMIT_UNITS, item.promisedTimeLimit.unit),
+    是否收费: item.fees.free ? '否' : '是',
+    收费项目: feeLines(item.fees),
+    到现场次数: item.requiredVisits,
+    通办范围: codeListLabel(UNIVERSAL_SCOPES, item.universalScope),
+    送达方式: joinList(DELIVERY_OPTIONS, item.deliveryOptions),
+    办理模式: joinList(PROCESSING_MODES, item.processingModes),
+    审批地确定依据: codeListLabel(DECIDING_BASES, item.decidingBasis),
+    热度: item.popularity,
+    样例数据: item.sample ? '是' : '否',
+  };
+}
+
+/** The 材料 rows of an item, numbered from 1. */
+export function materialRows(
+  item: ServiceItem,
+): Record<(typeof MATERIAL_COLUMNS)[number], string | number>[] {
+  return item.materials.map((m, i) => ({
+    基本编码: item.code,
+    序号: i + 1,
+    材料名称: m.name,
+    出具单位: m.issuingBody,
+    原件份数: m.originalCount,
+    复印件份数: m.copyCount,
+    必要性: codeListLabel(MATERIAL_REQUIREMENTS, m.requirement),
+    材料形式: codeListLabel(MATERIAL_FORMS, m.form),
+    来源渠道: codeListLabel(MATERIAL_SOURCES, m.source),
+    备注: m.notes,
+  }));
+}
+
+/** The 实施清单 row of a variance; blank cells inherit. */
+export function varianceToRow(v: VarianceRow): Record<(typeof VARIANCE_COLUMNS)[number], string | number> {
+  const p = v.variances.promisedTimeLimit;
+  const f = v.variances.fees;
+  return {
+    基本编码: v.itemCode,
+    行政区划代码: v.divisionCode,
+    承诺办结时限: p?.value ?? '',
+    承诺办结时限单位: p ? codeListLabel(TIME_LIMIT_UNITS, p.unit) : '',
+    是否收费: f ? (f.free ? '否' : '是') : '',
+    收费项目: f ? feeLines(f) : '',
+    补充说明: v.variances.notes ?? '',
+    受理大厅编码: (v.variances.acceptingHallCodes ?? []).join('、'),
+  };
+}
+
+/** Text of the 说明 (provenance) sheet, one paragraph per row. */
+export const README_LINES = [
+  '贵州省政务服务事项目录（样例） — tongban sample service catalog',
+  '来源：本文件由 tongban 开源项目编写，作为开发与演示用的样例数据，不是官方发布的政务服务事项目录或实施清单。',
+  '事项名称、设定依据所引法律法规名称为真实名称；基本编码、时限、材料、收费等要素为参照公开惯例编写的合理样例，办理前请以当地政务服务网公布的办事指南为准。',
+  '数据规范：GB/T 39046-2020《政务服务平台基础数据规范》表4及附录A（事项类型A.1、行使层级A.2、实施主体性质A.3、服务对象A.4、办理形式A.5、办件类型A.6、特别程序A.7）。',
+  '工作表：事项（每行一个事项）；材料（每行一份申请材料，按基本编码和序号对应事项）；实施清单（地方差异，空白单元格继承上级行政区划及省级标准）。',
+  '填写规则：代码项填写中文名称（也可填写标准代码）；多个取值用“、”分隔；收费项目每行一项，格式“名称|金额（元）|收费依据”；时限单位为工作日、自然日或个月。',
+  '样例基本编码结构：事项类型代码2位 + 实施部门类别序号4位 + 主项序号3位 + 子项000，仅供样例使用，不是国家基本目录编码。',
+  '生成：scripts/build-sample-catalog.ts 由 data/catalog/sample-catalog.json 生成；导入：tongban catalog import <文件>。',
+];
+
+/** Writes a catalog as .xlsx (sheets 事项, 材料, 实施清单, 说明). */
+export async function writeCatalogXlsx(
+  data: CatalogData,
+  readme: readonly string[] = README_LINES,
+): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  wb.creator = 'tongban';
+  wb.created = new Date(0);
+  wb.modified = new Date(0);
+  const addSheet = (
+    name: string,
+    columns: readonly string[],
+    rows: Record<string, string | number>[],
+    widths: Record<string, number>,
+  ) => {
+    const ws = wb.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1 }] });
+    ws.columns = columns.map((h) => ({
+      header: h,
+      key: h,
+      width: widths[h] ?? Math.max(10, h.length * 2 + 2),
+    }));
+    ws.getRow(1).font = { bold: true };
+    for (const row of rows) ws.addRow(row);
+    ws.eachRow((row, n) => {
+      if (n > 1) row.alignment = { vertical: 'top', wrapText: true };
+    });
+  };
+  addSheet(SHEETS.items, ITEM_COLUMNS, data.items.map(itemToRow), {
+    事项名称: 30,
+    别名: 24,
+    设定依据: 50,
+    受理条件: 50,
+    收费项目: 40,
+  });
+  addSheet(SHEETS.materials, MATERIAL_COLUMNS, data.items.flatMap(materialRows), {
+    材料名称: 40,
+    出具单位: 24,
+    备注: 40,
+  });
+  addSheet(SHEETS.variances, VARIANCE_COLUMNS, data.implementations.map(varianceToRow), {
+    补充说明: 50,
+    受理大厅编码: 24,
+  });
+  const readmeSheet = wb.addWorksheet(SHEETS.readme);
+  readmeSheet.getColumn(1).width = 120;
+  for (const line of readme) readmeSheet.addRow([line]).alignment = { wrapText: true };
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
+/** RFC 4180 field quoting. */
+function csvField(value: string | number): string {
+  const s = String(value);
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/** Writes a catalog as one sectioned CSV (`[事项]`, `[材料]`, `[实施清单]`), UTF-8 with BOM for Excel. */
+export function writeCatalogCsv(data: CatalogData): string {
+  const section = (name: string, columns: readonly string[], rows: Record<string, string | number>[]) =>
+    [
+      `[${name}]`,
+      columns.join(','),
+      ...rows.map((r) => columns.map((c) => csvField(r[c] ?? '')).join(',')),
+    ].join('\r\n');
+  return `\uFEFF${[
+    section(SHEETS.items, ITEM_COLUMNS, data.items.map(itemToRow)),
+    section(SHEETS.materials, MATERIAL_COLUMNS, data.items.flatMap(materialRows)),
+    section(SHEETS.variances, VARIANCE_COLUMNS, data.implementations.map(varianceToRow)),
+  ].join('\r\n\r\n')}\r\n`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Reading files
+
+function cellText(value: ExcelJS.CellValue): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value instanceof Date) return value.toISOString().slice(0, 10);
+  if (typeof value === 'object') {
+    if ('richText' in value) return value.richText.map((t) => t.text).join('');
+    if ('text' in value && typeof value.text === 'string') return value.text;
+    if ('result' in value) return cellText(value.result as ExcelJS.CellValue);
+    if ('error' in value) return '';
+  }
+  return String(value);
+}
+
+function emptyRaw(): RawCatalog {
+  return { items: [], materials: [], variances: [], present: new Set(), issues: [] };
+}
+
+function sheetKey(name: DataSheet): 'items' | 'materials' | 'variances' {
+  return name === SHEETS.items ? 'items' : name === SHEETS.materials ? 'materials' : 'variances';
+}
+
+function checkHeaders(sheet: DataSheet, headers: string[], out: RawCatalog, headerRow: number): void {
+  const missing = REQUIRED_COLUMNS[sheet].filter((h) => !headers.includes(h));
+  for (const h of missing) {
+    out.issues.push({
+      field: `sheet ${sheet}, row ${headerRow}, column ${h}`,
+      message: `the column ${h} is missing; add it to the header row`,
+    });
+  }
+}
+
+const isDataSheet = (name: string): name is DataSheet =>
+  name === SHEETS.items || name === SHEETS.materials || name === SHEETS.variances;
+
+/** Reads the rows of an .xlsx catalog (sheets 事项, 材料, 实施清单; others ignored). */
+export async function readCatalogXlsx(buffer: Buffer | ArrayBuffer): Promise<RawCatalog> {
+  const wb = new ExcelJS.Workbook();
+  try {
+    await wb.xlsx.load(buffer as ArrayBuffer);
+  } catch (cause) {
+    throw invalid(
+      'file',
+      `The file is not a readable .xlsx workbook (${(cause as Error).message}). Save it as .xlsx and try again.`,
+      'catalog.unreadable_file',
+    );
+  }
+  const out = emptyRaw();
+  wb.eachSheet((ws) => {
+    const name = ws.name.trim();
+    if (!isDataSheet(name)) return;
+    out.present.add(name);
+    const headers: string[] = [];
+    ws.getRow(1).eachCell({ includeEmpty: true }, (cell, col) => {
+      headers[col] = cellText(cell.value).trim();
+    });
+    checkHeaders(name, headers, out, 1);
+    ws.eachRow((row, n) => {
+      if (n === 1) return;
+      const cells: Record<string, string> = {};
+      let any = false;
+      row.eachCell({ includeEmpty: false }, (cell, col) => {
+        const h = headers[col];
+        if (!h) return;
+        const t = cellText(cell.value);
+        if (t.trim() !== '') any = true;
+        cells[h] = t;
+      });
+      if (any) out[sheetKey(name)].push({ sheet: name, row: n, cells });
+    });
+  });
+  return out;
+}
+
+/** Reads the rows of a sectioned CSV catalog (see the module doc). */
+export function readCatalogCsv(text: string): RawCatalog {
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parseCsv(text, {
+      bom: true,
+      relax_column_count: true,
+      skip_empty_lines: false,
+      info: true,
+    }) as never;
+  } catch (cause) {
+    throw invalid(
+      'file',
+      `The CSV file cannot be read: ${(cause as Error).message}. Check its quoting and try again.`,
+      'catalog.unreadable_file',
+    );
+  }
+  const out = emptyRaw();
+  let sheet: DataSheet | null = text
+    .replace(/^\uFEFF/, '')
+    .trimStart()
+    .startsWith('[')
+    ? null
+    : SHEETS.items;
+  let headers: string[] | null = null;
+  let headerLine = 0;
+  let previousEnd = 0;
+  for (const { record, info } of records) {
+    const line = previousEnd + 1;
+    previousEnd = info.lines;
+    const first = (record[0] ?? '').trim();
+    const blank = record.every((c) => c.trim() === '');
+    const marker = /^\[(.+)\]$/.exec(first);
+    if (marker && record.slice(1).every((c) => c.trim() === '')) {
+      const name = (marker[1] ?? '').trim();
+      if (!isDataSheet(name)) {
+        out.issues.push({
+          field: `sheet ${name}, row ${line}`,
+          message: `unknown section [${name}]; use [事项], [材料] or [实施清单]`,
+        });
+        sheet = null;
+      } else {
+        sheet = name;
+        out.present.add(name);
+      }
+      headers = null;
+      continue;
+    }
+    if (blank || sheet === null) continue;
+    if (headers === null) {
+      headers = record.map((h) => h.trim());
+      headerLine = line;
+      out.present.add(sheet);
+      checkHeaders(sheet, headers, out, headerLine);
+      continue;
+    }
+    const cells: Record<string, string> = {};
+    record.forEach((value, i) => {
+      const h = headers?.[i];
+      if (h) cells[h] = value;
+    });
+    out[sheetKey(sheet)].push({ sheet, row: line, cells });
+  }
+  return out;
+}
+
+/** The file formats a catalog can be read from and written to, by extension. */
+export type CatalogFileFormat = 'xlsx' | 'csv';
+
+/** @throws AppError(validation, `catalog.unsupported_format`) for any extension but .xlsx and .csv. */
+export function formatOf(file: string): CatalogFileFormat {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.xlsx') return 'xlsx';
+  if (ext === '.csv') return 'csv';
+  throw invalid(
+    'file',
+    `"${file}" is neither .xlsx nor .csv; save the catalog as one of those.`,
+    'catalog.unsupported_format',
+  );
+}
+
+/**
+ * Reads and validates a catalog file (.xlsx or .csv).
+ * @throws AppError(validation) `catalog.unsupported_format`, `catalog.file_not_found`, `catalog.unreadable_file`,
+ *   or `catalog.invalid_file` with every row/column problem.
+ */
+export async function readCatalogFile(file: string): Promise<CatalogData> {
+  const format = formatOf(file);
+  if (!fs.existsSync(file))
+    throw invalid('file', `No file at ${file}. Check the path.`, 'catalog.file_not_found');
+  const buffer = fs.readFileSync(file);
+  const raw = format === 'xlsx' ? await readCatalogXlsx(buffer) : readCatalogCsv(buffer.toString('utf8'));
+  return parseCatalogRows(raw);
+}
+
+/** Writes a catalog file; the format follows the extension (.xlsx or .csv). */
+export async function writeCatalogFile(file: string, data: CatalogData): Promise<void> {
+  const format = formatOf(file);
+  const content = format === 'xlsx' ? await writeCatalogXlsx(data) : writeCatalogCsv(data);
+  fs.writeFileSync(file, content);
+}
