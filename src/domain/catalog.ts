@@ -327,72 +327,88 @@ export function promisedLimitProblem(promised: TimeLimit, legal: TimeLimit | nul
  * table 4. Time limits carry their unit; `legalTimeLimit` null means no statutory limit (法律法规未规定).
  * `popularity` (0–100, relative yearly volume) is a tongban extension used to rank search results.
  */
-export const ServiceItemSchema = z
-  .object({
-    code: BasicCodeSchema,
-    name: z.string().min(2).max(200).describe('事项名称'),
-    aliases: z.array(z.string().min(1).max(100)).max(20).default([]).describe('别名 / 俗称'),
-    itemType: enumOf(ITEM_TYPES, '事项类型 (A.1)'),
-    industry: enumOf(INDUSTRIES, '所属行业'),
-    departmentKind: z
-      .enum(DEPARTMENT_KIND_CODES as [DepartmentKind, ...DepartmentKind[]])
-      .describe('the kind of department that implements the item (实施部门)'),
-    exerciseLevels: z
-      .array(enumOf(EXERCISE_LEVELS, '行使层级 (A.2)'))
-      .min(1)
-      .refine(unique, 'list each level once'),
-    implementingBodyNature: enumOf(IMPLEMENTING_BODY_NATURES, '实施主体性质 (A.3)'),
-    serviceObjects: z
-      .array(enumOf(SERVICE_OBJECTS, '服务对象 (A.4)'))
-      .min(1)
-      .refine(unique, 'list each object once'),
-    handlingForms: z
-      .array(enumOf(HANDLING_FORMS, '办理形式 (A.5)'))
-      .min(1)
-      .refine(unique, 'list each form once'),
-    caseType: enumOf(CASE_TYPES, '办件类型 (A.6)'),
-    specialProcedures: z
-      .array(enumOf(SPECIAL_PROCEDURES, '特别程序 (A.7)'))
-      .default([])
-      .refine(unique, 'list each once'),
-    legalBasis: z.string().min(1).max(4000).describe('设定依据: laws and regulations'),
-    conditions: z.string().min(1).max(4000).describe('受理条件'),
-    legalTimeLimit: TimeLimitSchema.nullable().describe('法定办结时限; null: no statutory limit'),
-    promisedTimeLimit: TimeLimitSchema.describe('承诺办结时限 (≤ legal when the units match)'),
-    fees: FeesSchema.describe('是否收费 / 收费项目'),
-    requiredVisits: z.number().int().min(0).max(10).describe('到现场次数 (0 = 零跑动)'),
-    universalScope: enumOf(UNIVERSAL_SCOPES, '通办范围'),
-    deliveryOptions: z.array(enumOf(DELIVERY_OPTIONS, '送达方式')).min(1).refine(unique, 'list each once'),
-    processingModes: z
-      .array(enumOf(PROCESSING_MODES, '办理模式'))
-      .default([])
-      .refine(unique, 'list each once'),
-    decidingBasis: enumOf(DECIDING_BASES, '审批地确定依据'),
-    popularity: z
-      .number()
-      .int()
-      .min(0)
-      .max(100)
-      .default(0)
-      .describe('热度 0–100 (tongban extension, search ranking)'),
-    materials: z.array(MaterialSchema).max(100).default([]).describe('申请材料'),
-    sample: z.boolean().describe('true: sample data written by the project, not an official catalog entry'),
-  })
-  .superRefine((item, ctx) => {
-    const problem = promisedLimitProblem(item.promisedTimeLimit, item.legalTimeLimit);
-    if (problem) ctx.addIssue({ code: 'custom', path: ['promisedTimeLimit'], message: problem });
-    if (item.caseType === 'immediate' && item.promisedTimeLimit.value !== 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['promisedTimeLimit'],
-        message: 'an immediate case (即办件) is decided on the spot: its promised limit is 0',
-      });
-    }
-  })
-  .meta({ id: 'ServiceItem' });
+const ServiceItemObject = z.object({
+  code: BasicCodeSchema,
+  name: z.string().min(2).max(200).describe('事项名称'),
+  aliases: z.array(z.string().min(1).max(100)).max(20).default([]).describe('别名 / 俗称'),
+  itemType: enumOf(ITEM_TYPES, '事项类型 (A.1)'),
+  industry: enumOf(INDUSTRIES, '所属行业'),
+  departmentKind: z
+    .enum(DEPARTMENT_KIND_CODES as [DepartmentKind, ...DepartmentKind[]])
+    .describe('the kind of department that implements the item (实施部门)'),
+  exerciseLevels: z
+    .array(enumOf(EXERCISE_LEVELS, '行使层级 (A.2)'))
+    .min(1)
+    .refine(unique, 'list each level once'),
+  implementingBodyNature: enumOf(IMPLEMENTING_BODY_NATURES, '实施主体性质 (A.3)'),
+  serviceObjects: z
+    .array(enumOf(SERVICE_OBJECTS, '服务对象 (A.4)'))
+    .min(1)
+    .refine(unique, 'list each object once'),
+  handlingForms: z
+    .array(enumOf(HANDLING_FORMS, '办理形式 (A.5)'))
+    .min(1)
+    .refine(unique, 'list each form once'),
+  caseType: enumOf(CASE_TYPES, '办件类型 (A.6)'),
+  specialProcedures: z
+    .array(enumOf(SPECIAL_PROCEDURES, '特别程序 (A.7)'))
+    .default([])
+    .refine(unique, 'list each once'),
+  legalBasis: z.string().min(1).max(4000).describe('设定依据: laws and regulations'),
+  conditions: z.string().min(1).max(4000).describe('受理条件'),
+  legalTimeLimit: TimeLimitSchema.nullable().describe('法定办结时限; null: no statutory limit'),
+  promisedTimeLimit: TimeLimitSchema.describe('承诺办结时限 (≤ legal when the units match)'),
+  fees: FeesSchema.describe('是否收费 / 收费项目'),
+  requiredVisits: z.number().int().min(0).max(10).describe('到现场次数 (0 = 零跑动)'),
+  universalScope: enumOf(UNIVERSAL_SCOPES, '通办范围'),
+  deliveryOptions: z.array(enumOf(DELIVERY_OPTIONS, '送达方式')).min(1).refine(unique, 'list each once'),
+  processingModes: z.array(enumOf(PROCESSING_MODES, '办理模式')).default([]).refine(unique, 'list each once'),
+  decidingBasis: enumOf(DECIDING_BASES, '审批地确定依据'),
+  popularity: z
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .default(0)
+    .describe('热度 0–100 (tongban extension, search ranking)'),
+  materials: z.array(MaterialSchema).max(100).default([]).describe('申请材料'),
+  sample: z.boolean().describe('true: sample data written by the project, not an official catalog entry'),
+});
+
+export const ServiceItemSchema = ServiceItemObject.superRefine((item, ctx) => {
+  const problem = promisedLimitProblem(item.promisedTimeLimit, item.legalTimeLimit);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['promisedTimeLimit'], message: problem });
+  if (item.caseType === 'immediate' && item.promisedTimeLimit.value !== 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['promisedTimeLimit'],
+      message: 'an immediate case (即办件) is decided on the spot: its promised limit is 0',
+    });
+  }
+}).meta({ id: 'ServiceItem' });
 export type ServiceItem = z.infer<typeof ServiceItemSchema>;
 /** A service item as written before defaults are applied (e.g. JSON input without `aliases`). */
 export type ServiceItemInput = z.input<typeof ServiceItemSchema>;
+
+/** A service item in lists: what a search result or a catalog page shows without opening the item. */
+export const ServiceItemSummarySchema = ServiceItemObject.pick({
+  code: true,
+  name: true,
+  aliases: true,
+  itemType: true,
+  industry: true,
+  departmentKind: true,
+  exerciseLevels: true,
+  serviceObjects: true,
+  caseType: true,
+  promisedTimeLimit: true,
+  requiredVisits: true,
+  universalScope: true,
+  processingModes: true,
+  popularity: true,
+  sample: true,
+}).meta({ id: 'ServiceItemSummary' });
+export type ServiceItemSummary = z.infer<typeof ServiceItemSummarySchema>;
 
 /**
  * 实施清单的地方差异 (local variances of an implementation). Every field is optional: an absent field

@@ -1,0 +1,300 @@
+import { and, arrayContains, asc, desc, eq, ilike, inArray, or, type SQL, sql } from 'drizzle-orm';
+import type { Implementation, Material, ServiceItem, Variances } from '../../../domain/catalog.ts';
+import type { Db, Tx } from '../../db/index.ts';
+import { countAll } from '../../db/sql.ts';
+import {
+  catalogImplementations,
+  catalogMaterials,
+  catalogServiceItems,
+  type ItemDefinition,
+} from './schema.ts';
+
+/** Filters of the item list; all optional, combined with AND. */
+export interface ItemFilter {
+  industry?: string;
+  itemType?: string;
+  departmentKind?: string;
+  serviceObject?: string;
+  exerciseLevel?: string;
+  /** Part of the name or of an alias (case-insensitive substring). */
+  q?: string;
+}
+
+/** An implementation's binding to its department (seeding). */
+export interface ImplementationBinding {
+  code: string;
+  itemCode: string;
+  divisionCode: string;
+  departmentId: string | null;
+}
+
+type ItemRow = typeof catalogServiceItems.$inferSelect;
+type MaterialRow = typeof catalogMaterials.$inferSelect;
+type ImplementationRow = typeof catalogImplementations.$inferSelect;
+
+const BATCH = 500;
+
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function toMaterial(row: MaterialRow): Material {
+  return {
+    name: row.name,
+    issuingBody: row.issuingBody,
+    originalCount: row.originalCount,
+    copyCount: row.copyCount,
+    requirement: row.requirement as Material['requirement'],
+    form: row.form as Material['form'],
+    source: row.source as Material['source'],
+    notes: row.notes,
+  };
+}
+
+function toImplementation(row: ImplementationRow): Implementation {
+  return {
+    code: row.code,
+    itemCode: row.itemCode,
+    divisionCode: row.divisionCode,
+    departmentId: row.departmentId,
+    variances: row.variances,
+  };
+}
+
+/** The only place with SQL for the catalog module. */
+export class CatalogRepository {
+  readonly db: Db;
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  /** Inserts or replaces items and replaces their materials (inside `tx`). */
+  async upsertItems(tx: Tx, items: readonly ServiceItem[]): Promise<void> {
+    for (let i = 0; i < items.length; i += BATCH) {
+      const batch = items.slice(i, i + BATCH);
+      const rows = batch.map((item) => {
+        const { materials: _materials, ...definition } = item;
+        return {
+          code: item.code,
+          name: item.name,
+          itemType: item.itemType,
+          industry: item.industry,
+          departmentKind: item.departmentKind,
+          exerciseLevels: item.exerciseLevels,
+          serviceObjects: item.serviceObjects,
+          popularity: item.popularity,
+          sample: item.sample,
+          definition: definition satisfies ItemDefinition,
+        };
+      });
+      await tx
+        .insert(catalogServiceItems)
+        .values(rows)
+        .onConflictDoUpdate({
+          target: catalogServiceItems.code,
+          set: {
+            name: sql`excluded.name`,
+            itemType: sql`excluded.item_type`,
+            industry: sql`excluded.industry`,
+            departmentKind: sql`excluded.department_kind`,
+            exerciseLevels: sql`excluded.exercise_levels`,
+            serviceObjects: sql`excluded.service_objects`,
+            popularity: sql`excluded.popularity`,
+            sample: sql`excluded.sample`,
+            definition: sql`excluded.definition`,
+            updatedAt: sql`now()`,
+          },
+        });
+      await tx.delete(catalogMaterials).where(
+        inArray(
+          catalogMaterials.itemCode,
+          batch.map((item) => item.code),
+        ),
+      );
+      const materials = batch.flatMap((item) =>
+        item.materials.map((m, seq) => ({ itemCode: item.code, seq: seq + 1, ...m })),
+      );
+      for (let j = 0; j < materials.length; j += BATCH) {
+        await tx.insert(catalogMaterials).values(materials.slice(j, j + BATCH));
+      }
+    }
+  }
+
+  /** Sets the variances of implementations, creating them (unbound, department null) when missing. */
+  async upsertVariances(
+    tx: Tx,
+    rows: readonly { code: string; itemCode: string; divisionCode: string; variances: Variances }[],
+  ) {
+    for (let i = 0; i < rows.length; i += BATCH) {
+      await tx
+        .insert(catalogImplementations)
+        .values(rows.slice(i, i + BATCH).map((r) => ({ ...r, departmentId: null })))
+        .onConflictDoUpdate({
+          target: catalogImplementations.code,
+          set: { variances: sql`excluded.variances` },
+        });
+    }
+  }
+
+  /** Creates implementations or rebinds their department, keeping their variances. */
+  async upsertBindings(tx: Tx, rows: readonly ImplementationBinding[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += BATCH) {
+      await tx
+        .insert(catalogImplementations)
+        .values(rows.slice(i, i + BATCH).map((r) => ({ ...r, variances: {} })))
+        .onConflictDoUpdate({
+          target: catalogImplementations.code,
+          set: {
+            departmentId: sql`coalesce(excluded.department_id, ${catalogImplementations.departmentId})`,
+          },
+        });
+    }
+  }
+
+  private async materialsOf(codes: readonly string[]): Promise<Map<string, Material[]>> {
+    const out = new Map<string, Material[]>();
+    if (codes.length === 0) return out;
+    const rows = await this.db
+      .select()
+      .from(catalogMaterials)
+      .where(inArray(catalogMaterials.itemCode, [...codes]))
+      .orderBy(asc(catalogMaterials.itemCode), asc(catalogMaterials.seq));
+    for (const row of rows) {
+      const list = out.get(row.itemCode) ?? [];
+      list.push(toMaterial(row));
+      out.set(row.itemCode, list);
+    }
+    return out;
+  }
+
+  private withMaterials(rows: ItemRow[], materials: Map<string, Material[]>): ServiceItem[] {
+    return rows.map((row) => ({ ...row.definition, materials: materials.get(row.code) ?? [] }));
+  }
+
+  async findItem(code: string): Promise<ServiceItem | null> {
+    const rows = await this.db.select().from(catalogServiceItems).where(eq(catalogServiceItems.code, code));
+    if (rows.length === 0) return null;
+    return this.withMaterials(rows, await this.materialsOf([code]))[0] ?? null;
+  }
+
+  /** Items matching `filter`, by popularity (desc) then code; `total` counts all matches. */
+  async listItems(
+    filter: ItemFilter,
+    page: { limit: number; offset: number },
+  ): Promise<{ total: number; items: ItemDefinition[] }> {
+    const where: SQL[] = [];
+    if (filter.industry) where.push(eq(catalogServiceItems.industry, filter.industry));
+    if (filter.itemType) where.push(eq(catalogServiceItems.itemType, filter.itemType));
+    if (filter.departmentKind) where.push(eq(catalogServiceItems.departmentKind, filter.departmentKind));
+    if (filter.serviceObject)
+      where.push(arrayContains(catalogServiceItems.serviceObjects, [filter.serviceObject]));
+    if (filter.exerciseLevel)
+      where.push(arrayContains(catalogServiceItems.exerciseLevels, [filter.exerciseLevel]));
+    if (filter.q) {
+      const pattern = `%${escapeLike(filter.q)}%`;
+      where.push(
+        or(
+          ilike(catalogServiceItems.name, pattern),
+          sql`(${catalogServiceItems.definition}->'aliases')::text ilike ${pattern}`,
+        ) as SQL,
+      );
+    }
+    const condition = and(...where);
+    const [count] = await this.db.select({ n: countAll() }).from(catalogServiceItems).where(condition);
+    const rows = await this.db
+      .select({ definition: catalogServiceItems.definition })
+      .from(catalogServiceItems)
+      .where(condition)
+      .orderBy(desc(catalogServiceItems.popularity), asc(catalogServiceItems.code))
+      .limit(page.limit)
+      .offset(page.offset);
+    return { total: count?.n ?? 0, items: rows.map((r) => r.definition) };
+  }
+
+  /** Every item with its materials, ordered by code (export, seeding). */
+  async allItems(): Promise<ServiceItem[]> {
+    const rows = await this.db.select().from(catalogServiceItems).orderBy(asc(catalogServiceItems.code));
+    return this.withMaterials(rows, await this.materialsOf(rows.map((r) => r.code)));
+  }
+
+  /** Number of items per industry. */
+  async countByIndustry(): Promise<{ industry: string; items: number }[]> {
+    return this.db
+      .select({ industry: catalogServiceItems.industry, items: countAll() })
+      .from(catalogServiceItems)
+      .groupBy(catalogServiceItems.industry)
+      .orderBy(asc(catalogServiceItems.industry));
+  }
+
+  /** Implementations of `itemCode` at any of `divisionCodes`. */
+  async implementationsAt(itemCode: string, divisionCodes: readonly string[]): Promise<Implementation[]> {
+    if (divisionCodes.length === 0) return [];
+    const rows = await this.db
+      .select()
+      .from(catalogImplementations)
+      .where(
+        and(
+          eq(catalogImplementations.itemCode, itemCode),
+          inArray(catalogImplementations.divisionCode, [...divisionCodes]),
+        ),
+      );
+    return rows.map(toImplementation);
+  }
+
+  /** Every implementation of `itemCode`. */
+  async implementationsOf(itemCode: string): Promise<Implementation[]> {
+    const rows = await this.db
+      .select()
+      .from(catalogImplementations)
+      .where(eq(catalogImplementations.itemCode, itemCode))
+      .orderBy(asc(catalogImplementations.divisionCode));
+    return rows.map(toImplementation);
+  }
+
+  /** Implementations that carry at least one variance, by item then division (export). */
+  async implementationsWithVariances(): Promise<Implementation[]> {
+    const rows = await this.db
+      .select()
+      .from(catalogImplementations)
+      .where(sql`${catalogImplementations.variances} <> '{}'::jsonb`)
+      .orderBy(asc(catalogImplementations.itemCode), asc(catalogImplementations.divisionCode));
+    return rows.map(toImplementation);
+  }
+
+  /** Every implementation's code, item and division (search documents), by code. */
+  async implementationKeys(): Promise<{ code: string; itemCode: string; divisionCode: string }[]> {
+    return this.db
+      .select({
+        code: catalogImplementations.code,
+        itemCode: catalogImplementations.itemCode,
+        divisionCode: catalogImplementations.divisionCode,
+      })
+      .from(catalogImplementations)
+      .orderBy(asc(catalogImplementations.code));
+  }
+
+  async counts(): Promise<{
+    items: number;
+    materials: number;
+    implementations: number;
+    boundImplementations: number;
+  }> {
+    const [items] = await this.db.select({ n: countAll() }).from(catalogServiceItems);
+    const [materials] = await this.db.select({ n: countAll() }).from(catalogMaterials);
+    const [impls] = await this.db.select({ n: countAll() }).from(catalogImplementations);
+    const [bound] = await this.db
+      .select({ n: countAll() })
+      .from(catalogImplementations)
+      .where(sql`${catalogImplementations.departmentId} is not null`);
+    return {
+      items: items?.n ?? 0,
+      materials: materials?.n ?? 0,
+      implementations: impls?.n ?? 0,
+      boundImplementations: bound?.n ?? 0,
+    };
+  }
+
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.db.transaction(fn);
+  }
+}
