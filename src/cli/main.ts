@@ -4,8 +4,15 @@ import { isAppError } from '../domain/errors.ts';
 import { loadConfig } from '../server/config.ts';
 import { openDatabase } from '../server/db/index.ts';
 import { startServer } from '../server/main.ts';
-import { createServices, type LoadSummary, seedReferenceData, summarize } from '../server/services.ts';
+import {
+  createServices,
+  type LoadSummary,
+  seedCatalog,
+  seedReferenceData,
+  summarize,
+} from '../server/services.ts';
 import { calendarCommands } from './commands/calendar.ts';
+import { catalogCommands } from './commands/catalog.ts';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -18,6 +25,7 @@ export function formatSummary(s: LoadSummary): string {
     `divisions:    ${fmt(d.province)} province · ${fmt(d.prefecture)} prefectures · ${fmt(d.county)} counties · ${fmt(d.township)} townships · ${fmt(d.village)} villages`,
     `halls:        ${fmt(upper)} county-and-up (${h.province} province, ${h.prefecture} prefecture, ${h.county} county) + ${fmt(h.township)} 便民服务中心 + ${fmt(h.village)} 服务站`,
     `departments:  ${fmt(s.departments)}`,
+    `catalog:      ${fmt(s.catalog.items)} service items · ${fmt(s.catalog.materials)} materials · ${fmt(s.catalog.implementations)} implementations (实施清单)`,
   ].join('\n');
 }
 
@@ -62,6 +70,7 @@ export function buildProgram(): Command {
       const { database, services, close } = await openServices();
       try {
         await seedReferenceData(database, services);
+        await seedCatalog(services);
         console.log(formatSummary(await summarize(services)));
       } finally {
         await close();
@@ -83,6 +92,10 @@ export function buildProgram(): Command {
     return { calendar: services.calendar, close };
   };
   calendarCommands(program, openCalendar);
+  catalogCommands(program, async () => {
+    const { services, close } = await openServices();
+    return { catalog: services.catalog, departments: services.departments, close };
+  });
 
   return program;
 }

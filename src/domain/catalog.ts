@@ -480,6 +480,11 @@ export const GuideSchema = z
       'the nearest implementation; null when none exists',
     ),
     notes: z.string().nullable().describe('补充说明 from the nearest variance that has one'),
+    department: z
+      .object({ id: z.string(), name: z.string(), creditCode: z.string(), divisionCode: z.string() })
+      .nullable()
+      .optional()
+      .describe('实施主体: the department that implements the item for this division'),
     acceptingHallCodes: z.array(z.string()),
     sources: z.object({
       promisedTimeLimit: ValueSourceSchema,

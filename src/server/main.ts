@@ -5,10 +5,18 @@ import { type Database, openDatabase } from './db/index.ts';
 import { buildHttpApp, type HttpApp } from './http/app.ts';
 import { systemRoutes } from './http/system-routes.ts';
 import { calendarRoutes } from './modules/calendar/routes.ts';
+import { catalogRoutes } from './modules/catalog/routes.ts';
 import { departmentsRoutes } from './modules/departments/routes.ts';
 import { hallsRoutes } from './modules/halls/routes.ts';
 import { regionsRoutes } from './modules/regions/routes.ts';
-import { createServices, type LoadSummary, type Services, seedReferenceData, summarize } from './services.ts';
+import {
+  createServices,
+  type LoadSummary,
+  type Services,
+  seedCatalog,
+  seedReferenceData,
+  summarize,
+} from './services.ts';
 
 /** The built web client (vite build output). */
 export const WEB_ROOT = fileURLToPath(new URL('../../dist/web', import.meta.url));
@@ -36,10 +44,15 @@ export async function startServer(
   try {
     const services = createServices(database);
     let summary = await summarize(services);
-    if (summary.divisions.province === 0) {
-      await seedReferenceData(database, services);
-      summary = await summarize(services);
+    if (summary.divisions.province === 0) await seedReferenceData(database, services);
+    if (
+      summary.catalog.items === 0 ||
+      summary.catalog.boundImplementations < summary.catalog.implementations
+    ) {
+      await seedCatalog(services);
     }
+    summary = await summarize(services);
+    await services.search.rebuild();
     const app = await buildHttpApp({
       logLevel: config.logLevel === 'silent' ? false : config.logLevel,
       rateLimitMax: config.rateLimitMax,
@@ -50,6 +63,7 @@ export async function startServer(
         departmentsRoutes(services),
         hallsRoutes(services),
         calendarRoutes(services),
+        catalogRoutes(services),
       ],
     });
     let url = '';

@@ -1,8 +1,11 @@
 import type { Database } from './db/index.ts';
 import { CalendarService } from './modules/calendar/service.ts';
+import { SAMPLE_CATALOG_XLSX } from './modules/catalog/sample.ts';
+import { CatalogService } from './modules/catalog/service.ts';
 import { DepartmentsService } from './modules/departments/service.ts';
 import { HallsService } from './modules/halls/service.ts';
 import { RegionsService } from './modules/regions/service.ts';
+import { CatalogSearchService } from './modules/search/service.ts';
 
 /** Every module's public face, built once per process (composition root helper). */
 export interface Services {
@@ -10,6 +13,8 @@ export interface Services {
   regions: RegionsService;
   departments: DepartmentsService;
   halls: HallsService;
+  catalog: CatalogService;
+  search: CatalogSearchService;
 }
 
 export function createServices(database: Database): Services {
@@ -18,7 +23,9 @@ export function createServices(database: Database): Services {
   const departments = new DepartmentsService(db);
   const halls = new HallsService(db);
   const calendar = new CalendarService(db);
-  return { calendar, regions, departments, halls };
+  const catalog = new CatalogService(db, { regions, departments });
+  const search = new CatalogSearchService(catalog);
+  return { calendar, regions, departments, halls, catalog, search };
 }
 
 /** What the database holds, for the start-up summary and `/health`. */
@@ -26,15 +33,17 @@ export interface LoadSummary {
   divisions: Record<'province' | 'prefecture' | 'county' | 'township' | 'village', number>;
   halls: Record<'province' | 'prefecture' | 'county' | 'township' | 'village', number>;
   departments: number;
+  catalog: { items: number; materials: number; implementations: number; boundImplementations: number };
 }
 
 export async function summarize(services: Services): Promise<LoadSummary> {
-  const [divisions, halls, departments] = await Promise.all([
+  const [divisions, halls, departments, catalog] = await Promise.all([
     services.regions.countByLevel(),
     services.halls.countByLevel(),
     services.departments.count(),
+    services.catalog.counts(),
   ]);
-  return { divisions, halls, departments };
+  return { divisions, halls, departments, catalog };
 }
 
 /**
@@ -51,4 +60,17 @@ export async function seedReferenceData(
     const halls = await services.halls.seed(tx, all);
     return { divisions: all.length, departments, halls };
   });
+}
+
+/**
+ * Loads the sample catalog (data/catalog/guizhou-sample-catalog.xlsx) when the catalog is empty, then
+ * binds implementation lists (实施清单) to the departments. Runs after {@link seedReferenceData} (the
+ * departments must exist). The import is one transaction; binding is repeatable, so a crash between
+ * the two is mended by the next start.
+ */
+export async function seedCatalog(services: Services): Promise<void> {
+  if ((await services.catalog.counts()).items === 0) {
+    await services.catalog.importFile(SAMPLE_CATALOG_XLSX);
+  }
+  await services.catalog.seedImplementations(services.departments);
 }

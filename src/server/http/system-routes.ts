@@ -30,6 +30,12 @@ export function systemRoutes(deps: { database: Database; services: Services }): 
                 divisions: LevelCounts,
                 halls: LevelCounts,
                 departments: z.number().int(),
+                catalog: z.object({
+                  items: z.number().int(),
+                  materials: z.number().int(),
+                  implementations: z.number().int(),
+                  boundImplementations: z.number().int(),
+                }),
               }),
             }),
           },

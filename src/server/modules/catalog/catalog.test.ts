@@ -48,7 +48,7 @@ beforeAll(async () => {
     const all = await regions.seed(tx);
     await departments.seed(tx, all);
   });
-  catalog = new CatalogService(database.db, { regions });
+  catalog = new CatalogService(database.db, { regions, departments });
 });
 
 afterAll(async () => {
@@ -161,11 +161,7 @@ describe('implementation list (实施清单) seeding and guides', () => {
 
   it('refuses malformed and unknown divisions', async () => {
     const malformed = await errorOf(catalog.getGuide(FOOD, '52011'));
-    expect([malformed.code, malformed.field, malformed.status]).toEqual([
-      'division.malformed_code',
-      'division',
-      400,
-    ]);
+    expect([malformed.code, malformed.field, malformed.status]).toEqual(['division.length', 'division', 400]);
     const unknown = await errorOf(catalog.getGuide(FOOD, '529999'));
     expect([unknown.code, unknown.status]).toEqual(['division.not_found', 404]);
     expect((await errorOf(catalog.getGuide('999999999999', '520102'))).code).toBe('catalog.item_not_found');
@@ -264,7 +260,7 @@ describe('HTTP routes', () => {
     expect(ok.body.sources.promisedTimeLimit.divisionCode).toBe('520115');
     const malformed = await get(`/api/v1/catalog/items/${FOOD}/guide?division=abc`);
     expect(malformed.status).toBe(400);
-    expect(malformed.body.error).toMatchObject({ code: 'division.malformed_code', field: 'division' });
+    expect(malformed.body.error).toMatchObject({ code: 'division.format', field: 'division' });
     expect((await get(`/api/v1/catalog/items/${FOOD}/guide`)).status).toBe(400);
     const unknown = await get(`/api/v1/catalog/items/${FOOD}/guide?division=529999`);
     expect([unknown.status, unknown.body.error.code]).toEqual([404, 'division.not_found']);

@@ -70,7 +70,7 @@ const codeParams = z.object({ code: BasicCodeSchema });
 /**
  * Catalog routes (GB/T 39046-2020): `GET /api/v1/catalog/items`, `/items/{code}`, `/items/{code}/guide`,
  * `/items/{code}/implementations`, `/search`, `/industries`. Errors use the one error model
- * (`catalog.item_not_found` 404, `division.not_found` 404, `division.malformed_code` 400, validation 400).
+ * (`catalog.item_not_found` 404, `division.not_found` 404, `division.format`/`division.length` 400, validation 400).
  */
 export function catalogRoutes(deps: {
   catalog: CatalogService;

@@ -1,6 +1,5 @@
 import {
   codeListLabel,
-  DIVISION_CODE_PATTERN,
   type ExerciseLevel,
   type Guide,
   type Implementation,
@@ -26,6 +25,11 @@ import {
 } from './workbook.ts';
 
 /** What the catalog needs from the regions module (RegionsService satisfies it). */
+/** Looks a department up by id (the departments service), to name the 实施主体 in guides. */
+export interface DepartmentLookup {
+  getDepartment(id: string): Promise<{ id: string; name: string; creditCode: string; divisionCode: string }>;
+}
+
 export interface DivisionAncestrySource {
   /**
    * The division and its ancestors, self first, up to the province.
@@ -96,10 +100,12 @@ const SEEDED_LEVELS: readonly ExerciseLevel[] = ['prefecture', 'county'];
 export class CatalogService {
   private readonly repo: CatalogRepository;
   private readonly regions: DivisionAncestrySource;
+  private readonly departments: DepartmentLookup | undefined;
 
-  constructor(db: Db, deps: { regions: DivisionAncestrySource }) {
+  constructor(db: Db, deps: { regions: DivisionAncestrySource; departments?: DepartmentLookup }) {
     this.repo = new CatalogRepository(db);
     this.regions = deps.regions;
+    this.departments = deps.departments;
   }
 
   /**
@@ -156,22 +162,23 @@ export class CatalogService {
    * The guide (办事指南) of an item for a division (2/4/6/9/12-digit GB/T 2260 code): the item with the
    * variances of the nearest implementations along the division's ancestry applied (see resolveGuide).
    * A township or village gets the guide of its county (or of the nearest ancestor with an implementation).
-   * @throws AppError(validation, `division.malformed_code`, field `division`) for a malformed division code;
+   * The guide names the implementing department (实施主体) when the implementation is bound to one.
+   * @throws AppError(validation, `division.format`/`division.length`, field `division`) for a malformed division code;
    *         AppError(not_found, `catalog.item_not_found`) / (`division.not_found`) for an unknown item / division;
    *         AppError(validation, `catalog.invalid_variance`) if a stored variance breaks the item's limits.
    */
   async getGuide(code: string, divisionCode: string): Promise<Guide> {
-    if (!DIVISION_CODE_PATTERN.test(divisionCode)) {
-      throw invalid(
-        'division',
-        `"${divisionCode}" is not a division code: use 2 (province), 4 (prefecture), 6 (county), 9 (township) or 12 (village) digits, e.g. 520102.`,
-        'division.malformed_code',
-      );
-    }
     const item = await this.getItem(code);
     const ancestry = (await this.regions.getAncestry(divisionCode, 'division')).map((d) => d.code);
     const implementations = await this.repo.implementationsAt(code, ancestry);
-    return resolveGuide(item, implementations, ancestry);
+    const guide = resolveGuide(item, implementations, ancestry);
+    const departmentId = guide.implementation?.departmentId;
+    if (!departmentId || !this.departments) return { ...guide, department: null };
+    const d = await this.departments.getDepartment(departmentId);
+    return {
+      ...guide,
+      department: { id: d.id, name: d.name, creditCode: d.creditCode, divisionCode: d.divisionCode },
+    };
   }
 
   /** Every implementation (实施清单 row) of an item, by division. @throws as {@link getItem}. */

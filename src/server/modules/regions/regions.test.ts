@@ -172,8 +172,35 @@ describe('HTTP basics', () => {
     for (const p of ['/health', '/api/v1/divisions', '/api/v1/divisions/{code}', '/api/v1/halls']) {
       expect(Object.keys(doc.body.paths)).toContain(p);
     }
+    expect(h.body.loaded.catalog.items).toBeGreaterThanOrEqual(60);
+    expect(h.body.loaded.catalog.boundImplementations).toBe(h.body.loaded.catalog.implementations);
     const nf = await get('/api/v1/nothing-here');
     expect(nf.status).toBe(404);
     expect(nf.body.error.code).toBe('http.route_not_found');
+  });
+});
+
+describe('the composed server: catalog, search and guides wired together', () => {
+  it('finds the social security card replacement for 社保卡补办 and social security card items for shebaoka / sbk', async () => {
+    const q = await get(`/api/v1/catalog/search?q=${encodeURIComponent('社保卡补办')}`);
+    expect(q.status).toBe(200);
+    expect(q.body.results[0].name).toMatch(/社会保障卡补/);
+    for (const pinyin of ['shebaoka', 'sbk']) {
+      const r = await get(`/api/v1/catalog/search?q=${pinyin}`);
+      expect(r.body.results.length).toBeGreaterThan(0);
+      expect(r.body.results.every((x: { name: string }) => x.name.includes('社会保障卡'))).toBe(true);
+    }
+  });
+
+  it('resolves a guide for a village through its county, with the county department and working-day limits', async () => {
+    const hit = (await get(`/api/v1/catalog/search?q=${encodeURIComponent('社保卡补办')}`)).body.results[0];
+    const g = await get(`/api/v1/catalog/items/${hit.code}/guide?division=520102016001`);
+    expect(g.status).toBe(200);
+    expect(JSON.stringify(g.body)).toContain('南明区人力资源和社会保障局');
+    const bad = await get(`/api/v1/catalog/items/${hit.code}/guide?division=52x`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('division');
+    expect((await get('/api/v1/catalog/items/999999999999/guide?division=520102')).status).toBe(404);
+    expect((await get('/api/v1/catalog/search?q=%20')).body.error.field).toBe('q');
   });
 });
