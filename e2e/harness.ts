@@ -1,0 +1,103 @@
+/**
+ * Shared parts of the e2e tests: the real server on a temporary DATA_DIR (port 0), Debian's Chromium,
+ * a folder for screenshots, and an axe-core check that prints what it found.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { loadConfig } from '../src/server/config.ts';
+import { type RunningServer, startServer, WEB_ROOT } from '../src/server/main.ts';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+/** Fails with what to do when the built client or the browser is missing. */
+export function assertPrerequisites(): void {
+  if (!fs.existsSync(path.join(WEB_ROOT, 'index.html'))) {
+    throw new Error(
+      `The built web client is missing (${WEB_ROOT}/index.html): run \`npm run build:web\` before \`npm run test:e2e\`.`,
+    );
+  }
+  if (!fs.existsSync(CHROMIUM_PATH)) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM_PATH}: install Debian's browser and CJK fonts with ` +
+        '`apt-get install -y chromium fonts-noto-cjk`, or set CHROMIUM_PATH.',
+    );
+  }
+}
+
+export interface Harness {
+  /** the server under test; its `url` is where the app is */
+  server: Pick<RunningServer, 'url'>;
+  browser: Browser;
+  /** folder where screenshots are saved (E2E_SCREENSHOTS or a fresh temp folder) */
+  shots: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the real server on a fresh temporary DATA_DIR (port 0) and Chromium. With E2E_BASE_URL set
+ * (e.g. http://127.0.0.1:3000) the tests run against that already running server instead.
+ */
+export async function startHarness(name: string): Promise<Harness> {
+  const external = process.env.E2E_BASE_URL;
+  if (!external) assertPrerequisites();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `tongban-e2e-${name}-data-`));
+  const shots =
+    process.env.E2E_SCREENSHOTS ?? fs.mkdtempSync(path.join(os.tmpdir(), `tongban-e2e-${name}-shots-`));
+  fs.mkdirSync(shots, { recursive: true });
+  const server = external
+    ? { url: external.replace(/\/$/, ''), close: async () => {} }
+    : await startServer(
+        loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent' }),
+        {
+          listen: true,
+        },
+      );
+  let browser: Browser;
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
+  console.log(`[e2e] server ${server.url}, screenshots in ${shots}`);
+  return {
+    server,
+    browser,
+    shots,
+    close: async () => {
+      await browser.close();
+      await server.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs axe-core on the page and returns its violations, printed in a readable form when there are any. */
+export async function axeViolations(page: Page, label: string) {
+  const result = await new AxeBuilder({ page }).analyze();
+  if (result.violations.length > 0) {
+    const lines = result.violations.map(
+      (v) =>
+        `- ${v.id} (${v.impact}): ${v.help}\n${v.nodes
+          .slice(0, 5)
+          .map((n) => `    ${n.target.join(' ')}: ${n.failureSummary?.replace(/\s+/g, ' ') ?? ''}`)
+          .join('\n')}`,
+    );
+    console.error(`[axe] ${label}: ${result.violations.length} violation(s)\n${lines.join('\n')}`);
+  }
+  return result.violations;
+}

@@ -1,0 +1,144 @@
+/**
+ * The citizen app's client for the public API (/api/v1, OpenAPI at /docs/json). Errors come back as
+ * {@link ApiError} carrying the server's stable `code`, so views can explain them in plain words.
+ */
+import type { Guide } from '../../domain/catalog.ts';
+
+export type { Guide };
+export type GuideItem = Guide['item'];
+export type Material = GuideItem['materials'][number];
+export type TimeLimit = GuideItem['promisedTimeLimit'];
+
+export interface SearchResult {
+  code: string;
+  name: string;
+  industry: string;
+  score: number;
+}
+
+export type DivisionLevel = 'province' | 'prefecture' | 'county' | 'township' | 'village';
+
+export interface Division {
+  code: string;
+  name: string;
+  level: DivisionLevel;
+  parentCode: string | null;
+}
+
+export type HallStatus = 'open' | 'closed' | 'degraded' | 'offline';
+
+export interface Hall {
+  code: string;
+  name: string;
+  kind: 'government_service_center' | 'convenience_service_center' | 'service_station';
+  level: DivisionLevel;
+  divisionCode: string;
+  latitude: number;
+  longitude: number;
+  locationApproximate: boolean;
+  address: string;
+  windows: number;
+  openingHours: { weekdays: string[]; saturday?: string[]; sunday?: string[]; note?: string };
+  capabilities: string[];
+  status: HallStatus;
+  distanceKm?: number;
+}
+
+export interface Department {
+  id: string;
+  name: string;
+  kind: string;
+  divisionCode: string;
+}
+
+/** Why a request failed: `network` (no answer), or the HTTP status with the server's error body. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly field: string | null;
+  constructor(status: number, code: string, message: string, field: string | null = null) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+  get network(): boolean {
+    return this.status === 0;
+  }
+}
+
+async function getJson<T>(
+  path: string,
+  params: Record<string, string | number | undefined>,
+  signal?: AbortSignal,
+) {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') qs.set(k, String(v));
+  const url = qs.size > 0 ? `${path}?${qs}` : path;
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: signal ?? null, headers: { accept: 'application/json' } });
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'AbortError') throw e;
+    throw new ApiError(0, 'network', e instanceof Error ? e.message : String(e));
+  }
+  if (!res.ok) {
+    let code = `http.${res.status}`;
+    let message = res.statusText;
+    let field: string | null = null;
+    try {
+      const body = (await res.json()) as {
+        error?: { code?: string; message?: string; field?: string | null };
+      };
+      if (body.error) {
+        code = body.error.code ?? code;
+        message = body.error.message ?? message;
+        field = body.error.field ?? null;
+      }
+    } catch {
+      // not JSON (e.g. a proxy page): keep the status
+    }
+    throw new ApiError(res.status, code, message, field);
+  }
+  return (await res.json()) as T;
+}
+
+export const api = {
+  search: (q: string, division: string, signal?: AbortSignal) =>
+    getJson<{ results: SearchResult[] }>('/api/v1/catalog/search', { q, division, limit: 20 }, signal),
+
+  guide: (code: string, division: string, signal?: AbortSignal) =>
+    getJson<Guide & { department?: Department | null }>(
+      `/api/v1/catalog/items/${encodeURIComponent(code)}/guide`,
+      { division },
+      signal,
+    ),
+
+  divisions: (params: { level?: DivisionLevel; parent?: string }, signal?: AbortSignal) =>
+    getJson<{ items: Division[]; next: string | null }>(
+      '/api/v1/divisions',
+      { ...params, limit: 200 },
+      signal,
+    ),
+
+  hallsNear: (latitude: number, longitude: number, limit: number, signal?: AbortSignal) =>
+    getJson<{ items: Hall[] }>(
+      '/api/v1/halls',
+      {
+        near: `${latitude.toFixed(5)},${longitude.toFixed(5)}`,
+        limit,
+        level: 'province,prefecture,county,township',
+      },
+      signal,
+    ),
+
+  hallsOfDivision: (division: string, limit: number, signal?: AbortSignal) =>
+    getJson<{ items: Hall[] }>('/api/v1/halls', { division, level: 'county', limit }, signal),
+
+  department: (id: string, signal?: AbortSignal) =>
+    getJson<Department>(`/api/v1/departments/${encodeURIComponent(id)}`, {}, signal),
+
+  departments: (division: string, kind: string, signal?: AbortSignal) =>
+    getJson<{ items: Department[] }>('/api/v1/departments', { division, kind }, signal),
+};

@@ -1,0 +1,43 @@
+/** Display helpers: code-list labels, time limits, fees, distances — all through the locale files. */
+import type { ComposerTranslation } from 'vue-i18n';
+import type { Guide, TimeLimit } from './api.ts';
+
+type T = ComposerTranslation;
+
+/** The label of a code-list identifier (`prefix.id` in the locale files), or the raw value if unknown. */
+export function codeLabel(t: T, prefix: string, id: string): string {
+  const key = `${prefix}.${id}`;
+  const text = t(key);
+  return text === key ? id : text;
+}
+
+export const industryLabel = (t: T, id: string) => codeLabel(t, 'industry', id);
+
+/** "20 个工作日" / "0 个工作日（当场办结）" / "法律法规未规定" — the unit is always spelled out. */
+export function timeLimitText(t: T, limit: TimeLimit | null): string {
+  if (limit === null) return t('timeLimit.none');
+  const text = t(`timeLimit.${limit.unit}`, { n: limit.value });
+  return limit.value === 0 ? t('timeLimit.onTheSpot', { limit: text }) : text;
+}
+
+/** Yuan with up to two decimals, grouped: 1,234.5 → "1,234.50"; 10 → "10". */
+export function yuan(amount: number, locale: string): string {
+  const whole = Number.isInteger(amount);
+  return new Intl.NumberFormat(locale, {
+    minimumFractionDigits: whole ? 0 : 2,
+    maximumFractionDigits: 2,
+  }).format(amount);
+}
+
+export function feeLines(t: T, fees: Guide['item']['fees'], locale: string): string[] {
+  if (fees.free) return [t('guide.free')];
+  return fees.items.map((f) => `${f.name}：${t('fee.amount', { amount: yuan(f.amountYuan, locale) })}`);
+}
+
+export function visitsText(t: T, visits: number): string {
+  return visits === 0 ? t('guide.visitsZero') : t('guide.visitsN', { n: visits });
+}
+
+export function km(distance: number, locale: string): string {
+  return new Intl.NumberFormat(locale, { maximumFractionDigits: distance < 10 ? 1 : 0 }).format(distance);
+}

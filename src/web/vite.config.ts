@@ -1,0 +1,51 @@
+/**
+ * Vite build of the web clients (Vue 3). Multi-page: each page is an HTML entry under src/web
+ * (`index.html` = the citizen app at `/`; later `staff/index.html`, `panorama/index.html`).
+ * Output goes to dist/web, which the server serves at `/` (src/server/main.ts WEB_ROOT).
+ *
+ * Build: `npm run build:web`. Dev: `npm run dev:web` (proxies /api to the server on :3000).
+ */
+import { fileURLToPath } from 'node:url';
+import VueI18nPlugin from '@intlify/unplugin-vue-i18n/vite';
+import vue from '@vitejs/plugin-vue';
+import { defineConfig } from 'vite';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+export default defineConfig({
+  root: here('.'),
+  base: '/',
+  plugins: [
+    vue(),
+    // Locale JSON is precompiled at build time, so the browser gets vue-i18n's runtime only
+    // (no message compiler, no eval).
+    VueI18nPlugin({
+      include: [here('./citizen/locales/**')],
+      runtimeOnly: true,
+      compositionOnly: true,
+      fullInstall: false,
+      dropMessageCompiler: true,
+      strictMessage: false,
+    }),
+  ],
+  define: {
+    // Composition API only (Vant 4, vue-router and vue-i18n need no Options API); no devtools in production.
+    __VUE_OPTIONS_API__: 'false',
+    __VUE_PROD_DEVTOOLS__: 'false',
+    __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false',
+    __INTLIFY_PROD_DEVTOOLS__: 'false',
+  },
+  build: {
+    outDir: here('../../dist/web'),
+    emptyOutDir: true,
+    target: 'es2020',
+    rolldownOptions: {
+      input: {
+        citizen: here('./index.html'),
+      },
+    },
+  },
+  server: {
+    proxy: { '/api': 'http://127.0.0.1:3000' },
+  },
+});
