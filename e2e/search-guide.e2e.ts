@@ -144,4 +144,33 @@ describe('citizen search → guide', () => {
     expect(await page.getByRole('button', { name: '用我的位置找最近的大厅' }).count()).toBe(1);
     await page.getByTestId('halls').screenshot({ path: path.join(h.shots, '5-guide-county-halls.png') });
   });
+
+  test('offline, a search explains the failure in plain words and retries once back online', async () => {
+    const page = await openApp();
+    await page.context().setOffline(true);
+    await searchBox(page).fill('结婚');
+    await searchBox(page).press('Enter');
+    const alert = page.getByRole('alert');
+    await expect.poll(() => alert.textContent(), { timeout: 15_000 }).toContain('网络连接不上');
+    await shot(page, '6-search-offline.png');
+    await page.context().setOffline(false);
+    await alert.getByRole('button', { name: '重试' }).click();
+    await expect
+      .poll(() => resultLinks(page).filter({ hasText: '结婚登记' }).count(), { timeout: 15_000 })
+      .toBeGreaterThan(0);
+    expect(await alert.count()).toBe(0);
+  });
+
+  test('English UI: lang="en", English labels, still 0 axe violations', async () => {
+    const page = await openApp();
+    await page.getByLabel('语言').selectOption('en');
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Find a government service');
+    expect(await page.locator('html').getAttribute('lang')).toBe('en');
+    await page.getByRole('searchbox', { name: 'Search services' }).fill('sbk');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await expect.poll(() => resultLinks(page).count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    expect(await axeViolations(page, 'English search page')).toEqual([]);
+    await page.reload();
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Find a government service');
+  });
 });
