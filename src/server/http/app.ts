@@ -81,7 +81,18 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   for (const plugin of options.routes) await app.register(plugin);
 
   if (options.webRoot && fs.existsSync(options.webRoot)) {
-    await app.register(fastifyStatic, { root: options.webRoot, prefix: '/', wildcard: false });
+    // wildcard: files are looked up per request, so a rebuilt client is served without a restart.
+    // index.html must be revalidated (it names the current hashed bundles); hashed assets never change.
+    await app.register(fastifyStatic, {
+      root: options.webRoot,
+      prefix: '/',
+      wildcard: true,
+      setHeaders: (res, filePath) => {
+        if (filePath.endsWith('.html')) res.header('Cache-Control', 'no-cache');
+        else if (/[/\\]assets[/\\]/.test(filePath))
+          res.header('Cache-Control', 'public, max-age=31536000, immutable');
+      },
+    });
   }
   return app;
 }

@@ -204,3 +204,22 @@ describe('the composed server: catalog, search and guides wired together', () =>
     expect((await get('/api/v1/catalog/search?q=%20')).body.error.field).toBe('q');
   });
 });
+
+describe('web client serving', () => {
+  it('serves index.html revalidated and hashed assets as immutable, when the client is built', async (ctx) => {
+    const { WEB_ROOT } = await import('../../main.ts');
+    const fs = await import('node:fs');
+    if (!fs.existsSync(`${WEB_ROOT}/index.html`)) ctx.skip(); // built by `npm run build:web` (CI builds before e2e)
+    const index = await server.app.inject({ method: 'GET', url: '/' });
+    expect(index.statusCode).toBe(200);
+    expect(index.headers['cache-control']).toBe('no-cache');
+    const asset = /src="\/(assets\/[^"]+\.js)"/.exec(index.body)?.[1];
+    expect(asset).toBeDefined();
+    const js = await server.app.inject({ method: 'GET', url: `/${asset}` });
+    expect(js.statusCode).toBe(200);
+    expect(js.headers['cache-control']).toContain('immutable');
+    const missing = await server.app.inject({ method: 'GET', url: '/assets/nope.js' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error.code).toBe('http.route_not_found');
+  });
+});
