@@ -5,20 +5,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-/**
- * Deterministic PRNG (mulberry32): same seed → same sequence, on every machine.
- * @returns a function giving floats in [0, 1).
- */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../src/domain/random.ts';
 
 /** Fisher–Yates shuffle in place with the given random source; returns the array. */
 export function shuffle<T>(items: T[], random: () => number): T[] {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { errorOf } from '../testing/app-error.ts';
 import {
   addCalendarDays,
   CalendarOverrideSchema,
@@ -12,17 +13,6 @@ import {
   toEpochDay,
   WorkingDayCalendar,
 } from './calendar.ts';
-import { AppError } from './errors.ts';
-
-function errorOf(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(AppError);
-    return e as AppError;
-  }
-  throw new Error('expected an error');
-}
 
 function datesFrom(first: string, last: string): string[] {
   const out: string[] = [];

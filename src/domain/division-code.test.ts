@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { errorOf } from '../testing/app-error.ts';
 import {
   ancestorCodesOf,
   countyCodeOf,
@@ -9,17 +10,6 @@ import {
   parseDivisionCode,
   toGb2260Code,
 } from './division-code.ts';
-import { AppError } from './errors.ts';
-
-function errorOf(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(AppError);
-    return e as AppError;
-  }
-  throw new Error('expected an error');
-}
 
 // Real Guizhou codes: 贵州省 52, 贵阳市 5201, 南明区 520102, a 南明区 street and one of its communities.
 const VILLAGE = '520102001001';

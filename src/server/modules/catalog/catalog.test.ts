@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AppError, isAppError } from '../../../domain/errors.ts';
+import { rejectionOf as errorOf } from '../../../testing/app-error.ts';
 import type { Database } from '../../db/index.ts';
 import { openTestDatabase } from '../../db/testing.ts';
 import { buildHttpApp, type HttpApp } from '../../http/app.ts';
@@ -28,16 +28,6 @@ const codeOf = (name: string) => {
 };
 const FOOD = codeOf('食品经营许可');
 const ID_RENEWAL = codeOf('居民身份证换领');
-
-async function errorOf(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isAppError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected an AppError');
-}
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tongban-catalog-'));

@@ -1,6 +1,7 @@
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
-import { type AppError, isAppError } from '../../../domain/errors.ts';
+import type { AppError } from '../../../domain/errors.ts';
+import { rejectionOf as errorOf } from '../../../testing/app-error.ts';
 import { loadSampleCatalogSource } from './sample.ts';
 import {
   formatOf,
@@ -14,16 +15,6 @@ import {
 } from './workbook.ts';
 
 const source = loadSampleCatalogSource();
-
-async function errorOf(p: Promise<unknown> | (() => unknown)): Promise<AppError> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    if (isAppError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected an AppError');
-}
 
 /** Loads the written workbook, lets `edit` change cells, and returns the new bytes. */
 async function edited(edit: (wb: ExcelJS.Workbook) => void): Promise<Buffer> {

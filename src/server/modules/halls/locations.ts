@@ -4,6 +4,7 @@ import bbox from '@turf/bbox';
 import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
 import pointOnFeature from '@turf/point-on-feature';
 import type { Feature, FeatureCollection, MultiPolygon, Polygon } from 'geojson';
+import { seededRandom } from '../../../domain/random.ts';
 import { GUIZHOU_DATA_DIR } from '../regions/reference-data.ts';
 
 type CountyFeature = Feature<Polygon | MultiPolygon, { code: string; name: string; prefectureCode: string }>;
@@ -12,20 +13,6 @@ type CountyFeature = Feature<Polygon | MultiPolygon, { code: string; name: strin
 export interface LatLon {
   latitude: number;
   longitude: number;
-}
-
-/** Deterministic PRNG (mulberry32) seeded from a string, so sample locations are stable across runs. */
-function seededRandom(seed: string): () => number {
-  let h = 2166136261;
-  for (let i = 0; i < seed.length; i++) h = Math.imul(h ^ seed.charCodeAt(i), 16777619);
-  let a = h >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -23,6 +23,7 @@ const WEEKDAYS: OpeningHours = {
   weekdays: ['09:00-12:00', '13:00-17:00'],
   note: '法定节假日休息，调休上班日正常办公',
 };
+const CENTER_WINDOWS = { province: 120, prefecture: 60, county: 30 } as const;
 const CENTER_HOURS: OpeningHours = {
   weekdays: ['09:00-12:00', '13:00-17:00'],
   saturday: ['09:00-12:00'],
@@ -42,82 +43,55 @@ export function buildSampleHalls(divisions: Division[], locator = new CountyLoca
       firstCountyOf.set(d.parentCode, d.code);
     }
   }
+  const centerCapabilities = ['remote_video', 'self_service_terminal', 'ems_mail', 'e_licence'];
   const rows: NewHallRow[] = [];
   for (const d of divisions) {
-    const base = {
+    const common = {
       divisionCode: d.code,
       countyCode: d.countyCode,
       locationApproximate: true,
       status: 'open' as const,
       sample: true,
+      level: d.level,
+      address: d.name,
     };
-    if (d.level === 'province') {
-      const seat = locator.has('520115') ? '520115' : [...firstCountyOf.values()][0]!;
+    // 政务服务中心 at province, prefecture and county level: located at a county seat.
+    const seat =
+      d.level === 'province'
+        ? locator.has('520115')
+          ? '520115'
+          : [...firstCountyOf.values()][0]
+        : d.level === 'prefecture'
+          ? firstCountyOf.get(d.code)
+          : d.level === 'county' && locator.has(d.code)
+            ? d.code
+            : undefined;
+    if (seat !== undefined) {
       rows.push({
-        ...base,
+        ...common,
         code: `${d.code}-zwfw`,
         name: `${d.name}政务服务中心`,
         kind: 'government_service_center',
-        level: 'province',
         ...locator.seatOf(seat),
-        address: `${d.name}贵阳市观山湖区`,
-        windows: 120,
+        ...(d.level === 'province' ? { address: `${d.name}贵阳市观山湖区` } : {}),
+        windows: CENTER_WINDOWS[d.level as 'province' | 'prefecture' | 'county'],
         openingHours: CENTER_HOURS,
-        capabilities: ['remote_video', 'self_service_terminal', 'ems_mail', 'cross_province', 'e_licence'],
+        capabilities: d.level === 'province' ? [...centerCapabilities, 'cross_province'] : centerCapabilities,
       });
-    } else if (d.level === 'prefecture') {
-      const seat = firstCountyOf.get(d.code);
-      if (!seat) continue;
+      continue;
+    }
+    // 便民服务中心 (township) and 服务站 (village): a stable point inside the county.
+    if ((d.level === 'township' || d.level === 'village') && d.countyCode && locator.has(d.countyCode)) {
+      const township = d.level === 'township';
       rows.push({
-        ...base,
-        code: `${d.code}-zwfw`,
-        name: `${d.name}政务服务中心`,
-        kind: 'government_service_center',
-        level: 'prefecture',
-        ...locator.seatOf(seat),
-        address: d.name,
-        windows: 60,
-        openingHours: CENTER_HOURS,
-        capabilities: ['remote_video', 'self_service_terminal', 'ems_mail', 'e_licence'],
-      });
-    } else if (d.level === 'county' && locator.has(d.code)) {
-      rows.push({
-        ...base,
-        code: `${d.code}-zwfw`,
-        name: `${d.name}政务服务中心`,
-        kind: 'government_service_center',
-        level: 'county',
-        ...locator.seatOf(d.code),
-        address: d.name,
-        windows: 30,
-        openingHours: CENTER_HOURS,
-        capabilities: ['remote_video', 'self_service_terminal', 'ems_mail', 'e_licence'],
-      });
-    } else if (d.level === 'township' && d.countyCode && locator.has(d.countyCode)) {
-      rows.push({
-        ...base,
-        code: `${d.code}-bmfw`,
-        name: `${d.name}便民服务中心`,
-        kind: 'convenience_service_center',
-        level: 'township',
+        ...common,
+        code: `${d.code}-${township ? 'bmfw' : 'fwz'}`,
+        name: `${d.name}${township ? '便民服务中心' : '便民服务站'}`,
+        kind: township ? 'convenience_service_center' : 'service_station',
         ...locator.pointIn(d.countyCode, d.code),
-        address: d.name,
-        windows: 4,
+        windows: township ? 4 : 1,
         openingHours: WEEKDAYS,
-        capabilities: ['agent_service', 'self_service_terminal'],
-      });
-    } else if (d.level === 'village' && d.countyCode && locator.has(d.countyCode)) {
-      rows.push({
-        ...base,
-        code: `${d.code}-fwz`,
-        name: `${d.name}便民服务站`,
-        kind: 'service_station',
-        level: 'village',
-        ...locator.pointIn(d.countyCode, d.code),
-        address: d.name,
-        windows: 1,
-        openingHours: WEEKDAYS,
-        capabilities: ['agent_service'],
+        capabilities: township ? ['agent_service', 'self_service_terminal'] : ['agent_service'],
       });
     }
   }

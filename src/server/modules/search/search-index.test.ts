@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../../domain/errors.ts';
+import { errorOf as thrown } from '../../../testing/app-error.ts';
 import { CatalogSearchIndex, type SearchDocument, type SearchQuery } from './search-index.ts';
 import { defaultSynonyms } from './synonyms.ts';
 
@@ -60,16 +60,6 @@ beforeAll(() => {
 
 const names = (query: SearchQuery) => index.search(query).results.map((r) => r.name);
 const codes = (query: SearchQuery) => index.search(query).results.map((r) => r.code);
-
-function thrown(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(AppError);
-    return e as AppError;
-  }
-  throw new Error('expected an AppError');
-}
 
 describe('done-when queries', () => {
   it('社保卡补办 finds 社会保障卡补领 first (synonyms 社保卡→社会保障卡, 补办→补领)', () => {
