@@ -1,6 +1,8 @@
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../main.ts';
-import { startTestServer } from '../../testing.ts';
+import { isValidCreditCode } from '../domain/credit-code.ts';
+import { type RunningServer, WEB_ROOT } from './main.ts';
+import { startTestServer } from './testing.ts';
 
 let server: RunningServer;
 beforeAll(async () => {
@@ -90,7 +92,6 @@ describe('departments: the standard competent departments', () => {
       level: 'county',
       sample: true,
     });
-    const { isValidCreditCode } = await import('../../../domain/credit-code.ts');
     expect(all.every((d) => isValidCreditCode(d.creditCode))).toBe(true);
     expect(new Set(all.map((d) => d.creditCode)).size).toBe(all.length);
     const province = await server.services.departments.findDepartment('52', 'civil_affairs');
@@ -174,6 +175,11 @@ describe('HTTP basics', () => {
     }
     expect(h.body.loaded.catalog.items).toBeGreaterThanOrEqual(60);
     expect(h.body.loaded.catalog.boundImplementations).toBe(h.body.loaded.catalog.implementations);
+    // The committed docs/openapi.json is what the code serves (regenerate with `npm run openapi`).
+    const committed = JSON.parse(
+      fs.readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8'),
+    );
+    expect(doc.body, 'docs/openapi.json is stale: run `npm run openapi` and commit it').toEqual(committed);
     const nf = await get('/api/v1/nothing-here');
     expect(nf.status).toBe(404);
     expect(nf.body.error.code).toBe('http.route_not_found');
@@ -207,8 +213,6 @@ describe('the composed server: catalog, search and guides wired together', () =>
 
 describe('web client serving', () => {
   it('serves index.html revalidated and hashed assets as immutable, when the client is built', async (ctx) => {
-    const { WEB_ROOT } = await import('../../main.ts');
-    const fs = await import('node:fs');
     if (!fs.existsSync(`${WEB_ROOT}/index.html`)) ctx.skip(); // built by `npm run build:web` (CI builds before e2e)
     const index = await server.app.inject({ method: 'GET', url: '/' });
     expect(index.statusCode).toBe(200);
