@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isValidCreditCode } from '../domain/credit-code.ts';
 import { type RunningServer, WEB_ROOT } from './main.ts';
+import { HallsService } from './modules/halls/service.ts';
 import { startTestServer } from './testing.ts';
 
 let server: RunningServer;
@@ -159,6 +160,24 @@ describe('halls: the hall network', () => {
     expect((await get('/api/v1/halls?near=126.58,106.71')).body.error.code).toBe('hall.bad_point');
     expect((await get('/api/v1/halls?division=529999')).status).toBe(404);
     expect((await get('/api/v1/halls/nope')).status).toBe(404);
+  });
+});
+
+describe('halls: open now, by opening hours on the working-day calendar', () => {
+  const hallsAt = (iso: string) =>
+    new HallsService(server.database.db, { calendar: server.services.calendar, clock: () => new Date(iso) });
+  it('is open on a Monday morning, closed on Sunday evening and during Spring Festival (Asia/Shanghai)', async () => {
+    expect((await hallsAt('2026-11-30T02:00:00Z').getHall('520102-zwfw')).openNow).toBe(true); // Mon 10:00
+    expect((await hallsAt('2026-11-29T12:42:00Z').getHall('520102-zwfw')).openNow).toBe(false); // Sun 20:42
+    expect((await hallsAt('2026-11-28T02:00:00Z').getHall('520102-zwfw')).openNow).toBe(true); // Sat 10:00 延时服务
+    expect((await hallsAt('2026-11-28T02:00:00Z').getHall('520102016-bmfw')).openNow).toBe(false); // no Saturday hours
+    expect((await hallsAt('2026-02-17T02:00:00Z').getHall('520102-zwfw')).openNow).toBe(false); // 春节
+    expect((await hallsAt('2027-03-01T02:00:00Z').getHall('520102-zwfw')).openNow).toBeNull(); // 2027 not published
+  });
+  it('gives every hall a full address from its divisions', async () => {
+    const h = await get('/api/v1/halls/520102016001-fwz');
+    expect(h.body.address).toBe('贵州省贵阳市南明区新华路街道纪念塔社区');
+    expect(typeof h.body.openNow === 'boolean' || h.body.openNow === null).toBe(true);
   });
 });
 

@@ -21,8 +21,8 @@ export function createServices(database: Database): Services {
   const { db } = database;
   const regions = new RegionsService(db);
   const departments = new DepartmentsService(db);
-  const halls = new HallsService(db);
   const calendar = new CalendarService(db);
+  const halls = new HallsService(db, { calendar });
   const catalog = new CatalogService(db, { regions, departments });
   const search = new CatalogSearchService(catalog);
   return { calendar, regions, departments, halls, catalog, search };

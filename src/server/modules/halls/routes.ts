@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { invalid } from '../../../domain/errors.ts';
+import { OpeningHoursSchema } from '../../../domain/opening-hours.ts';
 import { errorResponses } from '../../http/errors.ts';
 import type { RegionsService } from '../regions/service.ts';
 import { HALL_LEVELS, type HallsService } from './service.ts';
@@ -22,14 +23,17 @@ export const HallSchema = z
     locationApproximate: z.boolean().describe('true: a sample point inside the county, display only'),
     address: z.string(),
     windows: z.number().int(),
-    openingHours: z.object({
-      weekdays: z.array(z.string()),
-      saturday: z.array(z.string()).optional(),
-      sunday: z.array(z.string()).optional(),
-      note: z.string().optional(),
-    }),
+    openingHours: OpeningHoursSchema,
+    openNow: z
+      .boolean()
+      .nullable()
+      .describe('open right now by its hours on the working-day calendar (Asia/Shanghai); null when unknown'),
     capabilities: z.array(z.string()),
-    status: z.enum(['open', 'closed', 'degraded', 'offline']),
+    status: z
+      .enum(['open', 'closed', 'degraded', 'offline'])
+      .describe(
+        'service status (in service / closed / degraded / offline), not whether it is open at this hour',
+      ),
     sample: z.boolean(),
     distanceKm: z.number().optional().describe('great-circle distance from `near`, km'),
   })

@@ -1,4 +1,5 @@
 import { boolean, doublePrecision, index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import type { OpeningHours } from '../../../domain/opening-hours.ts';
 
 /**
  * Halls: 政务服务中心 (province / prefecture / county), 便民服务中心 (township) and 服务站 (village)
@@ -34,12 +35,3 @@ export const halls = pgTable(
     index('halls_level_idx').on(t.level),
   ],
 );
-
-/** Opening hours per weekday group, local time Asia/Shanghai, e.g. `{ weekdays: ['09:00-12:00', '13:30-17:00'] }`. */
-export interface OpeningHours {
-  weekdays: string[];
-  saturday?: string[];
-  sunday?: string[];
-  /** Free-text note, e.g. 法定节假日休息. */
-  note?: string;
-}

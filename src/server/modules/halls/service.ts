@@ -1,10 +1,12 @@
 import distance from '@turf/distance';
+import { type CalendarDay, todayInShanghai } from '../../../domain/calendar.ts';
+import { ancestorCodesOf } from '../../../domain/division-code.ts';
 import { invalid, notFound } from '../../../domain/errors.ts';
+import { isOpenAt, type OpeningHours, shanghaiMinuteOfDay } from '../../../domain/opening-hours.ts';
 import type { Db, Tx } from '../../db/index.ts';
 import type { Division } from '../regions/service.ts';
 import { CountyLocator } from './locations.ts';
 import { type HallLevel, type HallRow, HallsRepository, type NewHallRow } from './repository.ts';
-import type { OpeningHours } from './schema.ts';
 
 /**
  * A hall (政务服务中心 / 便民服务中心 / 服务站): where applications are received.
@@ -12,7 +14,15 @@ import type { OpeningHours } from './schema.ts';
  * `capabilities`: e.g. `remote_video` (远程视频, county level and up), `self_service_terminal`, `ems_mail`,
  * `agent_service` (代办). `status`: open / closed / degraded / offline.
  */
-export type Hall = HallRow;
+export type Hall = HallRow & {
+  /** Open right now by its hours and the working-day calendar (Asia/Shanghai); null when unknown. */
+  openNow: boolean | null;
+};
+
+/** The part of the calendar service halls need: what kind of day a date is. */
+export interface DayLookup {
+  day(date: string): Promise<CalendarDay>;
+}
 
 /** A hall with its great-circle distance from the query point, in kilometres. */
 export type HallWithDistance = Hall & { distanceKm: number };
@@ -43,6 +53,10 @@ export function buildSampleHalls(divisions: Division[], locator = new CountyLoca
       firstCountyOf.set(d.parentCode, d.code);
     }
   }
+  // Full address from the division names: 贵州省贵阳市南明区新华路街道纪念塔社区.
+  const nameOf = new Map(divisions.map((d) => [d.code, d.name]));
+  const addressOf = (code: string) =>
+    [...ancestorCodesOf(code), code].map((c) => nameOf.get(c) ?? '').join('');
   const centerCapabilities = ['remote_video', 'self_service_terminal', 'ems_mail', 'e_licence'];
   const rows: NewHallRow[] = [];
   for (const d of divisions) {
@@ -53,7 +67,7 @@ export function buildSampleHalls(divisions: Division[], locator = new CountyLoca
       status: 'open' as const,
       sample: true,
       level: d.level,
-      address: d.name,
+      address: addressOf(d.code),
     };
     // 政务服务中心 at province, prefecture and county level: located at a county seat.
     const seat =
@@ -73,7 +87,7 @@ export function buildSampleHalls(divisions: Division[], locator = new CountyLoca
         name: `${d.name}政务服务中心`,
         kind: 'government_service_center',
         ...locator.seatOf(seat),
-        ...(d.level === 'province' ? { address: `${d.name}贵阳市观山湖区` } : {}),
+        ...(d.level === 'province' ? { address: `${d.name}贵阳市观山湖区（示例位置）` } : {}),
         windows: CENTER_WINDOWS[d.level as 'province' | 'prefecture' | 'county'],
         openingHours: CENTER_HOURS,
         capabilities: d.level === 'province' ? [...centerCapabilities, 'cross_province'] : centerCapabilities,
@@ -103,8 +117,24 @@ export function buildSampleHalls(divisions: Division[], locator = new CountyLoca
  */
 export class HallsService {
   private readonly repo: HallsRepository;
-  constructor(db: Db) {
+  private readonly calendar: DayLookup;
+  private readonly clock: () => Date;
+  constructor(db: Db, deps: { calendar: DayLookup; clock?: () => Date }) {
     this.repo = new HallsRepository(db);
+    this.calendar = deps.calendar;
+    this.clock = deps.clock ?? (() => new Date());
+  }
+
+  /** Adds `openNow` (by opening hours on today's calendar day, Asia/Shanghai) to hall rows. */
+  private async present(rows: HallRow[]): Promise<Hall[]> {
+    const now = this.clock();
+    const day = await this.calendar.day(todayInShanghai(now));
+    const minute = shanghaiMinuteOfDay(now);
+    return rows.map((h) => ({
+      ...h,
+      openNow:
+        h.status === 'closed' || h.status === 'offline' ? false : isOpenAt(h.openingHours, day, minute),
+    }));
   }
 
   /** Creates the sample hall network for `divisions` inside `tx` (idempotent). Returns the hall count. */
@@ -123,23 +153,24 @@ export class HallsService {
         `No hall with code ${code}. Hall codes look like 520102-zwfw.`,
         'code',
       );
-    return row;
+    return (await this.present([row]))[0]!;
   }
 
   /**
    * Halls located in the division (its whole subtree), ordered by code; keyset pagination by `after`.
    * The division's existence is checked by the caller (regions service).
    */
-  listHallsOfDivision(
+  async listHallsOfDivision(
     divisionCode: string,
     options: { level?: HallLevel; limit?: number; after?: string } = {},
   ): Promise<Hall[]> {
-    return this.repo.listInDivision({
+    const rows = await this.repo.listInDivision({
       divisionPrefix: divisionCode,
       limit: options.limit ?? 100,
       ...(options.level ? { level: options.level } : {}),
       ...(options.after ? { after: options.after } : {}),
     });
+    return this.present(rows);
   }
 
   /**
@@ -163,7 +194,7 @@ export class HallsService {
       limit: p.limit ?? 10,
       ...(p.levels ? { levels: p.levels } : {}),
     });
-    return rows
+    return (await this.present(rows))
       .map((h) => ({
         ...h,
         distanceKm:
