@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { isAppError } from '../domain/errors.ts';
 import { loadConfig } from '../server/config.ts';
@@ -106,8 +108,9 @@ async function main(argv: string[]): Promise<void> {
   } catch (e) {
     if (isAppError(e)) {
       console.error(`error [${e.code}]: ${e.message}`);
-      for (const i of e.issues ?? [])
-        if (i.message !== e.message) console.error(`  - ${i.field}: ${i.message}`);
+      for (const i of e.issues ?? []) {
+        if (!e.message.includes(i.message)) console.error(`  - ${i.field}: ${i.message}`);
+      }
       process.exitCode = 1;
       return;
     }
@@ -115,6 +118,7 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/src/cli/main.ts')) {
+// Run when executed directly — also through the npm bin link (node_modules/.bin/tongban → src/cli/main.ts).
+if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   await main(process.argv);
 }

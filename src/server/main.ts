@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { AppError } from '../domain/errors.ts';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/index.ts';
 import { buildHttpApp, type HttpApp } from './http/app.ts';
@@ -68,7 +69,20 @@ export async function startServer(
     });
     let url = '';
     if (options.listen !== false) {
-      await app.listen({ port: config.port, host: config.host });
+      try {
+        await app.listen({ port: config.port, host: config.host });
+      } catch (e) {
+        await app.close();
+        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+          throw new AppError(
+            'unavailable',
+            'http.port_in_use',
+            `Port ${config.port} on ${config.host} is already in use. Stop the other process or set PORT to a free port.`,
+            { field: 'PORT', cause: e },
+          );
+        }
+        throw e;
+      }
       const addr = app.server.address();
       const port = typeof addr === 'object' && addr ? addr.port : config.port;
       url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;

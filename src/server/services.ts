@@ -23,7 +23,7 @@ export function createServices(database: Database): Services {
   const departments = new DepartmentsService(db);
   const calendar = new CalendarService(db);
   const halls = new HallsService(db, { calendar });
-  const catalog = new CatalogService(db, { regions, departments });
+  const catalog = new CatalogService(db, { regions, departments, halls });
   const search = new CatalogSearchService(catalog);
   return { calendar, regions, departments, halls, catalog, search };
 }

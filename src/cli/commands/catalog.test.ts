@@ -45,8 +45,11 @@ async function run(...args: string[]): Promise<number> {
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tongban-cli-catalog-'));
   database = await openTestDatabase();
-  // Departments are left empty here: implementations are created but stay unbound.
-  catalog = new CatalogService(database.db, { regions: new RegionsService(database.db) });
+  // Divisions are loaded (variances must name real ones); departments are left empty here:
+  // implementations are created but stay unbound.
+  const regions = new RegionsService(database.db);
+  await database.db.transaction((tx) => regions.seed(tx));
+  catalog = new CatalogService(database.db, { regions });
   departments = new DepartmentsService(database.db);
 });
 afterAll(async () => {

@@ -111,7 +111,9 @@ export function catalogCommands(
       } catch (e) {
         if (!isAppError(e)) throw e;
         output.err(`error [${e.code}]: ${e.message}`);
-        for (const issue of e.issues ?? []) output.err(`  - ${issue.field}: ${issue.message}`);
+        for (const issue of e.issues ?? []) {
+          if (!e.message.includes(issue.message)) output.err(`  - ${issue.field}: ${issue.message}`);
+        }
         process.exitCode = 1;
       } finally {
         await ctx.close();

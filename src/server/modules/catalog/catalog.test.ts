@@ -6,7 +6,9 @@ import { rejectionOf as errorOf } from '../../../testing/app-error.ts';
 import type { Database } from '../../db/index.ts';
 import { openTestDatabase } from '../../db/testing.ts';
 import { buildHttpApp, type HttpApp } from '../../http/app.ts';
+import { CalendarService } from '../calendar/service.ts';
 import { DepartmentsService } from '../departments/service.ts';
+import { HallsService } from '../halls/service.ts';
 import { RegionsService } from '../regions/service.ts';
 import { CatalogSearchIndex } from '../search/search-index.ts';
 import { catalogRoutes } from './routes.ts';
@@ -34,11 +36,13 @@ beforeAll(async () => {
   database = await openTestDatabase();
   regions = new RegionsService(database.db);
   departments = new DepartmentsService(database.db);
+  const halls = new HallsService(database.db, { calendar: new CalendarService(database.db) });
   await database.db.transaction(async (tx) => {
     const all = await regions.seed(tx);
     await departments.seed(tx, all);
+    await halls.seed(tx, all);
   });
-  catalog = new CatalogService(database.db, { regions, departments });
+  catalog = new CatalogService(database.db, { regions, departments, halls });
 });
 
 afterAll(async () => {
@@ -86,6 +90,29 @@ describe('catalog import (one transaction; an invalid file changes nothing)', ()
     expect(e.code).toBe('catalog.invalid_import');
     expect(e.issues?.map((i) => i.field)).toEqual([
       `implementations.${source.implementations.length}.variances.promisedTimeLimit`,
+    ]);
+    expect(await catalog.exportCatalog()).toEqual(before);
+  });
+
+  it('refuses variance rows naming a division outside the province or an unknown hall, changing nothing', async () => {
+    const before = await catalog.exportCatalog();
+    const bad = structuredClone(source);
+    const n = source.implementations.length;
+    bad.implementations.push(
+      { itemCode: FOOD, divisionCode: '999999', variances: { notes: '不存在的县' } },
+      { itemCode: FOOD, divisionCode: '110101', variances: { notes: '北京东城区' } },
+      {
+        itemCode: FOOD,
+        divisionCode: '520103',
+        variances: { acceptingHallCodes: ['520103-zwfw', 'nohall-zwfw'] },
+      },
+    );
+    const e = await errorOf(catalog.importCatalog(bad));
+    expect(e.code).toBe('catalog.invalid_import');
+    expect(e.issues?.map((i) => i.field)).toEqual([
+      `implementations.${n}.divisionCode`,
+      `implementations.${n + 1}.divisionCode`,
+      `implementations.${n + 2}.variances.acceptingHallCodes.1`,
     ]);
     expect(await catalog.exportCatalog()).toEqual(before);
   });
@@ -225,7 +252,10 @@ describe('HTTP routes', () => {
   beforeAll(async () => {
     const index = new CatalogSearchIndex();
     index.addAll(await catalog.listSearchDocuments());
-    app = await buildHttpApp({ logLevel: false, routes: [catalogRoutes({ catalog, search: index })] });
+    app = await buildHttpApp({
+      logLevel: false,
+      routes: [catalogRoutes({ catalog, search: index, regions })],
+    });
   });
   const get = async (url: string) => {
     const res = await app.inject({ method: 'GET', url });

@@ -75,6 +75,8 @@ const codeParams = z.object({ code: BasicCodeSchema });
 export function catalogRoutes(deps: {
   catalog: CatalogService;
   search: CatalogSearcher;
+  /** Checks that a division filter names a real division (404 `division.not_found` otherwise). */
+  regions: { getDivision(code: string, field?: string): Promise<unknown> };
 }): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
@@ -163,7 +165,12 @@ export function catalogRoutes(deps: {
           summary:
             'Search service items by words, pinyin (full or initials) or colloquial names; ranked by relevance then popularity',
           querystring: z.object({
-            q: z.string().trim().min(1).max(100).describe('what to look for, e.g. 社保卡补办, shebaoka, sbk'),
+            q: z
+              .string({ error: 'q is required: give a word, a pinyin spelling or initials, e.g. q=社保卡' })
+              .trim()
+              .min(1, 'q is empty: give a word, a pinyin spelling or initials, e.g. q=社保卡')
+              .max(100, 'q is longer than 100 characters: use a few words')
+              .describe('what to look for, e.g. 社保卡补办, shebaoka, sbk'),
             industry: z.string().max(50).optional().describe('所属行业 identifier or label'),
             division: z
               .string()
@@ -179,6 +186,7 @@ export function catalogRoutes(deps: {
       },
       async (req) => {
         const { industry, ...rest } = req.query;
+        if (rest.division) await deps.regions.getDivision(rest.division, 'division');
         return deps.search.search({ ...rest, ...(industry ? { industry: industryLabel(industry) } : {}) });
       },
     );

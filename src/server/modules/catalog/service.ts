@@ -30,7 +30,14 @@ export interface DepartmentLookup {
   getDepartment(id: string): Promise<{ id: string; name: string; creditCode: string; divisionCode: string }>;
 }
 
+/** Which of the given hall codes exist (the halls service). */
+export interface HallCodeLookup {
+  existingCodes(codes: string[]): Promise<Set<string>>;
+}
+
 export interface DivisionAncestrySource {
+  /** Which of the given division codes exist. */
+  existingCodes(codes: string[]): Promise<Set<string>>;
   /**
    * The division and its ancestors, self first, up to the province.
    * @throws AppError(not_found, `division.not_found`) for an unknown division.
@@ -101,10 +108,15 @@ export class CatalogService {
   private readonly repo: CatalogRepository;
   private readonly regions: DivisionAncestrySource;
   private readonly departments: DepartmentLookup | undefined;
+  private readonly halls: HallCodeLookup | undefined;
 
-  constructor(db: Db, deps: { regions: DivisionAncestrySource; departments?: DepartmentLookup }) {
+  constructor(
+    db: Db,
+    deps: { regions: DivisionAncestrySource; departments?: DepartmentLookup; halls?: HallCodeLookup },
+  ) {
     this.repo = new CatalogRepository(db);
     this.regions = deps.regions;
+    this.halls = deps.halls;
     this.departments = deps.departments;
   }
 
@@ -212,6 +224,14 @@ export class CatalogService {
         issues,
       );
     }
+    const refIssues = await this.referenceIssues(catalog);
+    if (refIssues.length > 0) {
+      throw invalidMany(
+        'catalog.invalid_import',
+        'The catalog names divisions or halls that do not exist; nothing was imported. Correct the listed fields.',
+        refIssues,
+      );
+    }
     const total = catalog.items.length + catalog.implementations.length;
     const step = 50;
     await this.repo.transaction(async (tx) => {
@@ -231,6 +251,35 @@ export class CatalogService {
       variances: catalog.implementations.length,
       industries: new Set(catalog.items.map((i) => i.industry)).size,
     };
+  }
+
+  /** Implementation rows must name existing divisions and halls (checked against the regions and halls modules). */
+  private async referenceIssues(catalog: CatalogData): Promise<FieldIssue[]> {
+    const divisions = await this.regions.existingCodes([
+      ...new Set(catalog.implementations.map((v) => v.divisionCode)),
+    ]);
+    const hallCodes = [
+      ...new Set(catalog.implementations.flatMap((v) => v.variances.acceptingHallCodes ?? [])),
+    ];
+    const halls = this.halls ? await this.halls.existingCodes(hallCodes) : new Set(hallCodes);
+    const issues: FieldIssue[] = [];
+    catalog.implementations.forEach((v, i) => {
+      if (!divisions.has(v.divisionCode)) {
+        issues.push({
+          field: `implementations.${i}.divisionCode`,
+          message: `${v.divisionCode} is not a division of this province; use a code from GET /api/v1/divisions`,
+        });
+      }
+      (v.variances.acceptingHallCodes ?? []).forEach((h, j) => {
+        if (!halls.has(h)) {
+          issues.push({
+            field: `implementations.${i}.variances.acceptingHallCodes.${j}`,
+            message: `${h} is not a hall; hall codes look like 520102-zwfw (see GET /api/v1/halls)`,
+          });
+        }
+      });
+    });
+    return issues;
   }
 
   /**

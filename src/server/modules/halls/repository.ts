@@ -1,4 +1,4 @@
-import { and, asc, eq, like, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, like, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/index.ts';
 import { countAll } from '../../db/sql.ts';
 import { halls } from './schema.ts';
@@ -26,6 +26,12 @@ export class HallsRepository {
   async findByCode(code: string): Promise<HallRow | undefined> {
     const [row] = await this.db.select().from(halls).where(eq(halls.code, code));
     return row;
+  }
+
+  async existingCodes(codes: string[]): Promise<string[]> {
+    if (codes.length === 0) return [];
+    const rows = await this.db.select({ code: halls.code }).from(halls).where(inArray(halls.code, codes));
+    return rows.map((r) => r.code);
   }
 
   /** Halls located in the division subtree `divisionPrefix` (code prefix), ordered by code. */

@@ -144,6 +144,11 @@ export class HallsService {
     return rows.length;
   }
 
+  /** Which of `codes` are halls. */
+  async existingCodes(codes: string[]): Promise<Set<string>> {
+    return new Set(await this.repo.existingCodes(codes));
+  }
+
   /** @throws AppError(not_found, `hall.not_found`). */
   async getHall(code: string): Promise<Hall> {
     const row = await this.repo.findByCode(code);

@@ -110,6 +110,11 @@ export class RegionsService {
     return d.level === 'county' ? d : this.getDivision(d.countyCode, field);
   }
 
+  /** Which of `codes` are divisions (exact codes, no canonicalisation). */
+  async existingCodes(codes: string[]): Promise<Set<string>> {
+    return new Set((await this.repo.findByCodes(codes)).map((d) => d.code));
+  }
+
   /** Number of divisions per level. */
   countByLevel(): Promise<Record<DivisionLevel, number>> {
     return this.repo.countByLevel();
