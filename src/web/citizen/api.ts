@@ -2,10 +2,12 @@
  * The citizen app's client for the public API (/api/v1, OpenAPI at /docs/json). Errors come back as
  * {@link ApiError} carrying the server's stable `code`, so views can explain them in plain words.
  */
-import type { Guide } from '../../domain/catalog.ts';
+import type { Guide, ServiceItem } from '../../domain/catalog.ts';
 
-export type { Guide };
+export type { Guide, ServiceItem };
 export type GuideItem = Guide['item'];
+export type ExerciseLevel = GuideItem['exerciseLevels'][number];
+export type Fee = GuideItem['fees']['items'][number];
 export type Material = GuideItem['materials'][number];
 export type TimeLimit = GuideItem['promisedTimeLimit'];
 
@@ -25,7 +27,10 @@ export interface Division {
   parentCode: string | null;
 }
 
+/** The hall's service status (正常服务 / 暂停服务 / 服务降级 / 离线), not whether it is open at this hour. */
 export type HallStatus = 'open' | 'closed' | 'degraded' | 'offline';
+/** Levels that have halls and that the resident-facing list offers. */
+export type HallLevel = 'province' | 'prefecture' | 'county' | 'township';
 
 export interface Hall {
   code: string;
@@ -33,13 +38,17 @@ export interface Hall {
   kind: 'government_service_center' | 'convenience_service_center' | 'service_station';
   level: DivisionLevel;
   divisionCode: string;
+  countyCode: string | null;
   latitude: number;
   longitude: number;
   locationApproximate: boolean;
+  /** the full address, e.g. 贵州省贵阳市南明区新华路街道… */
   address: string;
   windows: number;
   openingHours: { weekdays: string[]; saturday?: string[]; sunday?: string[]; note?: string };
   capabilities: string[];
+  /** open right now by its hours on the working-day calendar (Asia/Shanghai); null when unknown */
+  openNow: boolean | null;
   status: HallStatus;
   distanceKm?: number;
 }
@@ -122,19 +131,33 @@ export const api = {
       signal,
     ),
 
-  hallsNear: (latitude: number, longitude: number, limit: number, signal?: AbortSignal) =>
+  /** The provincial standard of an item (基本目录), without local variances. */
+  item: (code: string, signal?: AbortSignal) =>
+    getJson<ServiceItem>(`/api/v1/catalog/items/${encodeURIComponent(code)}`, {}, signal),
+
+  division: (code: string, signal?: AbortSignal) =>
+    getJson<Division>(`/api/v1/divisions/${encodeURIComponent(code)}`, {}, signal),
+
+  /** The `limit` halls of the given levels nearest to a point, nearest first, with `distanceKm`. */
+  hallsNear: (
+    latitude: number,
+    longitude: number,
+    levels: readonly HallLevel[],
+    limit: number,
+    signal?: AbortSignal,
+  ) =>
     getJson<{ items: Hall[] }>(
       '/api/v1/halls',
-      {
-        near: `${latitude.toFixed(5)},${longitude.toFixed(5)}`,
-        limit,
-        level: 'province,prefecture,county,township',
-      },
+      { near: `${latitude.toFixed(5)},${longitude.toFixed(5)}`, level: levels.join(','), limit },
       signal,
     ),
 
-  hallsOfDivision: (division: string, limit: number, signal?: AbortSignal) =>
-    getJson<{ items: Hall[] }>('/api/v1/halls', { division, level: 'county', limit }, signal),
+  /** Halls of one level located in a division (its whole subtree). */
+  hallsOfDivision: (division: string, level: HallLevel, limit: number, signal?: AbortSignal) =>
+    getJson<{ items: Hall[] }>('/api/v1/halls', { division, level, limit }, signal),
+
+  hall: (code: string, signal?: AbortSignal) =>
+    getJson<Hall>(`/api/v1/halls/${encodeURIComponent(code)}`, {}, signal),
 
   department: (id: string, signal?: AbortSignal) =>
     getJson<Department>(`/api/v1/departments/${encodeURIComponent(id)}`, {}, signal),

@@ -1,6 +1,6 @@
 /** Display helpers: code-list labels, time limits, fees, distances — all through the locale files. */
 import type { ComposerTranslation } from 'vue-i18n';
-import type { Guide, TimeLimit } from './api.ts';
+import type { Fee, Guide, TimeLimit } from './api.ts';
 
 type T = ComposerTranslation;
 
@@ -16,7 +16,7 @@ export const industryLabel = (t: T, id: string) => codeLabel(t, 'industry', id);
 /** "20 个工作日" / "0 个工作日（当场办结）" / "法律法规未规定" — the unit is always spelled out. */
 export function timeLimitText(t: T, limit: TimeLimit | null): string {
   if (limit === null) return t('timeLimit.none');
-  const text = t(`timeLimit.${limit.unit}`, { n: limit.value });
+  const text = t(`timeLimit.${limit.unit}`, limit.value);
   return limit.value === 0 ? t('timeLimit.onTheSpot', { limit: text }) : text;
 }
 
@@ -29,13 +29,39 @@ export function yuan(amount: number, locale: string): string {
   }).format(amount);
 }
 
-export function feeLines(t: T, fees: Guide['item']['fees'], locale: string): string[] {
-  if (fees.free) return [t('guide.free')];
-  return fees.items.map((f) => `${f.name}：${t('fee.amount', { amount: yuan(f.amountYuan, locale) })}`);
+/** "label：value" in Chinese, "label: value" in English (`punct.labelled`). */
+export function labelled(t: T, label: string, value: string): string {
+  return t('punct.labelled', { label, value });
+}
+
+/**
+ * A list in the locale's own way: 窗口领取、邮寄 / "Pickup, mail" (`narrow`, for data lists), or
+ * 县级…和乡镇… / "county … and township …" (`long`, in a sentence).
+ */
+export function listText(
+  items: readonly string[],
+  locale: string,
+  style: 'narrow' | 'long' = 'narrow',
+): string {
+  return new Intl.ListFormat(locale, { type: 'conjunction', style }).format(items);
+}
+
+export interface FeeLine {
+  text: string;
+  /** 收费依据, the document that sets the fee */
+  basis?: string;
+}
+
+export function feeLines(t: T, fees: Guide['item']['fees'], locale: string): FeeLine[] {
+  if (fees.free) return [{ text: t('guide.free') }];
+  return fees.items.map((f: Fee) => ({
+    text: labelled(t, f.name, t('fee.amount', { amount: yuan(f.amountYuan, locale) })),
+    ...(f.basis ? { basis: labelled(t, t('fee.basis'), f.basis) } : {}),
+  }));
 }
 
 export function visitsText(t: T, visits: number): string {
-  return visits === 0 ? t('guide.visitsZero') : t('guide.visitsN', { n: visits });
+  return visits === 0 ? t('guide.visitsZero') : t('guide.visitsN', visits);
 }
 
 export function km(distance: number, locale: string): string {

@@ -1,13 +1,13 @@
 /**
  * UI languages. Every string the app shows lives in ./locales/*.json (precompiled at build time by
- * @intlify/unplugin-vue-i18n). zh-CN is the default; en is complete and the fallback for missing keys.
- * More languages (bo, ug — issue 6) add a JSON file here and an entry in {@link LOCALES}.
+ * @intlify/unplugin-vue-i18n). zh-CN is the default and ships in the first-load bundle; other
+ * languages (en; later bo, ug — issue 6) are separate chunks fetched when chosen, with zh-CN as their
+ * fallback for missing keys. A new language adds a JSON file, a loader in {@link LOADERS} and an entry
+ * in {@link LOCALES}.
  */
 import { Locale as VantLocale } from 'vant';
-import vantEnUS from 'vant/es/locale/lang/en-US';
 import vantZhCN from 'vant/es/locale/lang/zh-CN';
 import { createI18n } from 'vue-i18n';
-import en from './locales/en.json';
 import zhCN from './locales/zh-CN.json';
 
 export type MessageSchema = typeof zhCN;
@@ -19,7 +19,26 @@ export const LOCALES: readonly { code: AppLocale; label: string }[] = [
 ];
 
 const STORAGE_KEY = 'tongban.locale';
-const VANT_LOCALES = { 'zh-CN': ['zh-CN', vantZhCN], en: ['en-US', vantEnUS] } as const;
+
+type VantMessages = typeof vantZhCN;
+interface LocaleBundle {
+  messages: MessageSchema;
+  vantName: string;
+  vant: VantMessages;
+}
+
+/** The languages fetched on demand: their messages and Vant's own strings. */
+const LOADERS: Record<Exclude<AppLocale, 'zh-CN'>, () => Promise<LocaleBundle>> = {
+  en: async () => {
+    const [messages, vant] = await Promise.all([
+      import('./locales/en.json'),
+      import('vant/es/locale/lang/en-US'),
+    ]);
+    return { messages: messages.default, vantName: 'en-US', vant: vant.default };
+  },
+};
+
+const VANT: Partial<Record<AppLocale, readonly [string, VantMessages]>> = { 'zh-CN': ['zh-CN', vantZhCN] };
 
 function initialLocale(): AppLocale {
   try {
@@ -34,17 +53,32 @@ function initialLocale(): AppLocale {
 export const i18n = createI18n<[MessageSchema], AppLocale, false>({
   legacy: false,
   locale: 'zh-CN',
-  fallbackLocale: { 'zh-CN': ['en'], default: ['zh-CN', 'en'] },
-  messages: { 'zh-CN': zhCN, en },
+  fallbackLocale: 'zh-CN',
+  messages: { 'zh-CN': zhCN } as Record<AppLocale, MessageSchema>,
   missingWarn: false,
   fallbackWarn: false,
 });
 
-/** Switches the UI language: vue-i18n, Vant's own strings, `<html lang>`, and remembers it. */
-export function setLocale(locale: AppLocale): void {
+async function ensureLoaded(locale: AppLocale): Promise<void> {
+  if (VANT[locale]) return;
+  const bundle = await LOADERS[locale as Exclude<AppLocale, 'zh-CN'>]();
+  i18n.global.setLocaleMessage(locale, bundle.messages);
+  VANT[locale] = [bundle.vantName, bundle.vant];
+}
+
+/**
+ * Switches the UI language (fetching it first when needed): vue-i18n, Vant's own strings,
+ * `<html lang>`, and remembers it. A language that cannot be fetched leaves the current one.
+ */
+export async function setLocale(locale: AppLocale): Promise<void> {
+  try {
+    await ensureLoaded(locale);
+  } catch {
+    return;
+  }
+  const vant = VANT[locale];
+  if (vant) VantLocale.use(vant[0], vant[1]);
   i18n.global.locale.value = locale;
-  const [vantName, vantMessages] = VANT_LOCALES[locale];
-  VantLocale.use(vantName, vantMessages);
   document.documentElement.lang = locale;
   try {
     localStorage.setItem(STORAGE_KEY, locale);
@@ -53,4 +87,5 @@ export function setLocale(locale: AppLocale): void {
   }
 }
 
-setLocale(initialLocale());
+/** Resolves once the remembered language is in place (at once for zh-CN). */
+export const localeReady: Promise<void> = setLocale(initialLocale());
