@@ -1,0 +1,45 @@
+import { inArray, sql } from 'drizzle-orm';
+import type { Db, Tx } from '../../db/index.ts';
+import { rowsOf } from '../../db/sql.ts';
+import { outbox } from './schema.ts';
+
+export type OutboxRow = typeof outbox.$inferSelect;
+export type NewOutboxRow = Omit<typeof outbox.$inferInsert, 'id' | 'createdAt' | 'dispatchedAt'>;
+
+/** SQL for the outbox. */
+export class OutboxRepository {
+  readonly db: Db;
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  async append(tx: Tx | Db, rows: NewOutboxRow[]): Promise<void> {
+    if (rows.length > 0) await tx.insert(outbox).values(rows);
+  }
+
+  /** Locks up to `limit` undispatched rows (oldest first), skipping rows another node holds. */
+  async claim(tx: Tx, limit: number): Promise<OutboxRow[]> {
+    const result = await tx.execute(sql`
+      select id, topic, aggregate_type as "aggregateType", aggregate_id as "aggregateId", payload,
+             created_at as "createdAt", dispatched_at as "dispatchedAt"
+      from outbox where dispatched_at is null order by id limit ${limit} for update skip locked`);
+    return rowsOf<OutboxRow>(result).map((r) => ({
+      ...r,
+      id: Number(r.id),
+      createdAt: new Date(r.createdAt),
+    }));
+  }
+
+  async markDispatched(tx: Tx, ids: number[]): Promise<void> {
+    if (ids.length > 0)
+      await tx.update(outbox).set({ dispatchedAt: new Date() }).where(inArray(outbox.id, ids));
+  }
+
+  async listFor(aggregateType: string, aggregateId: string): Promise<OutboxRow[]> {
+    return this.db
+      .select()
+      .from(outbox)
+      .where(sql`${outbox.aggregateType} = ${aggregateType} and ${outbox.aggregateId} = ${aggregateId}`)
+      .orderBy(outbox.id);
+  }
+}
