@@ -10,6 +10,7 @@ import {
   decisionDueFor,
   WARNING_LEVELS,
   warningLevel,
+  warningSchedule,
 } from './case-clock.ts';
 import {
   applyCommand,
@@ -483,5 +484,59 @@ describe('clock properties', () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('warningSchedule (for exactly-once timers)', () => {
+  it('gives the first day of yellow, red and overdue on the Spring Festival case (due Mon 2026-03-16)', () => {
+    const s = run([
+      ['2026-02-10', { type: 'receive' }],
+      ['2026-02-10', { type: 'accept' }],
+    ]);
+    // 3 left on Wed Mar 11 (12, 13, 16); 1 left from Fri Mar 13 (the weekend too); overdue from Tue Mar 17.
+    expect(warningSchedule(s, promised20, calendar, '2026-02-10')).toEqual({
+      yellow: '2026-03-11',
+      red: '2026-03-13',
+      overdue: '2026-03-17',
+      ...known,
+    });
+  });
+
+  it('agrees with computeClocks day by day (property)', () => {
+    fc.assert(
+      fc.property(lifeArb, limitsArb, fc.integer({ min: 0, max: 90 }), (life, limits, a) => {
+        const s = live(life);
+        const schedule = warningSchedule(s, limits, calendar, s.lastEventOn);
+        const day = addCalendarDays(s.lastEventOn, a);
+        const level = computeClocks(s, limits, calendar, day).warning;
+        if (schedule.overdue === null) {
+          if (!computeClocks(s, limits, calendar, day).paused) expect(level).toBe('none');
+          return;
+        }
+        const expected =
+          day >= schedule.overdue
+            ? 'overdue'
+            : day >= schedule.red!
+              ? 'red'
+              : day >= schedule.yellow!
+                ? 'yellow'
+                : 'none';
+        expect(level).toBe(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('schedules nothing while paused or closed', () => {
+    const paused = run([
+      ['2026-03-02', { type: 'receive' }],
+      ['2026-03-02', { type: 'accept' }],
+      ['2026-03-05', { type: 'start_special_procedure', kind: 'hearing' }],
+    ]);
+    expect(warningSchedule(paused, promised20, calendar, '2026-03-05')).toMatchObject({
+      yellow: null,
+      red: null,
+      overdue: null,
+    });
   });
 });

@@ -271,6 +271,64 @@ export function classifyWarning(
   return 'none';
 }
 
+/** Result of {@link warningSchedule}: the first day on which each level applies (Asia/Shanghai). */
+export interface WarningSchedule extends Provisional {
+  /** First day with ≤ yellow working days left; may lie before `today` (then it applies already). */
+  yellow: string | null;
+  /** First day with ≤ red working days left. */
+  red: string | null;
+  /** The calendar day after the decision due date (超期 from then on). */
+  overdue: string | null;
+}
+
+/**
+ * When the warnings of a case begin — for the server's timers (one per level, each fired once): the first
+ * day on which `computeClocks(…).warning` reaches yellow, red and overdue, assuming nothing else happens
+ * to the case (a `received` case counting as accepted once its notice deadline passes). All null when
+ * the case has no warning to come: closed, no decision clock, or PAUSED (a
+ * paused clock raises nothing; recompute when it resumes). Recompute after every command and when the
+ * calendar changes. A day is a timer's due instant at 00:00 Asia/Shanghai: `new Date(day + 'T00:00:00+08:00')`.
+ * @throws AppError as {@link computeClocks}.
+ */
+export function warningSchedule(
+  state: CaseState,
+  limits: ClockLimits,
+  calendar: WorkingDayCalendar,
+  today: string,
+  thresholds: WarningThresholds = DEFAULT_WARNING_THRESHOLDS,
+): WarningSchedule {
+  // A received case not yet past its notice deadline starts its clock (deemed acceptance) the day after
+  // the deadline: nothing can fire before then.
+  const noticeDue = state.status === 'received' ? supplementNoticeDue(state, calendar) : null;
+  const from = noticeDue !== null && today <= noticeDue.date ? addCalendarDays(noticeDue.date, 1) : null;
+  const clocks = computeClocks(state, limits, calendar, from ?? today, thresholds);
+  const flags = { provisional: clocks.provisional, unknownYears: clocks.unknownYears };
+  if (clocks.paused || clocks.workingDaysLeft === null || clocks.decisionDue === null) {
+    return { yellow: null, red: null, overdue: null, ...flags };
+  }
+  const due = clocks.decisionDue.date;
+  const levels = checkThresholds(thresholds);
+  const notBefore = (day: string): string => (from !== null && from.localeCompare(day) > 0 ? from : day);
+  return {
+    yellow: notBefore(firstDayWithAtMost(due, levels.yellowWorkingDaysLeft, calendar)),
+    red: notBefore(firstDayWithAtMost(due, levels.redWorkingDaysLeft, calendar)),
+    overdue: notBefore(addCalendarDays(due, 1)),
+    ...flags,
+  };
+}
+
+/** The earliest day D with `workingDaysBetween(D, due) ≤ n` (walks back from `due`). */
+function firstDayWithAtMost(due: string, n: number, calendar: WorkingDayCalendar): string {
+  let day = due;
+  let left = 0; // working days after `day` up to and including `due`
+  for (;;) {
+    const more = left + (calendar.isWorkingDay(day).working ? 1 : 0);
+    if (more > n) return day;
+    day = addCalendarDays(day, -1);
+    left = more;
+  }
+}
+
 /**
  * The due date of a limit counted from `start` (the start day not counted), plus `extraWorkingDays`
  * (pauses and extension) added in working days after it:

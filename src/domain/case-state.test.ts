@@ -229,7 +229,7 @@ describe('bad payloads', () => {
     expect(initialCaseState(ok)).toMatchObject({
       status: 'submitted',
       submittedOn: '2026-03-02',
-      intakeHallId: null,
+      intakeHallCode: null,
     });
     expect(errorOf(() => initialCaseState({ ...ok, processingMode: 'x' as ProcessingMode })).field).toBe(
       'processingMode',
@@ -348,9 +348,9 @@ describe('deemed acceptance (行政许可法 art. 32)', () => {
 describe('异地代收代办: forward, reassign', () => {
   it('needs the intake hall to forward before the competent department accepts', () => {
     const received = run(newCase('off_site_intake'), [
-      ['2026-03-02', { type: 'receive', hallId: 'hall-1' }],
+      ['2026-03-02', { type: 'receive', hallCode: 'hall-1' }],
     ]).state;
-    expect(received.intakeHallId).toBe('hall-1');
+    expect(received.intakeHallCode).toBe('hall-1');
     const e = errorOf(() =>
       applyCommand(received, { type: 'accept' }, { at: at('2026-03-02'), actor: staff, calendar }),
     );

@@ -175,8 +175,8 @@ export const CaseStateSchema = z
     processingMode: z.enum(codeListIds(PROCESSING_MODES)),
     /** 受理/审批部门: the competent department's id. */
     competentDepartmentId: z.string().min(1),
-    /** 收件大厅: the intake hall's id (null for online submissions until a hall receives). */
-    intakeHallId: z.string().min(1).nullable(),
+    /** 收件大厅: the intake hall's code (null for online submissions until a hall receives). */
+    intakeHallCode: z.string().min(1).nullable(),
     /** Day of submission (申报). */
     submittedOn: DateSchema,
     /** Day of receipt (收件): the day the materials reached the hall/authority; art. 32's clock starts. */
@@ -250,8 +250,8 @@ export interface InitialCaseInput {
   processingMode: ProcessingMode;
   /** Id of the competent department (受理/审批部门) from routing. */
   competentDepartmentId: string;
-  /** Id of the intake hall (收件地), or null/absent for an online submission. */
-  intakeHallId?: string | null;
+  /** Code of the intake hall (收件地), or null/absent for an online submission. */
+  intakeHallCode?: string | null;
   /** Instant of submission (申报); its Asia/Shanghai day becomes `submittedOn`. */
   submittedAt: Date;
 }
@@ -259,7 +259,7 @@ export interface InitialCaseInput {
 /**
  * A new case in status `submitted` (申报). A case created at a hall window is then `receive`d at once.
  * @throws AppError (validation) `case.input_invalid` naming the field for an unknown processing mode, an
- *   empty department id, an empty hall id or an invalid instant.
+ *   empty department id, an empty hall code or an invalid instant.
  */
 export function initialCaseState(input: InitialCaseInput): CaseState {
   if (!Object.hasOwn(PROCESSING_MODES, input.processingMode)) {
@@ -276,11 +276,11 @@ export function initialCaseState(input: InitialCaseInput): CaseState {
       'case.input_invalid',
     );
   }
-  const hall = input.intakeHallId ?? null;
+  const hall = input.intakeHallCode ?? null;
   if (hall !== null && (typeof hall !== 'string' || hall.trim() === '')) {
     throw invalid(
-      'intakeHallId',
-      'Give the intake hall id, or null for an online submission.',
+      'intakeHallCode',
+      'Give the intake hall code, or null for an online submission.',
       'case.input_invalid',
     );
   }
@@ -289,7 +289,7 @@ export function initialCaseState(input: InitialCaseInput): CaseState {
     status: 'submitted',
     processingMode: input.processingMode,
     competentDepartmentId: input.competentDepartmentId.trim(),
-    intakeHallId: hall === null ? null : hall.trim(),
+    intakeHallCode: hall === null ? null : hall.trim(),
     submittedOn: day,
     receivedOn: null,
     materialsReceivedOn: null,
@@ -321,8 +321,8 @@ const id = (what: string) => text(64, what);
 /** `receive` 收件: the intake hall (or the authority, online) has checked format and identity. */
 export const ReceiveCommandSchema = z.strictObject({
   type: z.literal('receive'),
-  /** The hall that received it, when not already set (online submissions received by a hall). */
-  hallId: id('hallId').optional(),
+  /** Code of the hall that received it, when not already set (online submissions received by a hall). */
+  hallCode: id('hallCode').optional(),
   reason: optionalReason(),
 });
 /** `forward` 转交: the intake hall forwards the case to the competent department (once per assignment). */
@@ -571,8 +571,8 @@ export interface CaseActor {
   id: string;
   /** The department the staff member acts for, when staff. */
   departmentId?: string;
-  /** The hall the staff member or agent works at, when any. */
-  hallId?: string;
+  /** Code of the hall the staff member or agent works at, when any. */
+  hallCode?: string;
 }
 
 /** Context of {@link applyCommand}. */
@@ -587,7 +587,7 @@ export interface CaseCommandContext {
 /**
  * One timeline entry (办件过程, GB/T 39046-2020 table 7) — what the server appends in the same
  * transaction. `data` is JSON and depends on `type`:
- * - receive `{ receivedOn, intakeHallId }`; forward `{ forwardedAt, competentDepartmentId }`;
+ * - receive `{ receivedOn, intakeHallCode }`; forward `{ forwardedAt, competentDepartmentId }`;
  * - request_supplement `{ gaps, notice (1, 2, …), secondNoticeReason?, supplementDue, from }`;
  * - resubmit `{ to, pausedFrom? }`; accept `{ acceptedOn, deemed, supplementDue }`;
  * - start_review / review_step `{ step }`; start_special_procedure `{ kind }`;
@@ -618,7 +618,7 @@ export interface CaseTransition {
  * Applies one command to a case: the only way a case's status changes. Pure: `state` is not modified.
  *
  * Rules beyond the table {@link TRANSITIONS}:
- * - `receive` sets `receivedOn` (and `intakeHallId` from `hallId` when not set yet).
+ * - `receive` sets `receivedOn` (and `intakeHallCode` from `hallCode` when not set yet).
  * - `forward` at most once per assignment: again only after `reassign` (`case.already_forwarded`).
  * - `request_supplement` from `received` must come within 5 working days of the materials' receipt
  *   (行政许可法 art. 32); later the case already counts as accepted (`case.supplement_notice_late`:
@@ -689,10 +689,10 @@ interface Step {
 function transition(state: CaseState, cmd: CaseCommand, today: string, ctx: CaseCommandContext): Step {
   switch (cmd.type) {
     case 'receive': {
-      const intakeHallId = state.intakeHallId ?? cmd.hallId ?? null;
+      const intakeHallCode = state.intakeHallCode ?? cmd.hallCode ?? null;
       return {
-        next: { ...state, status: 'received', receivedOn: today, materialsReceivedOn: today, intakeHallId },
-        data: { receivedOn: today, intakeHallId },
+        next: { ...state, status: 'received', receivedOn: today, materialsReceivedOn: today, intakeHallCode },
+        data: { receivedOn: today, intakeHallCode },
       };
     }
     case 'forward': {
