@@ -69,6 +69,29 @@ describe('database layer', () => {
     await again.close();
   });
 
+  it('delivers notifications sent inside a transaction only when it commits (LISTEN/NOTIFY)', async () => {
+    const database = await openTestDatabase();
+    const got: string[] = [];
+    const stop = await database.listen('tongban_test', (p) => got.push(p));
+    try {
+      await database.db.transaction(async (tx) => {
+        await tx.execute(sql`select pg_notify('tongban_test', 'committed')`);
+      });
+      await expect(
+        database.db.transaction(async (tx) => {
+          await tx.execute(sql`select pg_notify('tongban_test', 'rolled back')`);
+          throw new Error('abort');
+        }),
+      ).rejects.toThrow('abort');
+      for (let i = 0; i < 50 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(got).toEqual(['committed']);
+    } finally {
+      await stop();
+      await database.close();
+    }
+  });
+
   it('reports an unreachable PostgreSQL clearly and never prints the password', async () => {
     await expect(openDatabase({ databaseUrl: 'postgres://u:secret@127.0.0.1:1/x' })).rejects.toMatchObject({
       code: 'db.connect_failed',

@@ -30,7 +30,28 @@ export interface Database {
   kind: 'pglite' | 'postgres';
   /** Human description for logs: folder or host/database (never the password). */
   describe: string;
+  /**
+   * Subscribes to PostgreSQL notifications on `channel` (sent with `pg_notify` inside a transaction:
+   * delivered only when it commits, to every node listening). PGlite delivers them in-process.
+   * @returns a function that stops listening.
+   */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
+function checkChannel(channel: string): void {
+  if (!CHANNEL.test(channel)) throw new Error(`listen: "${channel}" is not a valid channel name`);
+}
+
+function pgliteListen(client: PGlite): Database['listen'] {
+  return async (channel, onPayload) => {
+    checkChannel(channel);
+    const unsubscribe = await client.listen(channel, onPayload);
+    return async () => {
+      await unsubscribe();
+    };
+  };
 }
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations', import.meta.url));
@@ -73,7 +94,13 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
     await client.waitReady;
     const db = drizzlePglite({ client }) as unknown as Db;
     pgliteClients.set(db, client);
-    return { db, kind: 'pglite', describe: 'PGlite (in memory)', close: () => client.close() };
+    return {
+      db,
+      kind: 'pglite',
+      describe: 'PGlite (in memory)',
+      listen: pgliteListen(client),
+      close: () => client.close(),
+    };
   }
   fs.mkdirSync(dataDir, { recursive: true });
   const pgdata = path.join(dataDir, 'pgdata');
@@ -104,6 +131,7 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
       db,
       kind: 'pglite',
       describe: `PGlite at ${pgdata}`,
+      listen: pgliteListen(client),
       close: async () => {
         await client.close();
         await release();
@@ -132,7 +160,31 @@ async function openPostgres(url: string): Promise<Database> {
   }
   const db = drizzlePg({ client: pool }) as unknown as Db;
   pgPools.set(db, pool);
-  return { db, kind: 'postgres', describe: `PostgreSQL ${redactUrl(url)}`, close: () => pool.end() };
+  const listeners = new Set<pg.Client>();
+  const listen: Database['listen'] = async (channel, onPayload) => {
+    checkChannel(channel);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    client.on('notification', (n) => {
+      if (n.channel === channel) onPayload(n.payload ?? '');
+    });
+    await client.query(`LISTEN ${channel}`);
+    listeners.add(client);
+    return async () => {
+      listeners.delete(client);
+      await client.end().catch(() => {});
+    };
+  };
+  return {
+    db,
+    kind: 'postgres',
+    describe: `PostgreSQL ${redactUrl(url)}`,
+    listen,
+    close: async () => {
+      await Promise.all([...listeners].map((c) => c.end().catch(() => {})));
+      await pool.end();
+    },
+  };
 }
 
 const pgliteClients = new WeakMap<Db, PGlite>();
