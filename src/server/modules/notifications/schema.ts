@@ -65,9 +65,7 @@ export const messages = pgTable(
       t.channel,
       t.address,
     ),
-    index('notification_messages_due_idx')
-      .on(t.nextAttemptAt)
-      .where(sql`${t.nextAttemptAt} is not null`),
+    index('notification_messages_due_idx').on(t.nextAttemptAt).where(sql`${t.nextAttemptAt} is not null`),
     index('notification_messages_inbox_idx').on(
       t.recipientKind,
       t.recipientId,
