@@ -295,11 +295,12 @@ export class SmtpEmailChannel implements Channel {
    */
   constructor(options: { url: string; from: string; timeoutMs?: number }) {
     const timeout = options.timeoutMs ?? 10_000;
-    this.transport = nodemailer.createTransport(options.url, {
+    this.transport = nodemailer.createTransport({
+      url: options.url,
       connectionTimeout: timeout,
       greetingTimeout: timeout,
       socketTimeout: timeout,
-    } as never);
+    });
     this.from = options.from;
   }
 

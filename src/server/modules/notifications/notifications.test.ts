@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import { sql } from 'drizzle-orm';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -265,6 +266,21 @@ describe('email over SMTP (nodemailer → a real smtp-server)', () => {
     const m = (await env.notifications.messagesOfCase(payload.caseId)).find((x) => x.channel === 'email')!;
     expect(m).toMatchObject({ status: 'failed', attempts: 1, nextAttemptAt: null });
     expect(m.lastError).toMatch(/550/);
+  });
+
+  it('gives up on a silent SMTP server after the timeout and retries later (transient)', async () => {
+    const silent = net.createServer(() => {}); // accepts, never greets
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+    cleanups.push(() => new Promise((resolve) => silent.close(resolve)));
+    silent.on('connection', (socket) => cleanups.push(() => socket.destroy()));
+    const url = `smtp://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+    const env = await setup({
+      channels: { email: new SmtpEmailChannel({ url, from: 'x@tongban.test', timeoutMs: 300 }) },
+    });
+    await emit(env, 'case.accepted', casePayload({ applicant: { email: 'wang.fang@example.cn' } }));
+    const started = Date.now();
+    expect(await env.notifications.sendDue()).toMatchObject({ claimed: 1, retrying: 1 });
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('without SMTP_URL, email messages fail with a clear reason', async () => {
