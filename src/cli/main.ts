@@ -114,6 +114,13 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = 1;
       return;
     }
+    // File-system and network errors (ENOENT, EISDIR, EACCES, ECONNREFUSED …): one line, no stack.
+    const code = (e as NodeJS.ErrnoException)?.code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+      console.error(`error [${code}]: ${(e as Error).message}`);
+      process.exitCode = 1;
+      return;
+    }
     throw e;
   }
 }

@@ -44,9 +44,18 @@ export function isRealDate(date: string): boolean {
   return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(Number(m[1]), month);
 }
 
+/** Years the working-day calendar answers for (the People's Republic's statutory calendar; far enough ahead). */
+export const CALENDAR_MIN_YEAR = 1949;
+export const CALENDAR_MAX_YEAR = 2199;
+
+/** Longest span `workingDaysBetween` counts over: 40 years of calendar days (bounds the work per request). */
+export const MAX_SPAN_DAYS = 40 * 366;
+
 /**
- * Validates a `YYYY-MM-DD` date string (trimmed) and returns it.
- * @throws AppError `calendar.date_invalid` naming `field` when it is not in that form or not a real date.
+ * Validates a `YYYY-MM-DD` date string (trimmed) in the years {@link CALENDAR_MIN_YEAR}–{@link CALENDAR_MAX_YEAR}
+ * and returns it.
+ * @throws AppError `calendar.date_invalid` naming `field` when it is not in that form, not a real date, or
+ *   outside those years.
  */
 export function parseIsoDate(input: unknown, field = 'date'): string {
   const value = typeof input === 'string' ? input.trim() : '';
@@ -61,6 +70,14 @@ export function parseIsoDate(input: unknown, field = 'date'): string {
     throw invalid(
       field,
       `${value} is not a real calendar date; check the month and day.`,
+      'calendar.date_invalid',
+    );
+  }
+  const year = Number(value.slice(0, 4));
+  if (year < CALENDAR_MIN_YEAR || year > CALENDAR_MAX_YEAR) {
+    throw invalid(
+      field,
+      `${value} is outside the years the calendar covers (${CALENDAR_MIN_YEAR}–${CALENDAR_MAX_YEAR}).`,
       'calendar.date_invalid',
     );
   }
@@ -435,13 +452,20 @@ export class WorkingDayCalendar {
    * how many working days a deadline is overdue. Provisional when any day counted over lies in an
    * unknown year.
    *
-   * @throws AppError `calendar.date_invalid` (field `from` or `to`); `calendar.year_unknown` in strict
-   *   mode.
+   * @throws AppError `calendar.date_invalid` (field `from` or `to`), `calendar.span_too_long` (over
+   *   {@link MAX_SPAN_DAYS} calendar days); `calendar.year_unknown` in strict mode.
    */
   workingDaysBetween(from: string, to: string, options: CalendarCallOptions = {}): WorkingDayCount {
     const f = toEpochDay(parseIsoDate(from, 'from'));
     const t = toEpochDay(parseIsoDate(to, 'to'));
     const [low, high, sign] = t >= f ? [f, t, 1] : [t, f, -1];
+    if (high - low > MAX_SPAN_DAYS) {
+      throw invalid(
+        'to',
+        `from and to are more than 40 years apart; count over a shorter span.`,
+        'calendar.span_too_long',
+      );
+    }
     const unknown = new Set<number>();
     let days = 0;
     for (let e = low + 1; e <= high; e++) {

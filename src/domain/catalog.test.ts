@@ -83,11 +83,15 @@ describe('ServiceItemSchema (GB/T 39046 table 4)', () => {
     expect(r.error?.issues[0]?.message).toMatch(/exceeds the legal limit 20 工作日/);
   });
 
-  it('does not compare limits in different units, and allows no statutory limit', () => {
-    expect(
-      ServiceItemSchema.safeParse({ ...baseInput, promisedTimeLimit: { value: 25, unit: 'calendar_days' } })
-        .success,
-    ).toBe(true);
+  it('compares limits in different units conservatively, and allows no statutory limit', () => {
+    const withPromise = (value: number, unit: string) =>
+      ServiceItemSchema.safeParse({ ...baseInput, promisedTimeLimit: { value, unit } });
+    // Against 20 working days: 25 calendar days may fit (the case clock caps it); 40 never do; nor 120 months.
+    expect(withPromise(25, 'calendar_days').success).toBe(true);
+    const over = withPromise(40, 'calendar_days');
+    expect(over.success).toBe(false);
+    expect(over.error?.issues[0]?.message).toMatch(/exceeds the legal limit 20/);
+    expect(withPromise(120, 'months').success).toBe(false);
     expect(ServiceItemSchema.safeParse({ ...baseInput, legalTimeLimit: null }).success).toBe(true);
   });
 

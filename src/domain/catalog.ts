@@ -314,7 +314,25 @@ const unique = <T>(xs: readonly T[]) => new Set(xs).size === xs.length;
  * Law: 行政许可法 art. 42 — the legal limit is the maximum; the promised limit (承诺时限) may only be shorter.
  */
 export function promisedLimitProblem(promised: TimeLimit, legal: TimeLimit | null): string | null {
-  if (legal === null || promised.unit !== legal.unit) return null;
+  if (legal === null) return null;
+  if (promised.unit !== legal.unit) {
+    // Different units: compare the calendar-day spans they can cover. n working days span at least n and
+    // at most n + 2·⌈n/5⌉ + 2 weekend days + 9 holiday days; months 28–31 days each. Only a promise that
+    // certainly exceeds the legal limit is refused; otherwise the case clock caps the due date at the legal
+    // one (src/domain/case-clock.ts).
+    const span = (l: TimeLimit): [number, number] =>
+      l.unit === 'working_days'
+        ? [l.value, l.value === 0 ? 0 : l.value + 2 * Math.ceil(l.value / 5) + 2 + 9]
+        : l.unit === 'months'
+          ? [l.value * 28, l.value * 31]
+          : [l.value, l.value];
+    const [promisedMin] = span(promised);
+    const [, legalMax] = span(legal);
+    if (promisedMin <= legalMax) return null;
+    const p = TIME_LIMIT_UNITS[promised.unit].label;
+    const l = TIME_LIMIT_UNITS[legal.unit].label;
+    return `the promised limit ${promised.value} ${p} exceeds the legal limit ${legal.value} ${l}; make it shorter`;
+  }
   if (promised.value > legal.value) {
     const unit = TIME_LIMIT_UNITS[legal.unit].label;
     return `the promised limit ${promised.value} ${unit} exceeds the legal limit ${legal.value} ${unit}; make it ${legal.value} or less`;

@@ -14,6 +14,7 @@ import { invalid } from '../domain/errors.ts';
  * | DATABASE_URL  | postgres://… switches from embedded PGlite to PostgreSQL ≥ 15   | (unset: PGlite)  |
  * | LOG_LEVEL     | pino level: fatal error warn info debug trace silent           | info             |
  * | RATE_LIMIT_MAX| requests per minute per client IP on /api                      | 600              |
+ * | TRUST_PROXY   | behind a reverse proxy: true, or the proxies' addresses/CIDRs  | false            |
  */
 export interface Config {
   port: number;
@@ -22,6 +23,8 @@ export interface Config {
   databaseUrl: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   rateLimitMax: number;
+  /** Trust X-Forwarded-For (rate limits per real client behind a proxy). */
+  trustProxy: boolean | string;
 }
 
 const EnvSchema = z.object({
@@ -35,6 +38,10 @@ const EnvSchema = z.object({
     .or(z.literal('').transform(() => undefined)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_MAX: z.coerce.number().int().positive().default(600),
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === '' || v === 'false' ? false : v === 'true' ? true : v)),
 });
 
 /**
@@ -59,5 +66,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     logLevel: e.LOG_LEVEL,
     rateLimitMax: e.RATE_LIMIT_MAX,
+    trustProxy: e.TRUST_PROXY,
   };
 }

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isValidCreditCode } from '../domain/credit-code.ts';
-import { type RunningServer, WEB_ROOT } from './main.ts';
+import { loadConfig } from './config.ts';
+import { type RunningServer, startServer, WEB_ROOT } from './main.ts';
 import { HallsService } from './modules/halls/service.ts';
 import { startTestServer } from './testing.ts';
 
@@ -227,6 +228,59 @@ describe('the composed server: catalog, search and guides wired together', () =>
     expect(bad.body.error.field).toBe('division');
     expect((await get('/api/v1/catalog/items/999999999999/guide?division=520102')).status).toBe(404);
     expect((await get('/api/v1/catalog/search?q=%20')).body.error.field).toBe('q');
+  });
+});
+
+describe('hardening found by an adversarial review', () => {
+  it('uses the canonical division for padded codes in halls and departments filters', async () => {
+    const padded = await get('/api/v1/halls?division=520100&level=county&limit=50');
+    const plain = await get('/api/v1/halls?division=5201&level=county&limit=50');
+    expect(padded.body.items.length).toBeGreaterThan(0);
+    expect(padded.body.items).toEqual(plain.body.items);
+    expect((await get('/api/v1/departments?division=520100')).body.items.length).toBe(22);
+    expect((await get(`/api/v1/departments/${'-'.repeat(36)}`)).status).toBe(400);
+    expect((await get(`/api/v1/departments/${'a'.repeat(36)}`)).status).toBe(400);
+  });
+
+  it('matches item aliases as text, not the JSON punctuation around them', async () => {
+    for (const q of ['[', '"', ',']) {
+      expect((await get(`/api/v1/catalog/items?q=${encodeURIComponent(q)}`)).body.items).toEqual([]);
+    }
+    expect((await get(`/api/v1/catalog/items?q=${encodeURIComponent('社保卡丢了')}`)).body.items.length).toBe(
+      1,
+    );
+  });
+
+  it('rebuilds the search index when a catalog import commits (LISTEN/NOTIFY, any node)', async () => {
+    const { items } = await server.services.catalog.exportCatalog();
+    const base = items.find((i) => i.name === '结婚登记')!;
+    const novel = { ...base, code: '200099001000', name: '彩虹桥通行登记', aliases: [], popularity: 1 };
+    await server.services.catalog.importCatalog({ items: [novel], implementations: [] });
+    await server.services.catalog.seedImplementations(server.services.departments);
+    let found = false;
+    for (let i = 0; i < 100 && !found; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      found =
+        (await get(`/api/v1/catalog/search?q=${encodeURIComponent('彩虹桥')}`)).body.results?.length > 0;
+    }
+    expect(found).toBe(true);
+  });
+
+  it('mends items left without their provincial implementation on the next start', async () => {
+    const { sql } = await import('drizzle-orm');
+    await server.database.db.execute(
+      sql`delete from catalog_implementations where division_code = '52' and item_code = '200099001000'`,
+    );
+    expect((await server.services.catalog.counts()).itemsWithoutStandard).toBe(1);
+    const again = await startServer(loadConfig({ LOG_LEVEL: 'silent' }), {
+      listen: false,
+      database: server.database,
+    });
+    try {
+      expect(again.summary.catalog.itemsWithoutStandard).toBe(0);
+    } finally {
+      await again.close();
+    }
   });
 });
 

@@ -7,6 +7,7 @@ import { buildHttpApp, type HttpApp } from './http/app.ts';
 import { systemRoutes } from './http/system-routes.ts';
 import { calendarRoutes } from './modules/calendar/routes.ts';
 import { catalogRoutes } from './modules/catalog/routes.ts';
+import { CATALOG_CHANGES_CHANNEL } from './modules/catalog/service.ts';
 import { departmentsRoutes } from './modules/departments/routes.ts';
 import { hallsRoutes } from './modules/halls/routes.ts';
 import { regionsRoutes } from './modules/regions/routes.ts';
@@ -46,20 +47,40 @@ export async function startServer(
     const services = createServices(database);
     let summary = await summarize(services);
     if (summary.divisions.province === 0) await seedReferenceData(database, services);
-    if (
-      summary.catalog.items === 0 ||
-      summary.catalog.boundImplementations < summary.catalog.implementations
-    ) {
+    const c = summary.catalog;
+    // Also mends an import whose binding step was cut off (items without a provincial implementation).
+    if (c.items === 0 || c.itemsWithoutStandard > 0 || c.boundImplementations < c.implementations) {
       await seedCatalog(services);
     }
     summary = await summarize(services);
     await services.search.rebuild();
+    // Another node or the CLI imported a catalog: rebuild this node's search index (coalesced).
+    let rebuilding: Promise<unknown> | null = null;
+    let again = false;
+    const rebuild = (): void => {
+      if (rebuilding) {
+        again = true;
+        return;
+      }
+      rebuilding = services.search
+        .rebuild()
+        .catch((e) => console.error('search index rebuild failed:', e))
+        .finally(() => {
+          rebuilding = null;
+          if (again) {
+            again = false;
+            rebuild();
+          }
+        });
+    };
+    const stopListening = await database.listen(CATALOG_CHANGES_CHANNEL, rebuild);
     const app = await buildHttpApp({
       logLevel: config.logLevel === 'silent' ? false : config.logLevel,
       rateLimitMax: config.rateLimitMax,
       webRoot: fs.existsSync(WEB_ROOT) ? WEB_ROOT : undefined,
+      trustProxy: config.trustProxy,
+      systemRoutes: [systemRoutes({ database, services })],
       routes: [
-        systemRoutes({ database, services }),
         regionsRoutes(services),
         departmentsRoutes(services),
         hallsRoutes(services),
@@ -94,6 +115,7 @@ export async function startServer(
       summary,
       url,
       close: async () => {
+        await stopListening();
         await app.close();
         if (!options.database) await database.close();
       },

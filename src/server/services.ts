@@ -33,7 +33,13 @@ export interface LoadSummary {
   divisions: Record<'province' | 'prefecture' | 'county' | 'township' | 'village', number>;
   halls: Record<'province' | 'prefecture' | 'county' | 'township' | 'village', number>;
   departments: number;
-  catalog: { items: number; materials: number; implementations: number; boundImplementations: number };
+  catalog: {
+    items: number;
+    materials: number;
+    implementations: number;
+    boundImplementations: number;
+    itemsWithoutStandard: number;
+  };
 }
 
 export async function summarize(services: Services): Promise<LoadSummary> {

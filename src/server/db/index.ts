@@ -117,7 +117,8 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
     throw new AppError(
       'unavailable',
       'db.data_dir_locked',
-      `The embedded database in ${dataDir} is in use by another tongban process. ` +
+      `The embedded database in ${dataDir} is in use by another tongban process ` +
+        '(or by one that stopped abruptly less than 10 seconds ago: then wait and retry). ' +
         'Stop that process, or set DATA_DIR to another folder, or use DATABASE_URL for a shared PostgreSQL.',
       { field: 'DATA_DIR', cause },
     );
@@ -145,6 +146,12 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
 
 async function openPostgres(url: string): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle connection dropped by the server (restart, DROP DATABASE … FORCE in tests) must not crash the
+  // process: the pool replaces it on the next query.
+  pool.on('error', (e) => {
+    if ((e as { code?: string }).code !== '57P01')
+      console.error('PostgreSQL idle connection error:', e.message);
+  });
   try {
     const c = await pool.connect();
     c.release();

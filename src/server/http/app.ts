@@ -12,6 +12,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { invalid } from '../../domain/errors.ts';
 import { installErrorHandling } from './errors.ts';
 
 export interface HttpAppOptions {
@@ -19,8 +20,12 @@ export interface HttpAppOptions {
   logLevel?: string | false;
   /** Requests per minute per client IP on /api/ (429 past it). */
   rateLimitMax?: number;
-  /** Module route plugins, registered in order. */
+  /** Module route plugins, registered in order, rate-limited. */
   routes: FastifyPluginAsyncZod[];
+  /** Routes outside the rate limit (health checks). */
+  systemRoutes?: FastifyPluginAsyncZod[];
+  /** Trust X-Forwarded-For from a reverse proxy (true, a hop count, or addresses/CIDRs). */
+  trustProxy?: boolean | string;
   /** Folder of the built web client, served at `/` when present. */
   webRoot?: string | undefined;
   version?: string;
@@ -39,11 +44,22 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     logController: new LogController({
       disableRequestLogging: options.logLevel !== 'debug' && options.logLevel !== 'trace',
     }),
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    trustProxy: options.trustProxy ?? false,
+    // A malformed URL (bad % escape, raw bytes) gets the same error body as everything else.
+    frameworkErrors: (error, _req, reply) => {
+      void (reply as unknown as { code(n: number): { send(b: unknown): unknown } }).code(400).send({
+        error: {
+          code: 'http.bad_request',
+          message: `The request could not be read: ${error.message}. Percent-encode the URL.`,
+        },
+      });
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  rejectNulCharacters(app);
 
   await app.register(swagger, {
     openapi: {
@@ -70,15 +86,16 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  await app.register(rateLimit, {
-    global: false,
+  // System routes (/health) are not rate-limited; every module route is, in its own encapsulated
+  // context, so the limit applies to the route as matched (a percent-encoded path cannot dodge it).
+  for (const plugin of options.systemRoutes ?? []) await app.register(plugin);
+  await app.register(async (api) => {
+    await api.register(rateLimit, {
+      max: options.rateLimitMax ?? 600,
+      timeWindow: '1 minute',
+    });
+    for (const plugin of options.routes) await api.register(plugin);
   });
-  const limiter = app.rateLimit({ max: options.rateLimitMax ?? 600, timeWindow: '1 minute' });
-  app.addHook('onRequest', async (req, reply) => {
-    if (req.url.startsWith('/api/')) await limiter.call(app, req, reply);
-  });
-
-  for (const plugin of options.routes) await app.register(plugin);
 
   if (options.webRoot && fs.existsSync(options.webRoot)) {
     // wildcard: files are looked up per request, so a rebuilt client is served without a restart.
@@ -95,4 +112,32 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     });
   }
   return app;
+}
+
+/**
+ * Refuses NUL characters anywhere in the path, query or JSON body (PostgreSQL cannot store them in
+ * text): 400 `http.nul_character` naming the field, instead of a database error.
+ */
+function rejectNulCharacters(app: FastifyInstance): void {
+  const find = (value: unknown, path: string): string | null => {
+    if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+    if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) {
+        const hit = find(v, `${path}.${i}`);
+        if (hit) return hit;
+      }
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        const hit = find(v, path ? `${path}.${k}` : k);
+        if (hit) return hit;
+      }
+    }
+    return null;
+  };
+  app.addHook('preValidation', async (req) => {
+    const field = find(req.params, '') ?? find(req.query, '') ?? find(req.body, '');
+    if (field !== null) {
+      throw invalid(field || 'url', 'Remove the NUL character (\\0) from this value.', 'http.nul_character');
+    }
+  });
 }

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../db/index.ts';
 import type { Services } from '../services.ts';
-import { summarize } from '../services.ts';
+import { type LoadSummary, summarize } from '../services.ts';
 
 const LevelCounts = z.object({
   province: z.number().int(),
@@ -13,8 +13,19 @@ const LevelCounts = z.object({
   village: z.number().int(),
 });
 
-/** `GET /health`: liveness plus a database round trip and what is loaded. 503 when the database fails. */
+/** `GET /health`: liveness plus a database round trip (`select 1`) and what is loaded (cached 30 s). */
 export function systemRoutes(deps: { database: Database; services: Services }): FastifyPluginAsyncZod {
+  // The counts are cached for 30 s: health checks are frequent and must stay cheap at province scale.
+  let cache: { at: number; value: Promise<LoadSummary> } | undefined;
+  const loaded = (): Promise<LoadSummary> => {
+    if (!cache || Date.now() - cache.at > 30_000) {
+      cache = { at: Date.now(), value: summarize(deps.services) };
+      cache.value.catch(() => {
+        cache = undefined;
+      });
+    }
+    return cache.value;
+  };
   return async (app) => {
     app.get(
       '/health',
@@ -35,6 +46,7 @@ export function systemRoutes(deps: { database: Database; services: Services }): 
                   materials: z.number().int(),
                   implementations: z.number().int(),
                   boundImplementations: z.number().int(),
+                  itemsWithoutStandard: z.number().int(),
                 }),
               }),
             }),
@@ -46,7 +58,7 @@ export function systemRoutes(deps: { database: Database; services: Services }): 
         return {
           status: 'ok' as const,
           database: deps.database.kind,
-          loaded: await summarize(deps.services),
+          loaded: await loaded(),
         };
       },
     );

@@ -88,6 +88,23 @@ describe('calendar module: stored published years and corrections', () => {
     });
   });
 
+  it('bounds the work a request can ask for: years 1949–2199, spans up to 40 years', async () => {
+    const huge = await get('/api/v1/calendar/working-days?from=0000-01-01&to=9999-12-31');
+    expect([huge.status, huge.body.error.code, huge.body.error.field]).toEqual([
+      400,
+      'calendar.date_invalid',
+      'from',
+    ]);
+    const long = await get('/api/v1/calendar/working-days?from=1949-01-01&to=2199-12-31');
+    expect([long.status, long.body.error.code]).toEqual([400, 'calendar.span_too_long']);
+    expect((await get('/api/v1/calendar/days/10000-01-03')).status).toBe(400);
+    const bad = await get('/api/v1/calendar/working-days?from=bad&add=1');
+    expect(bad.body.error.field).toBe('from');
+    expect((await get('/api/v1/calendar/working-days?from=%202026-01-05%20&add=1')).body.from).toBe(
+      '2026-01-05',
+    );
+  });
+
   it('gives 400 for malformed queries', async () => {
     expect((await get('/api/v1/calendar/days/2026-13-01')).status).toBe(400);
     expect((await get('/api/v1/calendar/working-days?from=2026-02-02')).status).toBe(400);

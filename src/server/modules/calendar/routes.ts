@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { parseIsoDate } from '../../../domain/calendar.ts';
 import { invalid } from '../../../domain/errors.ts';
 import { errorResponses } from '../../http/errors.ts';
 import type { CalendarService } from './service.ts';
@@ -35,7 +36,7 @@ export function calendarRoutes(deps: { calendar: CalendarService }): FastifyPlug
           },
         },
       },
-      async (req) => deps.calendar.day(req.params.date),
+      async (req) => deps.calendar.day(parseIsoDate(req.params.date, 'date')),
     );
 
     app.get(
@@ -65,7 +66,9 @@ export function calendarRoutes(deps: { calendar: CalendarService }): FastifyPlug
         },
       },
       async (req) => {
-        const { from, add, to } = req.query;
+        const from = parseIsoDate(req.query.from, 'from');
+        const to = req.query.to === undefined ? undefined : parseIsoDate(req.query.to, 'to');
+        const { add } = req.query;
         if ((add === undefined) === (to === undefined)) {
           throw invalid(
             'add',

@@ -117,6 +117,20 @@ describe('catalog import (one transaction; an invalid file changes nothing)', ()
     expect(await catalog.exportCatalog()).toEqual(before);
   });
 
+  it('refuses an item change that would break a stored local variance (lower legal limit), changing nothing', async () => {
+    const before = await catalog.exportCatalog();
+    const food = source.items.find((i) => i.code === FOOD)!;
+    const lowered = {
+      ...food,
+      legalTimeLimit: { value: 1, unit: 'working_days' as const },
+      promisedTimeLimit: { value: 1, unit: 'working_days' as const },
+    };
+    const e = await errorOf(catalog.importCatalog({ items: [lowered], implementations: [] }));
+    expect(e.code).toBe('catalog.invalid_import');
+    expect(e.issues?.some((i) => i.field.startsWith(`stored implementation ${FOOD}-`))).toBe(true);
+    expect(await catalog.exportCatalog()).toEqual(before);
+  });
+
   it('re-importing the same file is idempotent', async () => {
     const before = await catalog.counts();
     await catalog.importFile(SAMPLE_CATALOG_XLSX);
@@ -329,5 +343,21 @@ describe('HTTP routes', () => {
     const impls = await get(`/api/v1/catalog/items/${FOOD}/implementations`);
     expect(impls.status).toBe(200);
     expect(impls.body.items).toHaveLength(90);
+  });
+});
+
+describe('division codes in the implementation list', () => {
+  it('stores a padded division code (520100) as the division it names (5201)', async () => {
+    const food = source.items.find((i) => i.code === FOOD)!;
+    await catalog.importCatalog({
+      items: [food],
+      implementations: [{ itemCode: FOOD, divisionCode: '522600', variances: { notes: '黔东南州补充说明' } }],
+    });
+    const guide = await catalog.getGuide(FOOD, '522601');
+    expect(guide.notes).toBe('黔东南州补充说明');
+    expect(guide.sources.notes.divisionCode).toBe('5226');
+    const codes = (await catalog.listImplementations(FOOD)).map((i) => i.divisionCode);
+    expect(codes).toContain('5226');
+    expect(codes).not.toContain('522600');
   });
 });

@@ -195,7 +195,7 @@ export class CatalogRepository {
       where.push(
         or(
           ilike(catalogServiceItems.name, pattern),
-          sql`(${catalogServiceItems.definition}->'aliases')::text ilike ${pattern}`,
+          sql`exists (select 1 from jsonb_array_elements_text(${catalogServiceItems.definition}->'aliases') as alias where alias ilike ${pattern})`,
         ) as SQL,
       );
     }
@@ -278,6 +278,7 @@ export class CatalogRepository {
     materials: number;
     implementations: number;
     boundImplementations: number;
+    itemsWithoutStandard: number;
   }> {
     const [items] = await this.db.select({ n: countAll() }).from(catalogServiceItems);
     const [materials] = await this.db.select({ n: countAll() }).from(catalogMaterials);
@@ -286,11 +287,19 @@ export class CatalogRepository {
       .select({ n: countAll() })
       .from(catalogImplementations)
       .where(sql`${catalogImplementations.departmentId} is not null`);
+    // Items without their provincial standard implementation (e.g. an import whose binding step was cut off).
+    const [missing] = await this.db
+      .select({ n: countAll() })
+      .from(catalogServiceItems)
+      .where(
+        sql`not exists (select 1 from ${catalogImplementations} where ${catalogImplementations.itemCode} = ${catalogServiceItems.code} and ${catalogImplementations.divisionCode} = '52')`,
+      );
     return {
       items: items?.n ?? 0,
       materials: materials?.n ?? 0,
       implementations: impls?.n ?? 0,
       boundImplementations: bound?.n ?? 0,
+      itemsWithoutStandard: missing?.n ?? 0,
     };
   }
 

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import {
   codeListLabel,
   type ExerciseLevel,
@@ -13,7 +14,8 @@ import {
   varianceIssues,
 } from '../../../domain/catalog.ts';
 import type { DepartmentKind } from '../../../domain/department.ts';
-import { type FieldIssue, invalid, invalidMany, notFound } from '../../../domain/errors.ts';
+import { parseDivisionCode } from '../../../domain/division-code.ts';
+import { AppError, type FieldIssue, invalid, invalidMany, notFound } from '../../../domain/errors.ts';
 import type { Db } from '../../db/index.ts';
 import { CatalogRepository, type ImplementationBinding, type ItemFilter } from './repository.ts';
 import {
@@ -34,6 +36,9 @@ export interface DepartmentLookup {
 export interface HallCodeLookup {
   existingCodes(codes: string[]): Promise<Set<string>>;
 }
+
+/** PostgreSQL channel announcing a committed catalog import (servers rebuild their search index). */
+export const CATALOG_CHANGES_CHANNEL = 'tongban_catalog';
 
 export interface DivisionAncestrySource {
   /** Which of the given division codes exist. */
@@ -216,7 +221,24 @@ export class CatalogService {
       );
     }
     const catalog = parsed.data;
-    const issues = crossCheck(catalog);
+    // Padded GB/T 2260 forms (520100) name the same division as 5201: store the canonical code.
+    const canonicalIssues: FieldIssue[] = [];
+    catalog.implementations = catalog.implementations.map((v, i) => {
+      try {
+        return {
+          ...v,
+          divisionCode: parseDivisionCode(v.divisionCode, `implementations.${i}.divisionCode`).code,
+        };
+      } catch (e) {
+        if (e instanceof AppError) canonicalIssues.push(...(e.issues ?? []));
+        return v;
+      }
+    });
+    const issues = [
+      ...canonicalIssues,
+      ...crossCheck(catalog),
+      ...(await this.storedVarianceIssues(catalog)),
+    ];
     if (issues.length > 0) {
       throw invalidMany(
         'catalog.invalid_import',
@@ -243,6 +265,8 @@ export class CatalogService {
         tx,
         catalog.implementations.map((v) => ({ code: implementationCode(v.itemCode, v.divisionCode), ...v })),
       );
+      // Every server node rebuilds its search index when this commits.
+      await tx.execute(sql`select pg_notify(${CATALOG_CHANGES_CHANNEL}, 'imported')`);
       onProgress?.(total, total);
     });
     return {
@@ -251,6 +275,27 @@ export class CatalogService {
       variances: catalog.implementations.length,
       industries: new Set(catalog.items.map((i) => i.industry)).size,
     };
+  }
+
+  /**
+   * Local variances already stored for the imported items (and not replaced by this file) must still fit
+   * the new item definitions — e.g. a lowered legal limit must not leave a county's promise above it.
+   */
+  private async storedVarianceIssues(catalog: CatalogData): Promise<FieldIssue[]> {
+    const items = new Map(catalog.items.map((i) => [i.code, i]));
+    const inFile = new Set(catalog.implementations.map((v) => `${v.itemCode}-${v.divisionCode}`));
+    const issues: FieldIssue[] = [];
+    for (const stored of await this.repo.implementationsWithVariances()) {
+      const item = items.get(stored.itemCode);
+      if (!item || inFile.has(`${stored.itemCode}-${stored.divisionCode}`)) continue;
+      for (const issue of varianceIssues(item, stored.variances, `stored implementation ${stored.code}`)) {
+        issues.push({
+          field: issue.field,
+          message: `${issue.message} — the stored local variance of ${stored.divisionCode} no longer fits: change it in the 实施清单 sheet too`,
+        });
+      }
+    }
+    return issues;
   }
 
   /** Implementation rows must name existing divisions and halls (checked against the regions and halls modules). */
@@ -350,7 +395,10 @@ export class CatalogService {
       }
       onProgress?.(n + 1, items.length);
     }
-    await this.repo.transaction((tx) => this.repo.upsertBindings(tx, bindings));
+    await this.repo.transaction(async (tx) => {
+      await this.repo.upsertBindings(tx, bindings);
+      await tx.execute(sql`select pg_notify(${CATALOG_CHANGES_CHANNEL}, 'bound')`);
+    });
     return {
       implementations: bindings.length,
       unbound: bindings.filter((b) => b.departmentId === null).length,
@@ -387,6 +435,7 @@ export class CatalogService {
     materials: number;
     implementations: number;
     boundImplementations: number;
+    itemsWithoutStandard: number;
   }> {
     return this.repo.counts();
   }

@@ -152,6 +152,19 @@ describe('catalog workbook validation: every problem, with sheet, row and column
     expect(fields).toContain('sheet 材料, row 1, column 序号');
   });
 
+  it('reports formula cells without a computed value and error cells instead of importing [object Object]', async () => {
+    const bytes = await edited((wb) => {
+      const ws = wb.getWorksheet(SHEETS.items)!;
+      ws.getCell(2, col(ws, '事项名称')).value = { formula: 'CONCAT("社会","保障卡")' } as ExcelJS.CellValue;
+      ws.getCell(3, col(ws, '受理条件')).value = { error: '#REF!' } as ExcelJS.CellValue;
+    });
+    const e = await errorOf(async () => parseCatalogRows(await readCatalogXlsx(bytes)));
+    const byField = new Map(e.issues?.map((i) => [i.field, i.message]));
+    expect(byField.get('sheet 事项, row 2, column 事项名称')).toMatch(/formula without a computed value/);
+    expect(byField.get('sheet 事项, row 3, column 受理条件')).toMatch(/#REF!/);
+    expect(JSON.stringify(e.issues)).not.toContain('[object Object]');
+  });
+
   it('refuses unreadable files and other extensions', async () => {
     expect((await errorOf(readCatalogXlsx(Buffer.from('not a zip')))).code).toBe('catalog.unreadable_file');
     expect((await errorOf(() => formatOf('catalog.ods'))).code).toBe('catalog.unsupported_format');

@@ -494,10 +494,13 @@ export function parseCatalogRows(raw: RawCatalog): CatalogData {
   }
 
   if (issues.length > 0) {
+    // One problem per cell: an unreadable cell is not reported again as empty.
+    const seenFields = new Set<string>();
+    const unique = issues.filter((i) => !seenFields.has(i.field) && seenFields.add(i.field));
     throw invalidMany(
       'catalog.invalid_file',
-      `The catalog file has ${issues.length} problem(s); nothing was imported. Correct each listed cell and import again.`,
-      issues,
+      `The catalog file has ${unique.length} problem(s); nothing was imported. Correct each listed cell and import again.`,
+      unique,
     );
   }
   const out: ServiceItem[] = [];
@@ -667,6 +670,9 @@ export function writeCatalogCsv(data: CatalogData): string {
 // ---------------------------------------------------------------------------------------------------
 // Reading files
 
+/** A cell whose value cannot be read as text: a formula without a computed value, or an error value. */
+class UnreadableCell extends Error {}
+
 function cellText(value: ExcelJS.CellValue): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return value;
@@ -675,10 +681,19 @@ function cellText(value: ExcelJS.CellValue): string {
   if (typeof value === 'object') {
     if ('richText' in value) return value.richText.map((t) => t.text).join('');
     if ('text' in value && typeof value.text === 'string') return value.text;
-    if ('result' in value) return cellText(value.result as ExcelJS.CellValue);
-    if ('error' in value) return '';
+    if ('result' in value && value.result !== undefined) return cellText(value.result as ExcelJS.CellValue);
+    if ('formula' in value || 'sharedFormula' in value) {
+      throw new UnreadableCell(
+        'a formula without a computed value: open the file in a spreadsheet and save it, or paste values',
+      );
+    }
+    if ('error' in value)
+      throw new UnreadableCell(`the cell holds the error ${String(value.error)}: enter the value itself`);
+    if ('hyperlink' in value && typeof (value as { hyperlink?: unknown }).hyperlink === 'string') {
+      return String((value as { hyperlink: string }).hyperlink);
+    }
   }
-  return String(value);
+  throw new UnreadableCell('the cell value cannot be read as text: enter plain text or a number');
 }
 
 function emptyRaw(): RawCatalog {
@@ -721,7 +736,12 @@ export async function readCatalogXlsx(buffer: Buffer | ArrayBuffer): Promise<Raw
     out.present.add(name);
     const headers: string[] = [];
     ws.getRow(1).eachCell({ includeEmpty: true }, (cell, col) => {
-      headers[col] = cellText(cell.value).trim();
+      try {
+        headers[col] = cellText(cell.value).trim();
+      } catch (e) {
+        if (!(e instanceof UnreadableCell)) throw e;
+        out.issues.push({ field: `sheet ${name}, row 1, column ${col}`, message: e.message });
+      }
     });
     checkHeaders(name, headers, out, 1);
     ws.eachRow((row, n) => {
@@ -731,7 +751,15 @@ export async function readCatalogXlsx(buffer: Buffer | ArrayBuffer): Promise<Raw
       row.eachCell({ includeEmpty: false }, (cell, col) => {
         const h = headers[col];
         if (!h) return;
-        const t = cellText(cell.value);
+        let t: string;
+        try {
+          t = cellText(cell.value);
+        } catch (e) {
+          if (!(e instanceof UnreadableCell)) throw e;
+          out.issues.push({ field: `sheet ${name}, row ${n}, column ${h}`, message: e.message });
+          any = true;
+          return;
+        }
         if (t.trim() !== '') any = true;
         cells[h] = t;
       });

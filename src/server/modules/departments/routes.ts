@@ -36,9 +36,10 @@ export function departmentsRoutes(deps: {
       },
       async (req) => {
         const { division, kind } = req.query;
-        if (division !== undefined) await deps.regions.getDivision(division, 'division');
+        const divisionCode =
+          division === undefined ? undefined : (await deps.regions.getDivision(division, 'division')).code;
         const items = await deps.departments.listDepartments({
-          ...(division ? { divisionCode: division } : {}),
+          ...(divisionCode ? { divisionCode } : {}),
           ...(kind ? { kind } : {}),
         });
         return { items };

@@ -93,7 +93,7 @@ export class DepartmentsService {
    * @throws AppError(not_found, `department.not_found`) for an unknown id.
    */
   async getDepartment(id: string): Promise<Department> {
-    if (!/^[0-9a-f-]{36}$/i.test(id))
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
       throw invalid('id', `"${id}" is not a department id (a UUID).`, 'department.malformed_id');
     const [row] = await this.repo.find({ id });
     if (!row) throw notFound('department.not_found', `No department with id ${id}.`, 'id');

@@ -104,10 +104,10 @@ export function hallsRoutes(deps: { halls: HallsService; regions: RegionsService
           });
           return { items, next: null };
         }
-        await deps.regions.getDivision(division!, 'division');
+        const { code } = await deps.regions.getDivision(division!, 'division');
         if (levels && levels.length > 1)
           throw invalid('level', 'With division=, give a single level.', 'hall.query_shape');
-        const items = await deps.halls.listHallsOfDivision(division!, {
+        const items = await deps.halls.listHallsOfDivision(code, {
           limit,
           ...(levels?.[0] ? { level: levels[0] as never } : {}),
           ...(after ? { after } : {}),
