@@ -14,6 +14,8 @@ import { invalid } from '../domain/errors.ts';
  * | DATABASE_URL  | postgres://… switches from embedded PGlite to PostgreSQL ≥ 15   | (unset: PGlite)  |
  * | LOG_LEVEL     | pino level: fatal error warn info debug trace silent           | info             |
  * | RATE_LIMIT_MAX| requests per minute per client IP on /api                      | 600              |
+ * | PII_HASH_KEY  | key of the keyed SM3 hash for applicant lookups (≥ 32 chars)   | generated, stored|
+ * | JOBS_INTERVAL_MS | how often this node runs outbox/notification/timer work (0: off) | 2000          |
  * | TRUST_PROXY   | behind a reverse proxy: true, or the proxies' addresses/CIDRs  | false            |
  */
 export interface Config {
@@ -23,6 +25,10 @@ export interface Config {
   databaseUrl: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   rateLimitMax: number;
+  /** Key of the keyed SM3 hash for applicant lookups; undefined: one generated and kept in the database. */
+  piiHashKey: string | undefined;
+  /** Interval of the background jobs on this node, ms (0 disables them, e.g. for a read-only node). */
+  jobsIntervalMs: number;
   /** Trust X-Forwarded-For (rate limits per real client behind a proxy). */
   trustProxy: boolean | string;
 }
@@ -38,6 +44,8 @@ const EnvSchema = z.object({
     .or(z.literal('').transform(() => undefined)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_MAX: z.coerce.number().int().positive().default(600),
+  PII_HASH_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  JOBS_INTERVAL_MS: z.coerce.number().int().min(0).default(2000),
   TRUST_PROXY: z
     .string()
     .optional()
@@ -67,5 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     rateLimitMax: e.RATE_LIMIT_MAX,
     trustProxy: e.TRUST_PROXY,
+    piiHashKey: e.PII_HASH_KEY,
+    jobsIntervalMs: e.JOBS_INTERVAL_MS,
   };
 }

@@ -5,11 +5,15 @@ import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/index.ts';
 import { buildHttpApp, type HttpApp } from './http/app.ts';
 import { systemRoutes } from './http/system-routes.ts';
+import { jobLog } from './jobs/log.ts';
+import { type JobRunner, startJobs } from './jobs/runner.ts';
 import { calendarRoutes } from './modules/calendar/routes.ts';
+import { casesRoutes } from './modules/cases/routes.ts';
 import { catalogRoutes } from './modules/catalog/routes.ts';
 import { CATALOG_CHANGES_CHANNEL } from './modules/catalog/service.ts';
 import { departmentsRoutes } from './modules/departments/routes.ts';
 import { hallsRoutes } from './modules/halls/routes.ts';
+import { notificationsRoutes } from './modules/notifications/routes.ts';
 import { regionsRoutes } from './modules/regions/routes.ts';
 import {
   createServices,
@@ -28,6 +32,8 @@ export interface RunningServer {
   database: Database;
   services: Services;
   summary: LoadSummary;
+  /** This node's background jobs (timers, outbox, notifications). */
+  jobs: JobRunner;
   /** e.g. http://127.0.0.1:3000 */
   url: string;
   close(): Promise<void>;
@@ -39,12 +45,12 @@ export interface RunningServer {
  */
 export async function startServer(
   config: Config,
-  options: { listen?: boolean; database?: Database } = {},
+  options: { listen?: boolean; database?: Database; jobs?: boolean } = {},
 ): Promise<RunningServer> {
   const database =
     options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   try {
-    const services = createServices(database);
+    const services = await createServices(database, { piiHashKey: config.piiHashKey, log: jobLog(config) });
     let summary = await summarize(services);
     if (summary.divisions.province === 0) await seedReferenceData(database, services);
     const c = summary.catalog;
@@ -74,6 +80,10 @@ export async function startServer(
         });
     };
     const stopListening = await database.listen(CATALOG_CHANGES_CHANNEL, rebuild);
+    const jobs = startJobs(services, {
+      intervalMs: options.jobs === false ? 0 : config.jobsIntervalMs,
+      log: (message, error) => console.error(message, error),
+    });
     const app = await buildHttpApp({
       logLevel: config.logLevel === 'silent' ? false : config.logLevel,
       rateLimitMax: config.rateLimitMax,
@@ -86,6 +96,8 @@ export async function startServer(
         hallsRoutes(services),
         calendarRoutes(services),
         catalogRoutes(services),
+        casesRoutes(services),
+        notificationsRoutes(services),
       ],
     });
     let url = '';
@@ -114,7 +126,10 @@ export async function startServer(
       services,
       summary,
       url,
+      jobs,
       close: async () => {
+        await jobs.stop();
+        await services.notifications.close();
         await stopListening();
         await app.close();
         if (!options.database) await database.close();

@@ -1,11 +1,19 @@
+import { randomBytes } from 'node:crypto';
+import type { Config } from './config.ts';
 import type { Database } from './db/index.ts';
 import { CalendarService } from './modules/calendar/service.ts';
+import { CasesService } from './modules/cases/service.ts';
 import { SAMPLE_CATALOG_XLSX } from './modules/catalog/sample.ts';
 import { CatalogService } from './modules/catalog/service.ts';
 import { DepartmentsService } from './modules/departments/service.ts';
 import { HallsService } from './modules/halls/service.ts';
+import { IdempotencyService } from './modules/idempotency/service.ts';
+import { loadNotificationsConfig } from './modules/notifications/config.ts';
+import { NotificationsService } from './modules/notifications/service.ts';
+import { OutboxService } from './modules/outbox/service.ts';
 import { RegionsService } from './modules/regions/service.ts';
 import { CatalogSearchService } from './modules/search/service.ts';
+import { SettingsService } from './modules/settings/service.ts';
 
 /** Every module's public face, built once per process (composition root helper). */
 export interface Services {
@@ -15,9 +23,26 @@ export interface Services {
   halls: HallsService;
   catalog: CatalogService;
   search: CatalogSearchService;
+  outbox: OutboxService;
+  idempotency: IdempotencyService;
+  notifications: NotificationsService;
+  cases: CasesService;
 }
 
-export function createServices(database: Database): Services {
+/** The settings of the composition that do not come from a module: keys and loggers. */
+export type ServicesConfig = Pick<Config, 'piiHashKey'> & {
+  log?: { info(message: string): void; warn(message: string): void };
+  env?: NodeJS.ProcessEnv;
+};
+
+/**
+ * Builds every module's service for one process. The applicant-lookup key is PII_HASH_KEY, or — on a
+ * laptop — one generated on first start and kept in the database (set PII_HASH_KEY in production).
+ */
+export async function createServices(
+  database: Database,
+  config: ServicesConfig = { piiHashKey: undefined },
+): Promise<Services> {
   const { db } = database;
   const regions = new RegionsService(db);
   const departments = new DepartmentsService(db);
@@ -25,7 +50,33 @@ export function createServices(database: Database): Services {
   const halls = new HallsService(db, { calendar });
   const catalog = new CatalogService(db, { regions, departments, halls });
   const search = new CatalogSearchService(catalog);
-  return { calendar, regions, departments, halls, catalog, search };
+  const outbox = new OutboxService(db);
+  const idempotency = new IdempotencyService(db);
+  const notifications = new NotificationsService(db, {
+    config: loadNotificationsConfig(config.env ?? process.env),
+    ...(config.log ? { log: config.log } : {}),
+  });
+  outbox.subscribe(notifications.handler);
+  const piiHashKey =
+    config.piiHashKey ??
+    (await new SettingsService(db).getOrCreate('pii_hash_key', () => randomBytes(32).toString('base64url')));
+  const cases = new CasesService(
+    db,
+    { catalog, halls, departments, calendar, outbox, idempotency },
+    { piiHashKey },
+  );
+  return {
+    calendar,
+    regions,
+    departments,
+    halls,
+    catalog,
+    search,
+    outbox,
+    idempotency,
+    notifications,
+    cases,
+  };
 }
 
 /** What the database holds, for the start-up summary and `/health`. */

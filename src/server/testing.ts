@@ -9,10 +9,13 @@ import { type RunningServer, startServer } from './main.ts';
  */
 export async function startTestServer(): Promise<RunningServer> {
   const database = await openTestDatabase();
-  const server = await startServer(loadConfig({ LOG_LEVEL: 'silent', RATE_LIMIT_MAX: '100000' }), {
-    listen: false,
-    database,
-  });
+  const server = await startServer(
+    loadConfig({ LOG_LEVEL: 'silent', RATE_LIMIT_MAX: '100000', JOBS_INTERVAL_MS: '0' }),
+    {
+      listen: false,
+      database,
+    },
+  );
   return {
     ...server,
     close: async () => {

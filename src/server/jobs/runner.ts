@@ -1,0 +1,63 @@
+import type { Services } from '../services.ts';
+
+export interface JobRunner {
+  /** Runs one round now (tests and the CLI use it); resolves when the round is done. */
+  runOnce(): Promise<JobRound>;
+  stop(): Promise<void>;
+}
+
+/** What one round did. */
+export interface JobRound {
+  timersFired: number;
+  eventsDispatched: number;
+  messages: { claimed: number; delivered: number };
+}
+
+/**
+ * Background work of one node, on the database so any number of nodes share it: fire due clock timers
+ * (warnings, deemed acceptance), dispatch outbox events to their handlers (notifications), send due
+ * messages. Each step claims its rows with FOR UPDATE SKIP LOCKED. Rounds never overlap on a node; a
+ * failing round is logged and the next one retries.
+ * @param intervalMs time between rounds (0: no timer, only `runOnce`).
+ */
+export function startJobs(
+  services: Pick<Services, 'cases' | 'outbox' | 'notifications'>,
+  options: { intervalMs: number; log?: (message: string, error: unknown) => void },
+): JobRunner {
+  let running: Promise<JobRound> | null = null;
+  let stopped = false;
+  const round = async (): Promise<JobRound> => {
+    const timersFired = await services.cases.fireDueTimers(200);
+    let eventsDispatched = 0;
+    for (let n = await services.outbox.dispatch(200); n > 0; n = await services.outbox.dispatch(200)) {
+      eventsDispatched += n;
+      if (eventsDispatched >= 2000) break;
+    }
+    const sent = await services.notifications.sendDue({ limit: 50 });
+    return { timersFired, eventsDispatched, messages: { claimed: sent.claimed, delivered: sent.delivered } };
+  };
+  const runOnce = (): Promise<JobRound> => {
+    if (!running) {
+      running = round().finally(() => {
+        running = null;
+      });
+    }
+    return running;
+  };
+  const timer =
+    options.intervalMs > 0
+      ? setInterval(() => {
+          if (stopped || running) return;
+          runOnce().catch((e) => options.log?.('background jobs failed; retrying next round', e));
+        }, options.intervalMs)
+      : null;
+  timer?.unref();
+  return {
+    runOnce,
+    stop: async () => {
+      stopped = true;
+      if (timer) clearInterval(timer);
+      await running?.catch(() => {});
+    },
+  };
+}

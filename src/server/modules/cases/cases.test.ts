@@ -1,0 +1,446 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { computeIdentityCheckCharacter } from '../../../domain/identity-number.ts';
+import type { RunningServer } from '../../main.ts';
+import { startTestServer } from '../../testing.ts';
+
+/**
+ * 全程通办 end to end through the HTTP API, one scenario per processing mode, on a real database with the
+ * real Guizhou divisions, departments, halls and sample catalog.
+ */
+let server: RunningServer;
+const dept: Record<string, string> = {};
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const find = async (
+    division: string,
+    kind: Parameters<RunningServer['services']['departments']['findDepartment']>[1],
+  ) => (await server.services.departments.findDepartment(division, kind))!.id;
+  dept.weiningCivil = await find('520526', 'civil_affairs'); // 威宁彝族回族苗族自治县民政局
+  dept.kailiCivil = await find('522601', 'civil_affairs');
+  dept.nanmingPolice = await find('520102', 'public_security');
+  dept.yunyanPolice = await find('520103', 'public_security');
+  dept.nanmingHrss = await find('520102', 'human_resources_social_security');
+  dept.guiyangHrss = await find('5201', 'human_resources_social_security');
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+/** A valid synthetic resident identity number (GB 11643) born in `birth` with area code `area`. */
+function idNumber(area = '520526', birth = '19800101', seq = '123'): string {
+  const first17 = `${area}${birth}${seq}`;
+  return first17 + computeIdentityCheckCharacter(first17);
+}
+
+async function call(
+  method: 'GET' | 'POST',
+  url: string,
+  options: { actor?: string; body?: unknown; key?: string; version?: number } = {},
+) {
+  const res = await server.app.inject({
+    method,
+    url,
+    headers: {
+      ...(options.actor ? { 'x-tongban-actor': options.actor } : {}),
+      ...(method === 'POST' ? { 'idempotency-key': options.key ?? randomUUID() } : {}),
+      ...(options.version !== undefined ? { 'if-match': `"${options.version}"` } : {}),
+    },
+    ...(options.body !== undefined ? { payload: options.body as object } : {}),
+  });
+  return { status: res.statusCode, body: res.json() };
+}
+
+const staff = (id: string, p: { department?: string; hall?: string }) =>
+  `staff:${id}${p.department ? `;department=${p.department}` : ''}${p.hall ? `;hall=${p.hall}` : ''}`;
+
+const command = (ref: string, actor: string, body: unknown, version?: number) =>
+  call('POST', `/api/v1/cases/${ref}/commands`, {
+    actor,
+    body,
+    ...(version !== undefined ? { version } : {}),
+  });
+
+describe('异地代收代办: received in 凯里, decided in 威宁, picked up back in 凯里, one visit to collect', () => {
+  const intake = staff('kaili-window-1', { hall: '522601-zwfw' });
+  let number = '';
+  let pickupCode = '';
+
+  it('receives the application at the 凯里 hall window and routes it to the 威宁 civil affairs bureau', async () => {
+    const r = await call('POST', '/api/v1/cases', {
+      actor: intake,
+      body: {
+        itemCode: '050004001000', // 最低生活保障申请 (户籍地 decides)
+        applicant: { kind: 'natural_person', name: '王小芳', idNumber: idNumber(), phone: '13800000001' },
+        channel: 'hall_window',
+        intakeHallCode: '522601-zwfw',
+        processingMode: 'off_site_intake',
+        decidingDivisionCode: '520526',
+        delivery: { method: 'pickup', hallCode: '522601-zwfw' },
+        formData: { familySize: 3 },
+      },
+    });
+    expect(r.status).toBe(201);
+    const c = r.body.case;
+    number = c.number;
+    expect(number).toMatch(/^522601\d{8}\d{7}$/);
+    expect(c.status).toBe('received');
+    expect(c.competentDepartmentId).toBe(dept.weiningCivil);
+    expect(c.applicant.idNumber).toMatch(/^5205\*+\d{3}[\dX]$/);
+    expect(c.applicant.phone).toBe('138****0001');
+    expect(c.clocks.supplementDue.date).toBeDefined();
+    expect(c.materials.map((m: { name: string }) => m.name)).toContain('最低生活保障申请书');
+    expect(c.visits).toBe(1);
+  });
+
+  it('lets only the competent department accept, after the intake hall forwarded it', async () => {
+    const early = await command(number, staff('weining-1', { department: dept.weiningCivil }), {
+      type: 'accept',
+    });
+    expect(early.status).toBe(409);
+    expect(early.body.error.code).toBe('case.not_forwarded');
+    const wrongHall = await command(number, staff('guiyang-1', { hall: '520102-zwfw' }), { type: 'forward' });
+    expect(wrongHall.status).toBe(403);
+    const fwd = await command(number, intake, { type: 'forward' });
+    expect(fwd.status).toBe(200);
+    const other = await command(number, staff('kaili-civil', { department: dept.kailiCivil }), {
+      type: 'accept',
+    });
+    expect([other.status, other.body.error.code]).toEqual([403, 'case.not_competent']);
+  });
+
+  it('asks for every missing material at once (一次性告知), then the applicant resubmits', async () => {
+    const req = await command(number, staff('weining-1', { department: dept.weiningCivil }), {
+      type: 'request_supplement',
+      gaps: [
+        { material: '家庭经济状况核对授权书', reason: '缺少家庭成员签字' },
+        { material: '申请人居民户口簿', reason: '复印件不清晰' },
+      ],
+    });
+    expect(req.status).toBe(200);
+    expect(req.body.case.status).toBe('supplement_requested');
+    const again = await command(number, staff('weining-1', { department: dept.weiningCivil }), {
+      type: 'request_supplement',
+      gaps: [{ material: 'x', reason: 'y' }],
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.error.message).toMatch(/allowed from: received, under_review/);
+    const back = await command(number, 'applicant:wang', { type: 'resubmit' });
+    expect(back.body.case.status).toBe('received');
+  });
+
+  it('accepts, decides within the promised limit in working days, and issues a pickup code once', async () => {
+    const weining = staff('weining-1', { department: dept.weiningCivil });
+    const acc = await command(number, weining, { type: 'accept' });
+    expect(acc.status).toBe(200);
+    const calendar = await server.services.calendar.calendar();
+    const expected = calendar.addWorkingDays(acc.body.case.clocks.clockStartedOn, 20).date;
+    expect(acc.body.case.clocks.decisionDue.date).toBe(expected);
+    const stale = await command(
+      number,
+      weining,
+      { type: 'start_review', step: '入户调查' },
+      acc.body.case.version - 1,
+    );
+    expect([stale.status, stale.body.error.code]).toEqual([409, 'case.version_conflict']);
+    await command(number, weining, { type: 'start_review', step: '入户调查' }, acc.body.case.version);
+    const decided = await command(number, weining, { type: 'decide', outcome: 'granted' });
+    expect(decided.status).toBe(200);
+    expect(decided.body.case.status).toBe('decided');
+    pickupCode = decided.body.pickupCode;
+    expect(pickupCode).toMatch(/^\d{6}$/);
+    expect(JSON.stringify(decided.body.case)).not.toContain(pickupCode);
+    expect(decided.body.case.clocks.certificateDue.date).toBeDefined();
+    const view = await call('GET', `/api/v1/cases/${number}`);
+    expect(JSON.stringify(view.body)).not.toContain(pickupCode);
+  });
+
+  it('hands over at the 凯里 desk with the right code only, counting the visit', async () => {
+    const desk = staff('kaili-desk', { hall: '522601-zwfw' });
+    const wrong = await call('POST', `/api/v1/cases/${number}/pickup`, {
+      actor: desk,
+      body: { pickupCode: pickupCode === '000000' ? '111111' : '000000' },
+    });
+    expect([wrong.status, wrong.body.error.code]).toEqual([400, 'case.pickup_code_wrong']);
+    const elsewhere = await call('POST', `/api/v1/cases/${number}/pickup`, {
+      actor: staff('guiyang-desk', { hall: '520102-zwfw' }),
+      body: { pickupCode },
+    });
+    expect(elsewhere.status).toBe(403);
+    const ok = await call('POST', `/api/v1/cases/${number}/pickup`, { actor: desk, body: { pickupCode } });
+    expect(ok.status).toBe(200);
+    expect(ok.body.case.status).toBe('delivered');
+    expect(ok.body.case.visits).toBe(2); // intake + pickup
+  });
+
+  it('keeps the whole story in the timeline and notifies the applicant', async () => {
+    const t = await call('GET', `/api/v1/cases/${number}/timeline`);
+    expect(t.body.items.map((e: { type: string }) => e.type)).toEqual([
+      'submit',
+      'receive',
+      'forward',
+      'request_supplement',
+      'resubmit',
+      'accept',
+      'start_review',
+      'decide',
+      'deliver',
+    ]);
+    expect(t.body.items[3].data.gaps).toHaveLength(2);
+    await server.jobs.runOnce();
+    const c = await server.services.cases.get(number);
+    const inbox = await server.services.notifications.inboxOf({ kind: 'applicant', id: `case:${c.id}` });
+    expect(inbox.items.length).toBeGreaterThanOrEqual(5);
+    expect(JSON.stringify(inbox.items)).toContain(number);
+  });
+});
+
+describe('全程网办: online, decided by the competent department, delivered as an e-licence, zero visits', () => {
+  it('runs from submission to delivery without a visit', async () => {
+    const r = await call('POST', '/api/v1/cases', {
+      actor: 'applicant:li',
+      body: {
+        itemCode: '050002001000', // 失业保险金申领 (参保地)
+        applicant: { kind: 'natural_person', name: '李明', idNumber: idNumber('520102', '19900202', '221') },
+        channel: 'mobile',
+        processingMode: 'online',
+        decidingDivisionCode: '520102',
+        delivery: { method: 'e_licence' },
+      },
+    });
+    expect(r.status).toBe(201);
+    const n = r.body.case.number;
+    expect(r.body.case.status).toBe('submitted');
+    const competent = r.body.case.competentDepartmentId;
+    expect([dept.nanmingHrss, dept.guiyangHrss]).toContain(competent);
+    const s = staff('hr-1', { department: competent });
+    for (const body of [{ type: 'receive' }, { type: 'accept' }, { type: 'decide', outcome: 'granted' }]) {
+      const step = await command(n, s, body);
+      expect(step.status, JSON.stringify(step.body)).toBe(200);
+    }
+    const done = await command(n, s, { type: 'deliver', method: 'e_licence', reference: 'EL-2026-0001' });
+    expect(done.body.case.status).toBe('delivered');
+    expect(done.body.case.visits).toBe(0);
+    const pickupByCommand = await command(n, s, { type: 'deliver', method: 'pickup' });
+    expect(pickupByCommand.body.error.code).toBe('case.pickup_needs_code');
+  });
+});
+
+describe('多地联办: parts decided by two competent departments; the case completes when both do', () => {
+  it('decides the case only after every part is decided', async () => {
+    const r = await call('POST', '/api/v1/cases', {
+      actor: staff('nanming-window', { hall: '520102-zwfw' }),
+      body: {
+        itemCode: '070001002000', // 户口迁移
+        applicant: { kind: 'natural_person', name: '赵强', idNumber: idNumber('520103', '19850505', '331') },
+        channel: 'hall_window',
+        intakeHallCode: '520102-zwfw',
+        processingMode: 'multi_site_joint',
+        decidingDivisionCode: '520102',
+        parts: [{ decidingDivisionCode: '520103' }],
+        delivery: { method: 'pickup', hallCode: '520102-zwfw' },
+      },
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    const n = r.body.case.number;
+    expect(r.body.case.parts.map((p: { departmentId: string }) => p.departmentId)).toEqual([
+      dept.nanmingPolice,
+      dept.yunyanPolice,
+    ]);
+    expect(r.body.case.limits.legal).toEqual({ value: 45, unit: 'working_days' });
+    const nanming = staff('nm-police', { department: dept.nanmingPolice });
+    const yunyan = staff('yy-police', { department: dept.yunyanPolice });
+    expect((await command(n, nanming, { type: 'accept' })).status).toBe(200);
+    const wrongPart = await call('POST', `/api/v1/cases/${n}/parts/1/decision`, {
+      actor: yunyan,
+      body: { outcome: 'granted' },
+    });
+    expect(wrongPart.status).toBe(403);
+    const p1 = await call('POST', `/api/v1/cases/${n}/parts/1/decision`, {
+      actor: nanming,
+      body: { outcome: 'granted' },
+    });
+    expect(p1.body.case.status).toBe('accepted');
+    const p2 = await call('POST', `/api/v1/cases/${n}/parts/2/decision`, {
+      actor: yunyan,
+      body: { outcome: 'granted' },
+    });
+    expect(p2.body.case.status).toBe('decided');
+    expect(p2.body.case.outcome).toBe('granted');
+    expect(p2.body.pickupCode).toMatch(/^\d{6}$/);
+    const ext = await command(n, nanming, { type: 'extend', reason: 'x' });
+    expect(ext.status).toBe(409);
+  });
+});
+
+describe('无差别办理: the intake hall decides itself under a delegation that is checked on every action', () => {
+  it('needs a delegation in force; a revoked one stops the next action', async () => {
+    const hall = '520102-zwfw';
+    const window = staff('nm-any', { hall });
+    const r = await call('POST', '/api/v1/cases', {
+      actor: window,
+      body: {
+        itemCode: '200001001000', // 居民身份证换领 (户籍地 云岩区)
+        applicant: { kind: 'natural_person', name: '陈静', idNumber: idNumber('520103', '19920303', '442') },
+        channel: 'hall_window',
+        intakeHallCode: hall,
+        processingMode: 'any_hall',
+        decidingDivisionCode: '520103',
+        delivery: {
+          method: 'mail',
+          recipient: '陈静',
+          phone: '13900000002',
+          address: '贵州省贵阳市云岩区中华北路1号',
+        },
+      },
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    const n = r.body.case.number;
+    expect(r.body.case.competentDepartmentId).toBe(dept.yunyanPolice);
+    const refused = await command(n, window, { type: 'accept' });
+    expect([refused.status, refused.body.error.code]).toEqual([403, 'case.not_competent']);
+    const grant = await call('POST', '/api/v1/delegations', {
+      actor: staff('yy-chief', { department: dept.yunyanPolice }),
+      body: {
+        itemCode: '200001001000',
+        departmentId: dept.yunyanPolice,
+        hallCode: hall,
+        validUntil: '2027-12-31T00:00:00+08:00',
+        reason: '全省通办试点',
+      },
+    });
+    expect(grant.status, JSON.stringify(grant.body)).toBe(201);
+    expect((await command(n, window, { type: 'accept' })).status).toBe(200);
+    const revoked = await call('POST', `/api/v1/delegations/${grant.body.id}/revoke`, {
+      body: { reason: '试点结束' },
+    });
+    expect(revoked.status).toBe(200);
+    const after = await command(n, window, { type: 'decide', outcome: 'granted' });
+    expect(after.status).toBe(403);
+    const own = await command(n, staff('yy-1', { department: dept.yunyanPolice }), {
+      type: 'decide',
+      outcome: 'granted',
+    });
+    expect(own.status).toBe(200);
+  });
+});
+
+describe('safety for clients that retry', () => {
+  it('a replayed submission returns the first case and creates nothing; a reused key for another body is a 409', async () => {
+    const body = {
+      itemCode: '050002001000',
+      applicant: { kind: 'natural_person', name: '周一', idNumber: idNumber('520102', '19950101', '551') },
+      channel: 'pc',
+      processingMode: 'online',
+      decidingDivisionCode: '520102',
+      delivery: { method: 'e_licence' },
+    };
+    const key = randomUUID();
+    const a = await call('POST', '/api/v1/cases', { actor: 'applicant:zhou', body, key });
+    const b = await call('POST', '/api/v1/cases', { actor: 'applicant:zhou', body, key });
+    expect(a.status).toBe(201);
+    expect(b.body.case.number).toBe(a.body.case.number);
+    const mine = await call('POST', '/api/v1/applicant-cases', {
+      body: { identifier: body.applicant.idNumber },
+    });
+    expect(mine.body.items).toHaveLength(1);
+    const c = await call('POST', '/api/v1/cases', {
+      actor: 'applicant:zhou',
+      body: { ...body, channel: 'mobile' },
+      key,
+    });
+    expect([c.status, c.body.error.code]).toEqual([409, 'idempotency.key_reused']);
+  });
+
+  it('two concurrent writes with the same version: one wins, the other is a 409, nothing is lost', async () => {
+    const s = await call('POST', '/api/v1/cases', {
+      actor: 'applicant:wu',
+      body: {
+        itemCode: '050002001000',
+        applicant: { kind: 'natural_person', name: '吴二', idNumber: idNumber('520102', '19960101', '661') },
+        channel: 'pc',
+        processingMode: 'online',
+        decidingDivisionCode: '520102',
+        delivery: { method: 'e_licence' },
+      },
+    });
+    const n = s.body.case.number;
+    const hr = staff('hr-2', { department: s.body.case.competentDepartmentId });
+    await command(n, hr, { type: 'receive' });
+    const v = (await call('GET', `/api/v1/cases/${n}`)).body.version;
+    const [x, y] = await Promise.all([
+      command(n, hr, { type: 'accept' }, v),
+      command(n, 'applicant:wu', { type: 'withdraw', reason: '不办了' }, v),
+    ]);
+    expect([x.status, y.status].sort()).toEqual([200, 409]);
+    const final = await call('GET', `/api/v1/cases/${n}`);
+    expect(final.body.version).toBe(v + 1);
+    const timeline = await call('GET', `/api/v1/cases/${n}/timeline`);
+    expect(timeline.body.items).toHaveLength(3);
+  });
+
+  it('refuses bad input naming the field, and creates nothing', async () => {
+    const before = (
+      await call('POST', '/api/v1/applicant-cases', {
+        body: { identifier: idNumber('520102', '19970101', '771') },
+      })
+    ).body.items.length;
+    const request = {
+      itemCode: '050002001000',
+      applicant: { kind: 'natural_person', name: '某', idNumber: '520102199701017710' },
+      channel: 'pc',
+      processingMode: 'online',
+      decidingDivisionCode: '520102',
+      delivery: { method: 'e_licence' },
+    };
+    const bad = {
+      ...(await call('POST', '/api/v1/cases', { actor: 'applicant:x', body: request })),
+      request,
+    };
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('applicant.idNumber');
+    const noActor = await call('POST', '/api/v1/cases', {
+      body: {
+        ...bad.request,
+        applicant: { kind: 'natural_person', name: '某', idNumber: idNumber('520102', '19970101', '771') },
+      },
+    });
+    expect([noActor.status, noActor.body.error.field]).toEqual([400, 'x-tongban-actor']);
+    const mode = await call('POST', '/api/v1/cases', {
+      actor: 'applicant:x',
+      body: {
+        itemCode: '070004001000', // 结婚登记: 无差别办理 only
+        applicant: { kind: 'natural_person', name: '某', idNumber: idNumber('520102', '19970101', '771') },
+        channel: 'pc',
+        processingMode: 'online',
+        decidingDivisionCode: '520102',
+        delivery: { method: 'pickup', hallCode: '520102-zwfw' },
+      },
+    });
+    expect([mode.status, mode.body.error.field]).toEqual([400, 'processingMode']);
+    const after = (
+      await call('POST', '/api/v1/applicant-cases', {
+        body: { identifier: idNumber('520102', '19970101', '771') },
+      })
+    ).body.items.length;
+    expect(after).toBe(before);
+    expect((await call('GET', '/api/v1/cases/520102202611299999999')).status).toBe(404);
+  });
+});
+
+describe('the department inbox', () => {
+  it('lists open cases by decision due date with cursor pages', async () => {
+    const first = await call('GET', `/api/v1/departments/${dept.weiningCivil}/inbox?limit=1`);
+    expect(first.status).toBe(200);
+    const page = await call('GET', `/api/v1/departments/${dept.yunyanPolice}/inbox?limit=50`);
+    const dues = page.body.items.map(
+      (c: { decisionDue: string | null; clocks: { decisionDue: { date: string } | null } }) =>
+        c.clocks.decisionDue?.date ?? '9999',
+    );
+    expect([...dues].sort()).toEqual(dues);
+    expect((await call('GET', `/api/v1/departments/${dept.yunyanPolice}/inbox?cursor=nonsense`)).status).toBe(
+      400,
+    );
+  });
+});

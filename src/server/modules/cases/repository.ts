@@ -1,0 +1,282 @@
+import { and, asc, desc, eq, gt, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
+import type { Db, Tx } from '../../db/index.ts';
+import { rowsOf } from '../../db/sql.ts';
+import { caseEvents, caseMaterials, caseParts, cases, caseTimers, delegations } from './schema.ts';
+
+export type CaseRow = typeof cases.$inferSelect;
+export type NewCaseRow = typeof cases.$inferInsert;
+export type CaseEventRow = typeof caseEvents.$inferSelect;
+export type NewCaseEventRow = Omit<typeof caseEvents.$inferInsert, 'id'>;
+export type CasePartRow = typeof caseParts.$inferSelect;
+export type CaseMaterialRow = typeof caseMaterials.$inferSelect;
+export type DelegationRow = typeof delegations.$inferSelect;
+export type CaseTimerRow = typeof caseTimers.$inferSelect;
+
+/** SQL for the cases module. No business rules here. */
+export class CasesRepository {
+  readonly db: Db;
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  /** Next value of the shared case number sequence (unique across nodes). */
+  async nextCaseSequence(tx: Tx): Promise<string> {
+    const [row] = rowsOf<{ n: string | number }>(
+      await tx.execute(sql`select nextval('case_number_seq') as n`),
+    );
+    return String(row!.n);
+  }
+
+  async insertCase(tx: Tx, row: NewCaseRow): Promise<CaseRow> {
+    const [inserted] = await tx.insert(cases).values(row).returning();
+    return inserted!;
+  }
+
+  async findById(id: string, tx: Tx | Db = this.db): Promise<CaseRow | undefined> {
+    const [row] = await tx.select().from(cases).where(eq(cases.id, id));
+    return row;
+  }
+
+  async findByNumber(number: string): Promise<CaseRow | undefined> {
+    const [row] = await this.db.select().from(cases).where(eq(cases.number, number));
+    return row;
+  }
+
+  /** Locks the case row for the rest of the transaction. */
+  async lockById(tx: Tx, id: string): Promise<CaseRow | undefined> {
+    const [row] = await tx.select().from(cases).where(eq(cases.id, id)).for('update');
+    return row;
+  }
+
+  /**
+   * Writes a new state if the version is still `expectedVersion` (optimistic concurrency).
+   * @returns the updated row, or undefined when another write got there first.
+   */
+  async updateCase(
+    tx: Tx,
+    id: string,
+    expectedVersion: number,
+    set: Partial<NewCaseRow>,
+  ): Promise<CaseRow | undefined> {
+    const [row] = await tx
+      .update(cases)
+      .set({ ...set, version: expectedVersion + 1, updatedAt: new Date() })
+      .where(and(eq(cases.id, id), eq(cases.version, expectedVersion)))
+      .returning();
+    return row;
+  }
+
+  async appendEvent(tx: Tx, event: NewCaseEventRow): Promise<void> {
+    await tx.insert(caseEvents).values(event);
+  }
+
+  async lastEventSeq(tx: Tx, caseId: string): Promise<number> {
+    const [row] = await tx
+      .select({ seq: caseEvents.seq })
+      .from(caseEvents)
+      .where(eq(caseEvents.caseId, caseId))
+      .orderBy(desc(caseEvents.seq))
+      .limit(1);
+    return row?.seq ?? 0;
+  }
+
+  timeline(caseId: string): Promise<CaseEventRow[]> {
+    return this.db
+      .select()
+      .from(caseEvents)
+      .where(eq(caseEvents.caseId, caseId))
+      .orderBy(asc(caseEvents.seq));
+  }
+
+  async insertParts(tx: Tx, rows: (typeof caseParts.$inferInsert)[]): Promise<void> {
+    if (rows.length > 0) await tx.insert(caseParts).values(rows);
+  }
+
+  parts(caseId: string, tx: Tx | Db = this.db): Promise<CasePartRow[]> {
+    return tx.select().from(caseParts).where(eq(caseParts.caseId, caseId)).orderBy(asc(caseParts.seq));
+  }
+
+  async updatePart(
+    tx: Tx,
+    caseId: string,
+    seq: number,
+    set: Partial<typeof caseParts.$inferInsert>,
+  ): Promise<void> {
+    await tx
+      .update(caseParts)
+      .set(set)
+      .where(and(eq(caseParts.caseId, caseId), eq(caseParts.seq, seq)));
+  }
+
+  async insertMaterials(tx: Tx, rows: (typeof caseMaterials.$inferInsert)[]): Promise<void> {
+    if (rows.length > 0) await tx.insert(caseMaterials).values(rows);
+  }
+
+  materials(caseId: string, tx: Tx | Db = this.db): Promise<CaseMaterialRow[]> {
+    return tx
+      .select()
+      .from(caseMaterials)
+      .where(eq(caseMaterials.caseId, caseId))
+      .orderBy(asc(caseMaterials.seq));
+  }
+
+  async updateMaterial(
+    tx: Tx,
+    caseId: string,
+    seq: number,
+    set: Partial<typeof caseMaterials.$inferInsert>,
+  ): Promise<void> {
+    await tx
+      .update(caseMaterials)
+      .set(set)
+      .where(and(eq(caseMaterials.caseId, caseId), eq(caseMaterials.seq, seq)));
+  }
+
+  /**
+   * A department's inbox: its open cases ordered by decision due (nulls last), then id; keyset pagination
+   * with `after` = the last row's (decisionDue, id) — never a COUNT(*) over the table.
+   */
+  async inbox(filter: {
+    departmentIds: string[];
+    statuses?: string[];
+    warning?: string;
+    limit: number;
+    after?: { decisionDue: string | null; id: string };
+  }): Promise<CaseRow[]> {
+    const where: SQL[] = [inArray(cases.competentDepartmentId, filter.departmentIds)];
+    if (filter.statuses?.length) where.push(inArray(cases.status, filter.statuses));
+    if (filter.warning) where.push(eq(cases.warning, filter.warning));
+    const due = sql`coalesce(${cases.decisionDue}, '9999-12-31')`;
+    if (filter.after) {
+      const afterDue = filter.after.decisionDue ?? '9999-12-31';
+      where.push(sql`(${due}, ${cases.id}) > (${afterDue}, ${filter.after.id}::uuid)`);
+    }
+    return this.db
+      .select()
+      .from(cases)
+      .where(and(...where))
+      .orderBy(due, asc(cases.id))
+      .limit(filter.limit);
+  }
+
+  /** Cases received at a hall, newest first; keyset by (createdAt, id). */
+  async intakeList(
+    hallCode: string,
+    limit: number,
+    before?: { createdAt: Date; id: string },
+  ): Promise<CaseRow[]> {
+    const where: SQL[] = [eq(cases.intakeHallCode, hallCode)];
+    if (before)
+      where.push(
+        sql`(${cases.createdAt}, ${cases.id}) < (${before.createdAt.toISOString()}::timestamptz, ${before.id}::uuid)`,
+      );
+    return this.db
+      .select()
+      .from(cases)
+      .where(and(...where))
+      .orderBy(desc(cases.createdAt), desc(cases.id))
+      .limit(limit);
+  }
+
+  /** An applicant's cases (by keyed hash of the identifier), newest first. */
+  applicantCases(applicantKey: string, limit: number): Promise<CaseRow[]> {
+    return this.db
+      .select()
+      .from(cases)
+      .where(eq(cases.applicantKey, applicantKey))
+      .orderBy(desc(cases.createdAt), desc(cases.id))
+      .limit(limit);
+  }
+
+  // -- timers ---------------------------------------------------------------------------------------
+
+  /** Replaces the case's pending timers with `timers` (already-fired ones are kept as they are). */
+  async setTimers(tx: Tx, caseId: string, timers: { kind: string; dueAt: Date }[]): Promise<void> {
+    await tx.delete(caseTimers).where(and(eq(caseTimers.caseId, caseId), isNull(caseTimers.firedAt)));
+    const fired = new Set(
+      (await tx.select({ kind: caseTimers.kind }).from(caseTimers).where(eq(caseTimers.caseId, caseId))).map(
+        (r) => r.kind,
+      ),
+    );
+    const rows = timers
+      .filter((t) => !fired.has(t.kind))
+      .map((t) => ({ caseId, kind: t.kind, dueAt: t.dueAt }));
+    if (rows.length > 0) await tx.insert(caseTimers).values(rows);
+  }
+
+  /** Forgets fired timers of kinds in `kinds` (the level was left, e.g. after an extension), so they can fire again. */
+  async resetFired(tx: Tx, caseId: string, kinds: string[]): Promise<void> {
+    if (kinds.length === 0) return;
+    await tx.delete(caseTimers).where(and(eq(caseTimers.caseId, caseId), inArray(caseTimers.kind, kinds)));
+  }
+
+  /** Locks up to `limit` due, unfired timers (skipping those another node holds). */
+  async claimDueTimers(tx: Tx, now: Date, limit: number): Promise<CaseTimerRow[]> {
+    return tx
+      .select()
+      .from(caseTimers)
+      .where(and(isNull(caseTimers.firedAt), lte(caseTimers.dueAt, now)))
+      .orderBy(asc(caseTimers.dueAt))
+      .limit(limit)
+      .for('update', { skipLocked: true });
+  }
+
+  async markTimerFired(tx: Tx, caseId: string, kind: string, at: Date): Promise<void> {
+    await tx
+      .update(caseTimers)
+      .set({ firedAt: at })
+      .where(and(eq(caseTimers.caseId, caseId), eq(caseTimers.kind, kind)));
+  }
+
+  timersOf(caseId: string): Promise<CaseTimerRow[]> {
+    return this.db
+      .select()
+      .from(caseTimers)
+      .where(eq(caseTimers.caseId, caseId))
+      .orderBy(asc(caseTimers.dueAt));
+  }
+
+  // -- delegations (无差别办理) ------------------------------------------------------------------------
+
+  async insertDelegation(row: typeof delegations.$inferInsert): Promise<DelegationRow> {
+    const [inserted] = await this.db.insert(delegations).values(row).returning();
+    return inserted!;
+  }
+
+  async revokeDelegation(id: string, at: Date, reason: string): Promise<DelegationRow | undefined> {
+    const [row] = await this.db
+      .update(delegations)
+      .set({ revokedAt: at, revokedReason: reason })
+      .where(and(eq(delegations.id, id), isNull(delegations.revokedAt)))
+      .returning();
+    return row;
+  }
+
+  /** The delegations in force at `at` for an item, department and hall. */
+  activeDelegations(
+    p: { itemCode: string; departmentId: string; hallCode: string; at: Date },
+    tx: Tx | Db = this.db,
+  ) {
+    return tx
+      .select()
+      .from(delegations)
+      .where(
+        and(
+          eq(delegations.itemCode, p.itemCode),
+          eq(delegations.departmentId, p.departmentId),
+          eq(delegations.hallCode, p.hallCode),
+          isNull(delegations.revokedAt),
+          lte(delegations.validFrom, p.at),
+          gt(delegations.validUntil, p.at),
+        ),
+      );
+  }
+
+  delegationsOfHall(hallCode: string) {
+    return this.db
+      .select()
+      .from(delegations)
+      .where(or(eq(delegations.hallCode, hallCode)))
+      .orderBy(desc(delegations.createdAt));
+  }
+}

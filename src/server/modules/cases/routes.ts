@@ -1,0 +1,424 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { SubmitCaseSchema } from '../../../domain/case-application.ts';
+import { CASE_STATUSES, type CaseActor, CaseCommandSchema } from '../../../domain/case-state.ts';
+import { invalid } from '../../../domain/errors.ts';
+import { errorResponses } from '../../http/errors.ts';
+import type { CasesService } from './service.ts';
+
+/**
+ * Until the identity issue authenticates callers, the acting user is declared in a header:
+ * `X-Tongban-Actor: <kind>:<id>[;department=<uuid>][;hall=<hall code>]`, e.g.
+ * `staff:zhang;department=0b6c…;hall=520102-zwfw`. Development stand-in only: it is replaced by the
+ * session's user and grants, and must not be exposed publicly before that.
+ */
+export function parseActorHeader(value: string | undefined): CaseActor {
+  const m = value
+    ? /^(applicant|agent|staff|system):([A-Za-z0-9._@-]{1,64})((;[a-z]+=[A-Za-z0-9._-]{1,64})*)$/.exec(
+        value.trim(),
+      )
+    : null;
+  if (!m) {
+    throw invalid(
+      'X-Tongban-Actor',
+      'Send X-Tongban-Actor: <applicant|agent|staff>:<id>[;department=<uuid>][;hall=<hall code>] (development stand-in until sign-in exists).',
+      'case.actor_missing',
+    );
+  }
+  const actor: CaseActor = { kind: m[1] as CaseActor['kind'], id: m[2]! };
+  for (const part of (m[3] ?? '').split(';').filter(Boolean)) {
+    const [k, v] = part.split('=') as [string, string];
+    if (k === 'department') actor.departmentId = v;
+    else if (k === 'hall') actor.hallCode = v;
+    else
+      throw invalid(
+        'X-Tongban-Actor',
+        `Unknown actor attribute "${k}": use department= or hall=.`,
+        'case.actor_missing',
+      );
+  }
+  if (actor.kind === 'system')
+    throw invalid('X-Tongban-Actor', 'system is reserved for the server’s own jobs.', 'case.actor_missing');
+  return actor;
+}
+
+const headers = z.object({
+  'idempotency-key': z.string().describe('client-generated key (e.g. a UUID), the same on every retry'),
+  'x-tongban-actor': z.string().describe('acting user — development stand-in until the identity issue'),
+  'if-match': z
+    .string()
+    .regex(/^"?\d+"?$/, 'the case version you last saw, e.g. "3"')
+    .optional()
+    .describe('optimistic concurrency: the case version you last saw; a stale one is a 409'),
+});
+const readHeaders = z.object({ 'x-tongban-actor': z.string().optional() });
+
+const ClockDateSchema = z
+  .object({ date: z.string(), provisional: z.boolean(), unknownYears: z.array(z.number()) })
+  .nullable();
+
+export const CaseViewSchema = z
+  .object({
+    id: z.string(),
+    number: z.string().describe('21 digits: intake county (6) + date (8) + sequence (7)'),
+    status: z.enum(CASE_STATUSES),
+    outcome: z.string().nullable(),
+    itemCode: z.string(),
+    implementationCode: z.string(),
+    applicant: z.record(z.string(), z.unknown()).describe('identifiers masked'),
+    agent: z.record(z.string(), z.unknown()).nullable(),
+    channel: z.string(),
+    processingMode: z.string(),
+    intakeHallCode: z.string().nullable(),
+    competentDepartmentId: z.string().nullable(),
+    decidingDivisionCode: z.string(),
+    formData: z.record(z.string(), z.unknown()),
+    limits: z.object({
+      legal: z.object({ value: z.number(), unit: z.string() }).nullable(),
+      promised: z.object({ value: z.number(), unit: z.string() }).nullable(),
+    }),
+    clocks: z
+      .object({
+        today: z.string(),
+        clockStartedOn: z.string().nullable(),
+        deemedAcceptancePending: z.boolean(),
+        limit: z.object({ value: z.number(), unit: z.string() }).nullable(),
+        pausedWorkingDays: z.number(),
+        decidedWithinLimit: z.boolean().nullable(),
+        supplementDue: ClockDateSchema,
+        decisionDue: ClockDateSchema.describe('承诺办结日, working days'),
+        legalDecisionDue: ClockDateSchema,
+        certificateDue: ClockDateSchema,
+        workingDaysLeft: z.number().nullable(),
+        paused: z.boolean(),
+        warning: z.enum(['none', 'yellow', 'red', 'overdue']),
+        provisional: z.boolean().describe('a due date lies in a year whose holidays are not published'),
+        unknownYears: z.array(z.number()),
+      })
+      .describe('legal clocks computed now (Asia/Shanghai working days; 行政许可法 arts. 32, 42, 44, 45)'),
+    warning: z.string(),
+    delivery: z.record(z.string(), z.unknown()).nullable(),
+    visits: z.number().int().describe('applicant visits (一次办成)'),
+    version: z.number().int(),
+    parts: z.array(z.record(z.string(), z.unknown())),
+    materials: z.array(z.record(z.string(), z.unknown())),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Case' });
+
+const MutationSchema = z.object({
+  case: CaseViewSchema,
+  pickupCode: z
+    .string()
+    .optional()
+    .describe('6-digit pickup code, issued once when a pickup case is decided'),
+});
+
+const ref = z.object({ ref: z.string().describe('21-digit case number or case id') });
+
+function versionOf(ifMatch: string | undefined): number | undefined {
+  return ifMatch === undefined ? undefined : Number(ifMatch.replaceAll('"', ''));
+}
+
+/** The case API (办件): submission, one command endpoint per transition, queries. */
+export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      '/api/v1/cases',
+      {
+        schema: {
+          tags: ['cases'],
+          summary: 'File an application (申报); at a hall window it is received at once',
+          headers,
+          body: SubmitCaseSchema,
+          response: { 201: MutationSchema, ...errorResponses, 409: errorResponses[400] },
+        },
+      },
+      async (req, reply) => {
+        const result = await deps.cases.submit(req.body, {
+          actor: parseActorHeader(req.headers['x-tongban-actor']),
+          idempotencyKey: req.headers['idempotency-key'],
+        });
+        return reply.status(201).send(result);
+      },
+    );
+
+    app.post(
+      '/api/v1/cases/:ref/commands',
+      {
+        schema: {
+          tags: ['cases'],
+          summary:
+            'Apply one transition: receive, forward, request_supplement, resubmit, accept, not_accept, start_review, review_step, start/end_special_procedure, extend, decide, deliver (mail / e_licence), rate, withdraw, reassign',
+          description: 'An illegal transition is a 409 whose message names the states that allow it.',
+          params: ref,
+          headers,
+          body: CaseCommandSchema,
+          response: {
+            200: MutationSchema,
+            ...errorResponses,
+            403: errorResponses[400],
+            409: errorResponses[400],
+          },
+        },
+      },
+      async (req) => {
+        const expectedVersion = versionOf(req.headers['if-match']);
+        return deps.cases.command(req.params.ref, req.body, {
+          actor: parseActorHeader(req.headers['x-tongban-actor']),
+          idempotencyKey: req.headers['idempotency-key'],
+          ...(expectedVersion === undefined ? {} : { expectedVersion }),
+        });
+      },
+    );
+
+    app.post(
+      '/api/v1/cases/:ref/pickup',
+      {
+        schema: {
+          tags: ['cases'],
+          summary:
+            'Hand the result over at the pickup desk (就近取件): checks the 6-digit code, records the visit',
+          params: ref,
+          headers,
+          body: z.strictObject({ pickupCode: z.string() }),
+          response: {
+            200: MutationSchema,
+            ...errorResponses,
+            403: errorResponses[400],
+            409: errorResponses[400],
+          },
+        },
+      },
+      async (req) => {
+        const expectedVersion = versionOf(req.headers['if-match']);
+        return deps.cases.handOver(req.params.ref, req.body.pickupCode, {
+          actor: parseActorHeader(req.headers['x-tongban-actor']),
+          idempotencyKey: req.headers['idempotency-key'],
+          ...(expectedVersion === undefined ? {} : { expectedVersion }),
+        });
+      },
+    );
+
+    app.post(
+      '/api/v1/cases/:ref/parts/:seq/decision',
+      {
+        schema: {
+          tags: ['cases'],
+          summary: '多地联办: one competent department decides its part; the last part decides the case',
+          params: ref.extend({ seq: z.coerce.number().int().min(1).max(20) }),
+          headers,
+          body: z.strictObject({
+            outcome: z.enum(['granted', 'denied']),
+            reason: z.string().max(2000).optional(),
+          }),
+          response: {
+            200: MutationSchema,
+            ...errorResponses,
+            403: errorResponses[400],
+            409: errorResponses[400],
+          },
+        },
+      },
+      async (req) => {
+        const expectedVersion = versionOf(req.headers['if-match']);
+        return deps.cases.decidePart(
+          req.params.ref,
+          req.params.seq,
+          { outcome: req.body.outcome, ...(req.body.reason ? { reason: req.body.reason } : {}) },
+          {
+            actor: parseActorHeader(req.headers['x-tongban-actor']),
+            idempotencyKey: req.headers['idempotency-key'],
+            ...(expectedVersion === undefined ? {} : { expectedVersion }),
+          },
+        );
+      },
+    );
+
+    app.get(
+      '/api/v1/cases/:ref',
+      {
+        schema: {
+          tags: ['cases'],
+          summary: 'A case by number or id, with its clocks computed now',
+          params: ref,
+          headers: readHeaders,
+          response: { 200: CaseViewSchema, ...errorResponses },
+        },
+      },
+      async (req) => deps.cases.get(req.params.ref),
+    );
+
+    app.get(
+      '/api/v1/cases/:ref/timeline',
+      {
+        schema: {
+          tags: ['cases'],
+          summary: 'The timeline (办件过程): every event with actor, time, reason',
+          params: ref,
+          response: {
+            200: z.object({
+              items: z.array(
+                z.object({
+                  seq: z.number(),
+                  type: z.string(),
+                  from: z.string().nullable(),
+                  to: z.string(),
+                  at: z.string(),
+                  actor: z.record(z.string(), z.unknown()),
+                  reason: z.string().nullable(),
+                  data: z.record(z.string(), z.unknown()),
+                }),
+              ),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (req) => ({ items: await deps.cases.timeline(req.params.ref) }),
+    );
+
+    app.get(
+      '/api/v1/departments/:id/inbox',
+      {
+        schema: {
+          tags: ['cases'],
+          summary:
+            'A department’s open cases, sorted by decision due date; cursor pagination (no COUNT over the table)',
+          params: z.object({ id: z.uuid() }),
+          querystring: z.object({
+            status: z.enum(CASE_STATUSES).optional(),
+            warning: z.enum(['none', 'yellow', 'red', 'overdue']).optional(),
+            limit: z.coerce.number().int().min(1).max(100).default(20),
+            cursor: z.string().max(200).optional().describe('`next` from the previous page'),
+          }),
+          response: {
+            200: z.object({ items: z.array(CaseViewSchema), next: z.string().nullable() }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (req) =>
+        deps.cases.inbox(req.params.id, {
+          limit: req.query.limit,
+          ...(req.query.status ? { statuses: [req.query.status] } : {}),
+          ...(req.query.warning ? { warning: req.query.warning } : {}),
+          ...(req.query.cursor ? { cursor: req.query.cursor } : {}),
+        }),
+    );
+
+    app.get(
+      '/api/v1/halls/:code/intake',
+      {
+        schema: {
+          tags: ['cases'],
+          summary: 'Cases received at a hall (收件列表), newest first',
+          params: z.object({ code: z.string().max(64) }),
+          querystring: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }),
+          response: { 200: z.object({ items: z.array(CaseViewSchema) }), ...errorResponses },
+        },
+      },
+      async (req) => ({ items: await deps.cases.intake(req.params.code, req.query.limit) }),
+    );
+
+    app.post(
+      '/api/v1/applicant-cases',
+      {
+        schema: {
+          tags: ['cases'],
+          summary:
+            'An applicant’s cases, by resident identity number or credit code (sent in the body, kept out of URLs and logs)',
+          body: z.strictObject({
+            identifier: z.string().min(18).max(18),
+            limit: z.number().int().min(1).max(100).default(20),
+          }),
+          response: { 200: z.object({ items: z.array(CaseViewSchema) }), ...errorResponses },
+        },
+      },
+      async (req) => ({ items: await deps.cases.applicantCases(req.body.identifier, req.body.limit) }),
+    );
+
+    const DelegationSchema = z
+      .object({
+        id: z.string(),
+        itemCode: z.string(),
+        departmentId: z.string(),
+        hallCode: z.string(),
+        validFrom: z.date(),
+        validUntil: z.date(),
+        reason: z.string(),
+        grantedBy: z.record(z.string(), z.unknown()),
+        revokedAt: z.date().nullable(),
+        revokedReason: z.string().nullable(),
+        createdAt: z.date(),
+      })
+      .meta({ id: 'Delegation' });
+
+    app.post(
+      '/api/v1/delegations',
+      {
+        schema: {
+          tags: ['cases'],
+          summary:
+            '无差别办理: a competent department lets a hall accept and decide an item (time-limited, revocable)',
+          headers: z.object({ 'x-tongban-actor': z.string() }),
+          body: z.strictObject({
+            itemCode: z.string().regex(/^\d{12}$/),
+            departmentId: z.uuid(),
+            hallCode: z.string().min(1).max(64),
+            validFrom: z.iso.datetime({ offset: true }).optional(),
+            validUntil: z.iso.datetime({ offset: true }),
+            reason: z.string().min(1).max(500),
+          }),
+          response: { 201: DelegationSchema, ...errorResponses },
+        },
+      },
+      async (req, reply) => {
+        const actor = parseActorHeader(req.headers['x-tongban-actor']);
+        if (actor.kind !== 'staff' || actor.departmentId !== req.body.departmentId) {
+          throw invalid(
+            'departmentId',
+            'Only staff of the granting department may grant its delegation.',
+            'delegation.not_grantor',
+          );
+        }
+        const { validFrom, ...rest } = req.body;
+        const row = await deps.cases.grantDelegation({
+          ...rest,
+          ...(validFrom ? { validFrom: new Date(validFrom) } : {}),
+          validUntil: new Date(req.body.validUntil),
+          grantedBy: actor,
+        });
+        return reply.status(201).send(row);
+      },
+    );
+
+    app.post(
+      '/api/v1/delegations/:id/revoke',
+      {
+        schema: {
+          tags: ['cases'],
+          summary: 'Revoke a delegation at once',
+          params: z.object({ id: z.uuid() }),
+          body: z.strictObject({ reason: z.string().min(1).max(500) }),
+          response: { 200: DelegationSchema, ...errorResponses },
+        },
+      },
+      async (req) => deps.cases.revokeDelegation(req.params.id, req.body.reason),
+    );
+
+    app.get(
+      '/api/v1/halls/:code/delegations',
+      {
+        schema: {
+          tags: ['cases'],
+          summary: 'Delegations granted to a hall (in force and past)',
+          params: z.object({ code: z.string().max(64) }),
+          response: { 200: z.object({ items: z.array(DelegationSchema) }), ...errorResponses },
+        },
+      },
+      async (req) => ({ items: await deps.cases.delegationsOfHall(req.params.code) }),
+    );
+  };
+}

@@ -1,0 +1,1176 @@
+import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { WorkingDayCalendar } from '../../../domain/calendar.ts';
+import { todayInShanghai } from '../../../domain/calendar.ts';
+import { type SubmitCase, SubmitCaseSchema } from '../../../domain/case-application.ts';
+import {
+  type ClockLimits,
+  computeClocks,
+  DEFAULT_WARNING_THRESHOLDS,
+  JOINT_DECISION_WORKING_DAYS,
+  type WarningLevel,
+  type WarningThresholds,
+  warningSchedule,
+} from '../../../domain/case-clock.ts';
+import { caseSequenceFrom, formatCaseNumber, isCaseNumber } from '../../../domain/case-number.ts';
+import {
+  applyCommand,
+  type CaseActor,
+  type CaseCommand,
+  CaseCommandSchema,
+  type CaseEvent,
+  type CaseState,
+  CaseStateSchema,
+  type CaseStatus,
+  initialCaseState,
+  isOpenStatus,
+} from '../../../domain/case-state.ts';
+import type { Guide, ServiceItem } from '../../../domain/catalog.ts';
+import { countyCodeOf, toGb2260Code } from '../../../domain/division-code.ts';
+import {
+  AppError,
+  conflict,
+  type FieldIssue,
+  invalid,
+  invalidMany,
+  notFound,
+} from '../../../domain/errors.ts';
+import { maskIdentityNumber } from '../../../domain/identity-number.ts';
+import type { Db, Tx } from '../../db/index.ts';
+import type { IdempotencyService } from '../idempotency/service.ts';
+import type { NewOutboxRow, OutboxService } from '../outbox/service.ts';
+import { type CaseRow, CasesRepository, type DelegationRow } from './repository.ts';
+
+/** PostgreSQL channel on which committed case changes are announced (`{ id, number, status, version }`). */
+export const CASE_CHANGES_CHANNEL = 'tongban_cases';
+
+/** The parts of other modules the case engine uses (their services satisfy these). */
+export interface CaseDeps {
+  catalog: {
+    getItem(code: string): Promise<ServiceItem>;
+    getGuide(code: string, divisionCode: string): Promise<Guide>;
+  };
+  halls: {
+    getHall(
+      code: string,
+    ): Promise<{ code: string; divisionCode: string; countyCode: string | null; name: string }>;
+  };
+  departments: { getDepartment(id: string): Promise<{ id: string; name: string; divisionCode: string }> };
+  calendar: { calendar(): Promise<WorkingDayCalendar> };
+  outbox: Pick<OutboxService, 'append'>;
+  idempotency: Pick<IdempotencyService, 'run'>;
+}
+
+export interface CaseServiceOptions {
+  /** Key of the keyed SM3 hash (HMAC-SM3) used to find an applicant's cases without storing a lookup in clear. */
+  piiHashKey: string;
+  /** Yellow/red thresholds in working days left (configurable per province). */
+  thresholds?: WarningThresholds;
+  /** The current instant (tests pass a fixed clock). */
+  clock?: () => Date;
+}
+
+/** Who acts, and the client's retry key. */
+export interface CommandContext {
+  actor: CaseActor;
+  /** Client-generated idempotency key: a replay returns the first result and changes nothing. */
+  idempotencyKey: string;
+  /** The version the client last saw: a stale one is a 409 (`case.version_conflict`). */
+  expectedVersion?: number;
+  /** The applicant came in person for this action (counted for the one-visit rate, 一次办成). */
+  visit?: boolean;
+}
+
+/** A case as the API presents it; the applicant's identifiers are masked. */
+export interface CaseView {
+  id: string;
+  number: string;
+  status: CaseStatus;
+  outcome: string | null;
+  itemCode: string;
+  implementationCode: string;
+  applicant: Record<string, unknown>;
+  agent: Record<string, unknown> | null;
+  channel: string;
+  processingMode: string;
+  intakeHallCode: string | null;
+  competentDepartmentId: string | null;
+  decidingDivisionCode: string;
+  formData: Record<string, unknown>;
+  limits: ClockLimits;
+  clocks: ReturnType<typeof computeClocks>;
+  warning: string;
+  delivery: Record<string, unknown> | null;
+  visits: number;
+  version: number;
+  parts: {
+    seq: number;
+    departmentId: string;
+    divisionCode: string;
+    itemCode: string;
+    status: string;
+    outcome: string | null;
+  }[];
+  materials: {
+    seq: number;
+    name: string;
+    required: boolean;
+    receivedAs: string | null;
+    custody: unknown[];
+  }[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Result of a mutation: the case after it, and the pickup code when one was issued (shown once). */
+export interface CaseMutation {
+  case: CaseView;
+  /** 6-digit pickup code, issued when a case with pickup delivery is decided. Only in that response. */
+  pickupCode?: string;
+}
+
+const MAX_PICKUP_ATTEMPTS = 5;
+
+/**
+ * The case engine's public face (办件, GB/T 39046-2020 tables 5–8; 行政许可法 arts. 32, 42, 44, 45, 82).
+ * Every status change goes through `applyCommand` (src/domain/case-state.ts) inside ONE transaction that
+ * also writes the timeline event, the outbox row, the clock timers, the idempotency record and a
+ * `pg_notify` — so a crash leaves the case as before or after, never between.
+ */
+export class CasesService {
+  private readonly repo: CasesRepository;
+  private readonly deps: CaseDeps;
+  private readonly options: Required<Omit<CaseServiceOptions, 'clock'>> & { clock: () => Date };
+
+  constructor(db: Db, deps: CaseDeps, options: CaseServiceOptions) {
+    this.repo = new CasesRepository(db);
+    this.deps = deps;
+    this.options = {
+      piiHashKey: options.piiHashKey,
+      thresholds: options.thresholds ?? DEFAULT_WARNING_THRESHOLDS,
+      clock: options.clock ?? (() => new Date()),
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Submission (申报) and routing
+
+  /**
+   * Files an application. Routing: the competent department is the implementation's department at the
+   * division the item names as deciding (`decidingDivisionCode`, e.g. 户籍地), resolved with fallback to
+   * the parent division. At a hall window (channel `hall_window` / `village_agent`) the case is received
+   * at once (a visit). 多地联办 creates one part per deciding division.
+   * @throws AppError(validation) naming the field for bad input (nothing is created);
+   *         AppError(conflict, `case.no_competent_department`) when no department implements the item there.
+   */
+  async submit(input: unknown, ctx: Omit<CommandContext, 'expectedVersion'>): Promise<CaseMutation> {
+    const parsed = SubmitCaseSchema.safeParse(input);
+    if (!parsed.success)
+      throw zodError(
+        'case.application_invalid',
+        'The application is invalid; nothing was filed.',
+        parsed.error.issues,
+      );
+    const app = parsed.data;
+    const scope = `POST /api/v1/cases|${actorKey(ctx.actor)}`;
+    // Reads of other modules happen before the transaction (the embedded database has one connection).
+    const routed = await this.route(app);
+    const calendar = await this.deps.calendar.calendar();
+    const result = await this.deps.idempotency.run(scope, ctx.idempotencyKey, app, async (tx) => {
+      const now = this.options.clock();
+      const sequence = await this.repo.nextCaseSequence(tx);
+      const number = formatCaseNumber({
+        divisionCode: routed.numberDivision,
+        on: now,
+        sequence: caseSequenceFrom(sequence),
+      });
+      let state = initialCaseState({
+        processingMode: app.processingMode,
+        competentDepartmentId: routed.guide.implementation!.departmentId!,
+        intakeHallCode: app.intakeHallCode ?? null,
+        submittedAt: now,
+      });
+      const events: CaseEvent[] = [
+        {
+          type: 'submit' as never,
+          at: now.toISOString(),
+          on: todayInShanghai(now),
+          actor: ctx.actor,
+          from: 'submitted',
+          to: 'submitted',
+          data: {
+            channel: app.channel,
+            processingMode: app.processingMode,
+            implementationCode: routed.guide.implementation!.code,
+          },
+        },
+      ];
+      const atWindow = app.channel === 'hall_window' || app.channel === 'village_agent';
+      if (atWindow) {
+        const t = applyCommand(
+          state,
+          { type: 'receive', hallCode: app.intakeHallCode },
+          { at: now, actor: ctx.actor, calendar },
+        );
+        state = t.state;
+        events.push(t.event);
+      }
+      const row = await this.repo.insertCase(tx, {
+        number,
+        itemCode: app.itemCode,
+        itemName: routed.item.name,
+        implementationCode: routed.guide.implementation!.code,
+        applicant: app.applicant as Record<string, unknown>,
+        applicantKey: this.applicantKey(app.applicant),
+        agent: (app.agent as Record<string, unknown> | undefined) ?? null,
+        channel: app.channel,
+        processingMode: app.processingMode,
+        intakeHallCode: app.intakeHallCode ?? null,
+        intakeDivisionCode: routed.numberDivision,
+        competentDepartmentId: routed.guide.implementation!.departmentId!,
+        decidingDivisionCode: app.decidingDivisionCode,
+        formData: app.formData,
+        status: state.status,
+        state: state as unknown as Record<string, unknown>,
+        limits: routed.limits as unknown as Record<string, unknown>,
+        delivery: { preference: app.delivery } as Record<string, unknown>,
+        visits: atWindow && !app.agent ? 1 : 0,
+        createdAt: now,
+        updatedAt: now,
+      });
+      await this.repo.insertParts(
+        tx,
+        routed.parts.map((p, i) => ({
+          caseId: row.id,
+          seq: i + 1,
+          departmentId: p.departmentId,
+          divisionCode: p.divisionCode,
+          itemCode: p.itemCode,
+        })),
+      );
+      await this.repo.insertMaterials(
+        tx,
+        routed.item.materials.map((m, i) => ({
+          caseId: row.id,
+          seq: i + 1,
+          name: m.name,
+          required: m.requirement === 'required',
+        })),
+      );
+      const written = await this.writeClocks(tx, row, state, calendar, now);
+      let seq = 0;
+      for (const e of events) await this.appendEvent(tx, row.id, ++seq, e);
+      await this.deps.outbox.append(
+        tx,
+        events.map((e) => this.outboxRow(written, e)),
+      );
+      await this.announce(tx, written);
+      return { case: await this.view(written, calendar, tx) } satisfies CaseMutation;
+    });
+    return result.value;
+  }
+
+  /** Resolves the competent department(s) and the limits for an application. */
+  private async route(app: SubmitCase) {
+    const item = await this.deps.catalog.getItem(app.itemCode);
+    const issues: FieldIssue[] = [];
+    if (!item.processingModes.includes(app.processingMode)) {
+      issues.push({
+        field: 'processingMode',
+        message: `${item.name} supports ${item.processingModes.join(', ')}; not ${app.processingMode}.`,
+      });
+    }
+    if (!item.deliveryOptions.includes(app.delivery.method)) {
+      issues.push({
+        field: 'delivery.method',
+        message: `${item.name} can be delivered by ${item.deliveryOptions.join(', ')}.`,
+      });
+    }
+    const needsHall =
+      app.channel === 'hall_window' ||
+      app.channel === 'village_agent' ||
+      ['off_site_intake', 'any_hall'].includes(app.processingMode);
+    if (needsHall && !app.intakeHallCode) {
+      issues.push({
+        field: 'intakeHallCode',
+        message: 'Give the hall receiving the application (收件大厅), e.g. 520102-zwfw.',
+      });
+    }
+    if (app.channel === 'village_agent' && !app.agent) {
+      issues.push({
+        field: 'agent',
+        message: 'A village agent applies on someone’s behalf: record the agent and the consent reference.',
+      });
+    }
+    if (app.processingMode === 'multi_site_joint' && (app.parts?.length ?? 0) < 1) {
+      issues.push({
+        field: 'parts',
+        message: '多地联办 needs at least one more deciding division in parts.',
+      });
+    }
+    if (app.processingMode !== 'multi_site_joint' && app.parts?.length) {
+      issues.push({ field: 'parts', message: 'parts are only for 多地联办 (multi_site_joint).' });
+    }
+    if (issues.length > 0)
+      throw invalidMany(
+        'case.application_invalid',
+        issues.map((i) => `${i.field}: ${i.message}`).join(' '),
+        issues,
+      );
+
+    const hall = app.intakeHallCode
+      ? await this.deps.halls.getHall(app.intakeHallCode).catch(rename('intakeHallCode'))
+      : null;
+    if (app.delivery.method === 'pickup')
+      await this.deps.halls.getHall(app.delivery.hallCode).catch(rename('delivery.hallCode'));
+    const guide = await this.deps.catalog
+      .getGuide(app.itemCode, app.decidingDivisionCode)
+      .catch(rename('decidingDivisionCode'));
+    if (!guide.implementation?.departmentId) {
+      throw conflict(
+        'case.no_competent_department',
+        `No department implements ${item.name} for ${app.decidingDivisionCode} yet; check the implementation list (实施清单).`,
+        'decidingDivisionCode',
+      );
+    }
+    const parts: { departmentId: string; divisionCode: string; itemCode: string }[] = [];
+    if (app.processingMode === 'multi_site_joint') {
+      parts.push({
+        departmentId: guide.implementation.departmentId,
+        divisionCode: app.decidingDivisionCode,
+        itemCode: app.itemCode,
+      });
+      for (const [i, p] of (app.parts ?? []).entries()) {
+        const code = p.itemCode ?? app.itemCode;
+        const g = await this.deps.catalog
+          .getGuide(code, p.decidingDivisionCode)
+          .catch(rename(`parts.${i}.decidingDivisionCode`));
+        if (!g.implementation?.departmentId) {
+          throw conflict(
+            'case.no_competent_department',
+            `No department implements ${code} for ${p.decidingDivisionCode}.`,
+            `parts.${i}`,
+          );
+        }
+        if (parts.some((q) => q.departmentId === g.implementation!.departmentId && q.itemCode === code)) {
+          throw invalid(
+            `parts.${i}`,
+            'Each part must go to a different competent department.',
+            'case.application_invalid',
+          );
+        }
+        parts.push({
+          departmentId: g.implementation.departmentId,
+          divisionCode: p.decidingDivisionCode,
+          itemCode: code,
+        });
+      }
+    }
+    const limits: ClockLimits =
+      app.processingMode === 'multi_site_joint'
+        ? {
+            legal: { value: JOINT_DECISION_WORKING_DAYS, unit: 'working_days' },
+            promised: guide.item.promisedTimeLimit ?? {
+              value: JOINT_DECISION_WORKING_DAYS,
+              unit: 'working_days',
+            },
+          }
+        : { legal: guide.item.legalTimeLimit, promised: guide.item.promisedTimeLimit };
+    const numberDivision = hall
+      ? (hall.countyCode ?? toGb2260Code(hall.divisionCode))
+      : countyCodeOf(app.decidingDivisionCode);
+    return { item: guide.item, guide, parts, limits, numberDivision };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Commands (transitions)
+
+  /**
+   * Applies one command (receive, forward, request_supplement, resubmit, accept, not_accept, start_review,
+   * review_step, start/end_special_procedure, extend, decide, deliver, rate, withdraw, reassign) to a case.
+   * @throws AppError(validation) for a bad command (field named); AppError(not_found, `case.not_found`);
+   *   AppError(forbidden, `case.not_competent`) when the actor may not act on this case;
+   *   AppError(conflict) `case.version_conflict` for a stale `expectedVersion`, `case.illegal_transition`
+   *   ("cannot X a case that is Y; allowed from: …") and the state machine's other conflicts.
+   */
+  async command(caseRef: string, input: unknown, ctx: CommandContext): Promise<CaseMutation> {
+    const parsed = CaseCommandSchema.safeParse(input);
+    if (!parsed.success)
+      throw zodError('case.command_invalid', 'The command is invalid; nothing changed.', parsed.error.issues);
+    const command = parsed.data;
+    if (command.type === 'deliver' && command.method === 'pickup') {
+      throw invalid(
+        'method',
+        'Pickup is handed over at the desk with the pickup code: use the pickup endpoint.',
+        'case.pickup_needs_code',
+      );
+    }
+    const id = await this.resolveId(caseRef);
+    const calendar = await this.deps.calendar.calendar();
+    const scope = `POST /api/v1/cases/${id}/commands|${actorKey(ctx.actor)}`;
+    const result = await this.deps.idempotency.run(
+      scope,
+      ctx.idempotencyKey,
+      { command, v: ctx.expectedVersion },
+      (tx) => this.transition(tx, id, command, ctx, calendar),
+    );
+    return result.value;
+  }
+
+  /**
+   * Hands the result over at the pickup desk (就近取件): checks the 6-digit pickup code, records the visit
+   * and delivers the case. Five wrong codes lock pickup for the case (the applicant asks for a new code).
+   * @throws AppError(validation, `case.pickup_code_wrong`), AppError(conflict, `case.pickup_locked`), as {@link command}.
+   */
+  async handOver(caseRef: string, pickupCode: string, ctx: CommandContext): Promise<CaseMutation> {
+    if (!/^\d{6}$/.test(pickupCode))
+      throw invalid('pickupCode', 'The pickup code has 6 digits.', 'case.pickup_code_malformed');
+    const id = await this.resolveId(caseRef);
+    const calendar = await this.deps.calendar.calendar();
+    const scope = `POST /api/v1/cases/${id}/pickup|${actorKey(ctx.actor)}`;
+    const attempt = await this.deps.idempotency.run(
+      scope,
+      ctx.idempotencyKey,
+      { pickupCode, v: ctx.expectedVersion },
+      async (tx) => {
+        const row = await this.repo.lockById(tx, id);
+        if (!row) throw notFound('case.not_found', `No case ${caseRef}.`, 'case');
+        const delivery = (row.delivery ?? {}) as Record<string, unknown>;
+        const pickup = delivery.pickup as
+          | { codeHash: string; attempts: number; hallCode: string }
+          | undefined;
+        if (!pickup)
+          throw conflict(
+            'case.no_pickup',
+            'This case has no pickup code: it is not decided yet, or it is delivered otherwise.',
+          );
+        if (ctx.actor.hallCode && ctx.actor.hallCode !== pickup.hallCode) {
+          throw new AppError(
+            'forbidden',
+            'case.wrong_pickup_hall',
+            `The result waits at ${pickup.hallCode}, not at ${ctx.actor.hallCode}.`,
+          );
+        }
+        if (pickup.attempts >= MAX_PICKUP_ATTEMPTS) {
+          throw conflict(
+            'case.pickup_locked',
+            'Too many wrong pickup codes: the applicant must ask for a new code.',
+          );
+        }
+        if (!this.codeMatches(pickup.codeHash, row.id, pickupCode)) {
+          await this.repo.updateCase(tx, row.id, row.version, {
+            delivery: { ...delivery, pickup: { ...pickup, attempts: pickup.attempts + 1 } },
+          });
+          return { wrong: true as const };
+        }
+        return {
+          wrong: false as const,
+          mutation: await this.transition(
+            tx,
+            id,
+            { type: 'deliver', method: 'pickup', reference: pickup.hallCode },
+            { ...ctx, visit: true },
+            calendar,
+          ),
+        };
+      },
+    );
+    if (attempt.value.wrong) {
+      throw invalid(
+        'pickupCode',
+        'The pickup code does not match. Check it with the applicant.',
+        'case.pickup_code_wrong',
+      );
+    }
+    return attempt.value.mutation;
+  }
+
+  /**
+   * 多地联办: one competent department completes its part. When the last part is decided the case is
+   * decided (granted when every part granted). The case must have been accepted.
+   * @throws AppError(forbidden, `case.not_competent`) when the actor is not that part's department.
+   */
+  async decidePart(
+    caseRef: string,
+    seq: number,
+    input: { outcome: 'granted' | 'denied'; reason?: string },
+    ctx: CommandContext,
+  ): Promise<CaseMutation> {
+    if (input.outcome !== 'granted' && input.outcome !== 'denied') {
+      throw invalid('outcome', 'outcome is granted or denied.', 'case.command_invalid');
+    }
+    if (input.outcome === 'denied' && !input.reason?.trim())
+      throw invalid('reason', 'Give the reason for a denial.', 'case.command_invalid');
+    const id = await this.resolveId(caseRef);
+    const calendar = await this.deps.calendar.calendar();
+    const scope = `POST /api/v1/cases/${id}/parts/${seq}|${actorKey(ctx.actor)}`;
+    const result = await this.deps.idempotency.run(
+      scope,
+      ctx.idempotencyKey,
+      { input, v: ctx.expectedVersion },
+      async (tx) => {
+        const row = await this.repo.lockById(tx, id);
+        if (!row) throw notFound('case.not_found', `No case ${caseRef}.`, 'case');
+        if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== row.version)
+          throw versionConflict(row);
+        const parts = await this.repo.parts(id, tx);
+        const part = parts.find((p) => p.seq === seq);
+        if (!part) throw notFound('case.part_not_found', `Case ${row.number} has no part ${seq}.`, 'seq');
+        if (ctx.actor.kind !== 'system' && ctx.actor.departmentId !== part.departmentId) {
+          throw new AppError(
+            'forbidden',
+            'case.not_competent',
+            `Part ${seq} is decided by department ${part.departmentId}.`,
+          );
+        }
+        if (!['accepted', 'under_review'].includes(row.status)) {
+          throw conflict(
+            'case.illegal_transition',
+            `cannot decide a part of a case that is ${row.status}; allowed from: accepted, under_review`,
+          );
+        }
+        if (part.status === 'decided') throw conflict('case.part_decided', `Part ${seq} is already decided.`);
+        const now = this.options.clock();
+        await this.repo.updatePart(tx, id, seq, {
+          status: 'decided',
+          outcome: input.outcome,
+          decidedAt: now,
+          reason: input.reason ?? null,
+        });
+        const after = parts.map((p) =>
+          p.seq === seq ? { ...p, status: 'decided', outcome: input.outcome } : p,
+        );
+        const seqNo = (await this.repo.lastEventSeq(tx, id)) + 1;
+        await this.repo.appendEvent(tx, {
+          caseId: id,
+          seq: seqNo,
+          type: 'decide_part',
+          fromStatus: row.status,
+          toStatus: row.status,
+          at: now,
+          actor: ctx.actor as unknown as Record<string, unknown>,
+          reason: input.reason ?? null,
+          data: { part: seq, departmentId: part.departmentId, outcome: input.outcome },
+        });
+        if (after.every((p) => p.status === 'decided')) {
+          const outcome = after.every((p) => p.outcome === 'granted') ? 'granted' : 'denied';
+          return this.transition(
+            tx,
+            id,
+            {
+              type: 'decide',
+              outcome,
+              ...(outcome === 'denied' ? { reason: 'one or more parts denied (多地联办)' } : {}),
+            } as CaseCommand,
+            { ...ctx, actor: { kind: 'system', id: 'joint-handling' }, expectedVersion: undefined },
+            calendar,
+          );
+        }
+        const bumped = await this.repo.updateCase(tx, id, row.version, {});
+        await this.announce(tx, bumped!);
+        return { case: await this.view(bumped!, calendar, tx) } satisfies CaseMutation;
+      },
+    );
+    return result.value;
+  }
+
+  /** The transition itself, inside the caller's transaction. */
+  private async transition(
+    tx: Tx,
+    id: string,
+    command: CaseCommand,
+    ctx: CommandContext,
+    calendar: WorkingDayCalendar,
+  ): Promise<CaseMutation> {
+    const row = await this.repo.lockById(tx, id);
+    if (!row) throw notFound('case.not_found', `No case ${id}.`, 'case');
+    if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== row.version) throw versionConflict(row);
+    const state = CaseStateSchema.parse(row.state);
+    await this.authorize(tx, row, state, command, ctx.actor);
+    const now = this.options.clock();
+    const { state: next, event } = applyCommand(state, command, { at: now, actor: ctx.actor, calendar });
+    let delivery = (row.delivery ?? null) as Record<string, unknown> | null;
+    let pickupCode: string | undefined;
+    if (
+      command.type === 'decide' &&
+      (delivery?.preference as { method?: string } | undefined)?.method === 'pickup'
+    ) {
+      pickupCode = String(randomInt(0, 1_000_000)).padStart(6, '0');
+      const hallCode = (delivery!.preference as { hallCode: string }).hallCode;
+      delivery = {
+        ...delivery,
+        pickup: { codeHash: this.codeHash(row.id, pickupCode), attempts: 0, hallCode },
+      };
+    }
+    if (command.type === 'deliver') {
+      delivery = {
+        ...(delivery ?? {}),
+        delivered: { method: command.method, reference: command.reference ?? null, at: now.toISOString() },
+      };
+    }
+    const updated = await this.repo.updateCase(tx, id, row.version, {
+      status: next.status,
+      outcome: next.outcome,
+      state: next as unknown as Record<string, unknown>,
+      competentDepartmentId: next.competentDepartmentId,
+      delivery,
+      visits: row.visits + (ctx.visit ? 1 : 0),
+    });
+    if (!updated) throw versionConflict(row);
+    const written = await this.writeClocks(tx, updated, next, calendar, now);
+    await this.appendEvent(tx, id, (await this.repo.lastEventSeq(tx, id)) + 1, event);
+    await this.deps.outbox.append(tx, [this.outboxRow(written, event, pickupCode)]);
+    await this.announce(tx, written);
+    return { case: await this.view(written, calendar, tx), ...(pickupCode ? { pickupCode } : {}) };
+  }
+
+  /**
+   * Who may do what (until the identity issue brings grants): the intake hall receives and forwards;
+   * the competent department accepts, reviews and decides — or, under 无差别办理, the intake hall's staff
+   * with a delegation in force for this item; the applicant (or agent) may withdraw and rate.
+   */
+  private async authorize(
+    tx: Tx,
+    row: CaseRow,
+    state: CaseState,
+    command: CaseCommand,
+    actor: CaseActor,
+  ): Promise<void> {
+    if (actor.kind === 'system') return;
+    const deny = (why: string) => {
+      throw new AppError(
+        'forbidden',
+        'case.not_competent',
+        `${actor.kind} ${actor.id} may not ${command.type} case ${row.number}: ${why}`,
+      );
+    };
+    const atIntake = !!actor.hallCode && actor.hallCode === row.intakeHallCode;
+    const competent = !!actor.departmentId && actor.departmentId === state.competentDepartmentId;
+    switch (command.type) {
+      case 'withdraw':
+      case 'rate':
+      case 'resubmit':
+        if (actor.kind === 'staff' && !atIntake && !competent)
+          deny('only the applicant, the agent or the staff handling the case.');
+        return;
+      case 'receive':
+      case 'forward':
+        if (actor.kind !== 'staff' || (!atIntake && !(competent && !row.intakeHallCode)))
+          deny('the intake hall does this.');
+        return;
+      case 'reassign':
+        if (actor.kind !== 'staff' || (!atIntake && !competent))
+          deny('the intake hall or the competent department does this.');
+        return;
+      case 'deliver':
+        if (actor.kind !== 'staff' || (!competent && !atIntake))
+          deny('the competent department or the intake hall delivers.');
+        return;
+      default: {
+        if (actor.kind !== 'staff') deny('staff of the competent department do this.');
+        if (competent) return;
+        if (row.processingMode === 'any_hall' && atIntake) {
+          const delegations = await this.repo.activeDelegations(
+            {
+              itemCode: row.itemCode,
+              departmentId: state.competentDepartmentId,
+              hallCode: actor.hallCode!,
+              at: this.options.clock(),
+            },
+            tx,
+          );
+          if (delegations.length > 0) return;
+          deny(
+            '无差别办理 needs a delegation in force from the competent department for this item and hall.',
+          );
+        }
+        deny('the competent department does this.');
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Delegations (无差别办理)
+
+  /**
+   * Records a delegation: `departmentId` lets the staff of `hallCode` accept and decide `itemCode`
+   * themselves from `validFrom` until `validUntil`. Checked on every action; revocable.
+   * @throws AppError(validation) for an empty reason or an end before the start.
+   */
+  async grantDelegation(input: {
+    itemCode: string;
+    departmentId: string;
+    hallCode: string;
+    validFrom?: Date;
+    validUntil: Date;
+    reason: string;
+    grantedBy: CaseActor;
+  }): Promise<DelegationRow> {
+    const validFrom = input.validFrom ?? this.options.clock();
+    if (!input.reason?.trim())
+      throw invalid('reason', 'Say why the delegation is granted.', 'delegation.invalid');
+    if (!(input.validUntil > validFrom))
+      throw invalid('validUntil', 'validUntil must be after validFrom.', 'delegation.invalid');
+    await this.deps.catalog.getItem(input.itemCode);
+    await this.deps.halls.getHall(input.hallCode).catch(rename('hallCode'));
+    await this.deps.departments.getDepartment(input.departmentId).catch(rename('departmentId'));
+    return this.repo.insertDelegation({
+      itemCode: input.itemCode,
+      departmentId: input.departmentId,
+      hallCode: input.hallCode,
+      validFrom,
+      validUntil: input.validUntil,
+      reason: input.reason.trim(),
+      grantedBy: input.grantedBy as unknown as Record<string, unknown>,
+    });
+  }
+
+  /** Revokes a delegation at once. @throws AppError(not_found, `delegation.not_found`) when unknown or already revoked. */
+  async revokeDelegation(id: string, reason: string): Promise<DelegationRow> {
+    if (!reason?.trim()) throw invalid('reason', 'Say why the delegation is revoked.', 'delegation.invalid');
+    const row = await this.repo.revokeDelegation(id, this.options.clock(), reason.trim());
+    if (!row) throw notFound('delegation.not_found', `No delegation ${id} in force.`, 'id');
+    return row;
+  }
+
+  delegationsOfHall(hallCode: string): Promise<DelegationRow[]> {
+    return this.repo.delegationsOfHall(hallCode);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Clocks and timers
+
+  /** Recomputes the clock copies on the row and the warning timers; returns the row as written. */
+  private async writeClocks(
+    tx: Tx,
+    row: CaseRow,
+    state: CaseState,
+    calendar: WorkingDayCalendar,
+    now: Date,
+  ): Promise<CaseRow> {
+    const limits = row.limits as unknown as ClockLimits;
+    const today = todayInShanghai(now);
+    const clocks = computeClocks(state, limits, calendar, today, this.options.thresholds);
+    const schedule = warningSchedule(state, limits, calendar, today, this.options.thresholds);
+    const timers: { kind: string; dueAt: Date }[] = [];
+    for (const kind of ['yellow', 'red', 'overdue'] as const) {
+      const day = schedule[kind];
+      if (day) timers.push({ kind, dueAt: startOfShanghaiDay(day) });
+    }
+    if (clocks.deemedAcceptancePending === false && state.status === 'received' && clocks.supplementDue) {
+      // The day after the notice deadline the case counts as accepted (行政许可法 art. 32).
+      timers.push({
+        kind: 'deemed_acceptance',
+        dueAt: startOfShanghaiDay(nextDay(clocks.supplementDue.date)),
+      });
+    }
+    // Levels no longer reached (e.g. after an extension) may fire again later.
+    const rank: Record<WarningLevel, number> = { none: 0, yellow: 1, red: 2, overdue: 3 };
+    await this.repo.resetFired(
+      tx,
+      row.id,
+      (['yellow', 'red', 'overdue'] as const).filter((k) => rank[k] > rank[clocks.warning]),
+    );
+    await this.repo.setTimers(tx, row.id, isOpenStatus(state.status) ? timers : []);
+    const set = {
+      decisionDue: clocks.decisionDue?.date ?? null,
+      supplementDue: clocks.supplementDue?.date ?? null,
+      certificateDue: clocks.certificateDue?.date ?? null,
+      dueProvisional: clocks.provisional,
+      warning: clocks.warning,
+    };
+    const same =
+      row.decisionDue === set.decisionDue &&
+      row.supplementDue === set.supplementDue &&
+      row.certificateDue === set.certificateDue &&
+      row.dueProvisional === set.dueProvisional &&
+      row.warning === set.warning;
+    if (same) return row;
+    // Same transaction, same lock: a plain update of the copies (the version was bumped by the caller).
+    await tx.execute(sql`update cases set decision_due = ${set.decisionDue}, supplement_due = ${set.supplementDue},
+      certificate_due = ${set.certificateDue}, due_provisional = ${set.dueProvisional}, warning = ${set.warning}
+      where id = ${row.id}`);
+    return { ...row, ...set };
+  }
+
+  /**
+   * Fires due timers (warnings 红黄牌/超期, deemed acceptance) exactly once, even with several nodes: each
+   * is claimed with FOR UPDATE SKIP LOCKED and marked fired in the same transaction as its event.
+   * @returns how many timers fired.
+   */
+  async fireDueTimers(limit = 100): Promise<number> {
+    const db = this.repo.db;
+    const calendar = await this.deps.calendar.calendar();
+    return db.transaction(async (tx) => {
+      const now = this.options.clock();
+      const due = await this.repo.claimDueTimers(tx, now, limit);
+      for (const timer of due) {
+        await this.repo.markTimerFired(tx, timer.caseId, timer.kind, now);
+        const row = await this.repo.lockById(tx, timer.caseId);
+        if (!row || !isOpenStatus(row.status as CaseStatus)) continue;
+        const state = CaseStateSchema.parse(row.state);
+        if (timer.kind === 'deemed_acceptance') {
+          if (state.status !== 'received') continue;
+          try {
+            await this.transition(
+              tx,
+              row.id,
+              { type: 'accept', reason: '视为受理（行政许可法第三十二条）' },
+              {
+                actor: { kind: 'system', id: 'clock' },
+                idempotencyKey: `timer-${row.id}`,
+              },
+              calendar,
+            );
+          } catch (e) {
+            if (!(e instanceof AppError && e.kind === 'conflict')) throw e;
+          }
+          continue;
+        }
+        const clocks = computeClocks(
+          state,
+          row.limits as unknown as ClockLimits,
+          calendar,
+          todayInShanghai(now),
+          this.options.thresholds,
+        );
+        const seq = (await this.repo.lastEventSeq(tx, row.id)) + 1;
+        const event: CaseEvent = {
+          type: 'warning' as never,
+          at: now.toISOString(),
+          on: todayInShanghai(now),
+          actor: { kind: 'system', id: 'clock' },
+          from: state.status,
+          to: state.status,
+          data: {
+            level: clocks.warning,
+            timer: timer.kind,
+            decisionDue: clocks.decisionDue?.date ?? null,
+            workingDaysLeft: clocks.workingDaysLeft,
+          },
+        };
+        await this.appendEvent(tx, row.id, seq, event);
+        await tx.execute(sql`update cases set warning = ${clocks.warning} where id = ${row.id}`);
+        await this.deps.outbox.append(tx, [this.outboxRow({ ...row, warning: clocks.warning }, event)]);
+        await this.announce(tx, row);
+      }
+      return due.length;
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Queries
+
+  /** A case by id or number. @throws AppError(not_found, `case.not_found`). */
+  async get(caseRef: string): Promise<CaseView> {
+    const row = isCaseNumber(caseRef)
+      ? await this.repo.findByNumber(caseRef)
+      : await this.findByUuid(caseRef);
+    if (!row) throw notFound('case.not_found', `No case ${caseRef}. Case numbers have 21 digits.`, 'case');
+    return this.view(row, await this.deps.calendar.calendar());
+  }
+
+  /** The timeline (办件过程), oldest first. */
+  async timeline(caseRef: string) {
+    const id = await this.resolveId(caseRef);
+    return (await this.repo.timeline(id)).map((e) => ({
+      seq: e.seq,
+      type: e.type,
+      from: e.fromStatus,
+      to: e.toStatus,
+      at: e.at.toISOString(),
+      actor: e.actor,
+      reason: e.reason,
+      data: e.data,
+    }));
+  }
+
+  /**
+   * A department's inbox: open cases where it is competent (or decides a 多地联办 part), ordered by
+   * decision due then id, paginated by an opaque cursor (`next`) — no COUNT(*) over the table.
+   */
+  async inbox(
+    departmentId: string,
+    options: { statuses?: CaseStatus[]; warning?: WarningLevel; limit?: number; cursor?: string } = {},
+  ): Promise<{ items: CaseView[]; next: string | null }> {
+    const limit = options.limit ?? 20;
+    const after = options.cursor ? decodeCursor(options.cursor) : undefined;
+    const rows = await this.repo.inbox({
+      departmentIds: [departmentId],
+      statuses: options.statuses ?? [
+        'submitted',
+        'received',
+        'supplement_requested',
+        'accepted',
+        'under_review',
+        'special_procedure',
+      ],
+      ...(options.warning ? { warning: options.warning } : {}),
+      limit,
+      ...(after ? { after } : {}),
+    });
+    const last = rows.at(-1);
+    const calendar = await this.deps.calendar.calendar();
+    return {
+      items: await Promise.all(rows.map((r) => this.view(r, calendar))),
+      next:
+        rows.length === limit && last ? encodeCursor({ decisionDue: last.decisionDue, id: last.id }) : null,
+    };
+  }
+
+  /** Cases received at a hall (收件列表), newest first. */
+  async intake(hallCode: string, limit = 20): Promise<CaseView[]> {
+    const calendar = await this.deps.calendar.calendar();
+    return Promise.all((await this.repo.intakeList(hallCode, limit)).map((r) => this.view(r, calendar)));
+  }
+
+  /** An applicant's cases, by resident identity number or credit code (looked up by keyed hash). */
+  async applicantCases(identifier: string, limit = 20): Promise<CaseView[]> {
+    const key = this.keyOf(identifier.trim().toUpperCase());
+    const calendar = await this.deps.calendar.calendar();
+    return Promise.all((await this.repo.applicantCases(key, limit)).map((r) => this.view(r, calendar)));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // helpers
+
+  private async resolveId(caseRef: string): Promise<string> {
+    if (isCaseNumber(caseRef)) {
+      const row = await this.repo.findByNumber(caseRef);
+      if (!row) throw notFound('case.not_found', `No case ${caseRef}.`, 'case');
+      return row.id;
+    }
+    const row = await this.findByUuid(caseRef);
+    if (!row)
+      throw notFound(
+        'case.not_found',
+        `No case ${caseRef}. Give the 21-digit case number or the case id.`,
+        'case',
+      );
+    return row.id;
+  }
+
+  private async findByUuid(ref: string): Promise<CaseRow | undefined> {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref)) return undefined;
+    return this.repo.findById(ref);
+  }
+
+  private async appendEvent(tx: Tx, caseId: string, seq: number, e: CaseEvent): Promise<void> {
+    await this.repo.appendEvent(tx, {
+      caseId,
+      seq,
+      type: e.type,
+      fromStatus: e.from,
+      toStatus: e.to,
+      at: new Date(e.at),
+      actor: e.actor as unknown as Record<string, unknown>,
+      reason: e.reason ?? null,
+      data: e.data,
+    });
+  }
+
+  private outboxRow(row: CaseRow, e: CaseEvent, pickupCode?: string): NewOutboxRow {
+    const applicant = row.applicant as { name?: string; phone?: string; email?: string; accountId?: string };
+    const pref = (row.delivery as { preference?: { method: string; hallCode?: string } } | null)?.preference;
+    const data = e.data as Record<string, unknown>;
+    return {
+      topic: `case.${e.type}`,
+      aggregateType: 'case',
+      aggregateId: row.id,
+      payload: {
+        caseId: row.id,
+        caseNumber: row.number,
+        itemCode: row.itemCode,
+        itemName: row.itemName,
+        status: e.to,
+        applicant: {
+          name: applicant.name ?? '',
+          ...(applicant.phone ? { phone: applicant.phone } : {}),
+          ...(applicant.email ? { email: applicant.email } : {}),
+          ...(applicant.accountId ? { accountId: applicant.accountId } : {}),
+        },
+        competentDepartmentId: row.competentDepartmentId,
+        intakeHallCode: row.intakeHallCode,
+        ...(e.reason ? { reason: e.reason } : {}),
+        ...(data.gaps ? { gaps: data.gaps } : {}),
+        ...(data.outcome ? { outcome: data.outcome } : {}),
+        ...(pickupCode ? { pickupCode, pickupHallCode: pref?.hallCode } : {}),
+        ...(e.type === 'deliver' && data.reference ? { trackingNumber: data.reference } : {}),
+        ...(row.decisionDue ? { deadline: row.decisionDue } : {}),
+        ...(data.level ? { warning: data.level } : {}),
+      },
+    };
+  }
+
+  private async announce(tx: Tx, row: CaseRow): Promise<void> {
+    const payload = JSON.stringify({
+      id: row.id,
+      number: row.number,
+      status: row.status,
+      version: row.version,
+    });
+    await tx.execute(sql`select pg_notify(${CASE_CHANGES_CHANNEL}, ${payload})`);
+  }
+
+  /** Presents a row; `calendar` is passed in so that no query leaves the caller's transaction. */
+  private async view(row: CaseRow, calendar: WorkingDayCalendar, tx?: Tx): Promise<CaseView> {
+    const state = CaseStateSchema.parse(row.state);
+    const limits = row.limits as unknown as ClockLimits;
+    const [parts, materials] = await Promise.all([
+      this.repo.parts(row.id, tx),
+      this.repo.materials(row.id, tx),
+    ]);
+    const delivery = row.delivery ? { ...(row.delivery as Record<string, unknown>) } : null;
+    if (delivery?.pickup) {
+      const { codeHash: _hidden, ...rest } = delivery.pickup as Record<string, unknown>;
+      delivery.pickup = rest;
+    }
+    return {
+      id: row.id,
+      number: row.number,
+      status: row.status as CaseStatus,
+      outcome: row.outcome,
+      itemCode: row.itemCode,
+      implementationCode: row.implementationCode,
+      applicant: maskApplicant(row.applicant),
+      agent: row.agent ? maskApplicant(row.agent) : null,
+      channel: row.channel,
+      processingMode: row.processingMode,
+      intakeHallCode: row.intakeHallCode,
+      competentDepartmentId: row.competentDepartmentId,
+      decidingDivisionCode: row.decidingDivisionCode,
+      formData: row.formData,
+      limits,
+      clocks: computeClocks(
+        state,
+        limits,
+        calendar,
+        todayInShanghai(this.options.clock()),
+        this.options.thresholds,
+      ),
+      warning: row.warning,
+      delivery,
+      visits: row.visits,
+      version: row.version,
+      parts: parts.map((p) => ({
+        seq: p.seq,
+        departmentId: p.departmentId,
+        divisionCode: p.divisionCode,
+        itemCode: p.itemCode,
+        status: p.status,
+        outcome: p.outcome,
+      })),
+      materials: materials.map((m) => ({
+        seq: m.seq,
+        name: m.name,
+        required: m.required,
+        receivedAs: m.receivedAs,
+        custody: m.custody,
+      })),
+      createdAt: row.createdAt.toISOString(),
+      updatedAt: row.updatedAt.toISOString(),
+    };
+  }
+
+  private applicantKey(applicant: SubmitCase['applicant']): string {
+    return this.keyOf(
+      applicant.kind === 'natural_person'
+        ? applicant.idNumber.toUpperCase()
+        : applicant.creditCode.toUpperCase(),
+    );
+  }
+
+  /** Keyed SM3 hash (HMAC-SM3) of an identifier. */
+  private keyOf(identifier: string): string {
+    return createHmac('sm3', this.options.piiHashKey).update(identifier).digest('hex');
+  }
+
+  private codeHash(caseId: string, code: string): string {
+    return createHmac('sm3', this.options.piiHashKey).update(`pickup:${caseId}:${code}`).digest('hex');
+  }
+
+  private codeMatches(hash: string, caseId: string, code: string): boolean {
+    const a = Buffer.from(hash, 'hex');
+    const b = Buffer.from(this.codeHash(caseId, code), 'hex');
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+}
+
+function actorKey(actor: CaseActor): string {
+  return `${actor.kind}:${actor.id}`;
+}
+
+function versionConflict(row: CaseRow): AppError {
+  return conflict(
+    'case.version_conflict',
+    `Case ${row.number} was changed by someone else (now version ${row.version}). Reload it and try again.`,
+    'expectedVersion',
+  );
+}
+
+function zodError(
+  code: string,
+  message: string,
+  issues: { path: PropertyKey[]; message: string }[],
+): AppError {
+  const list = issues.map((i) => ({ field: i.path.map(String).join('.') || 'body', message: i.message }));
+  return invalidMany(code, `${message} ${list.map((i) => `${i.field}: ${i.message}`).join('; ')}`, list);
+}
+
+/** Re-labels a validation/not-found error from another module with the request field it came from. */
+function rename(field: string) {
+  return (e: unknown): never => {
+    if (e instanceof AppError && (e.kind === 'validation' || e.kind === 'not_found')) {
+      throw new AppError(e.kind, e.code, e.message, {
+        field,
+        issues: [{ field, message: e.message }],
+        cause: e,
+      });
+    }
+    throw e;
+  };
+}
+
+function maskApplicant(a: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...a };
+  if (typeof out.idNumber === 'string') out.idNumber = maskIdentityNumber(out.idNumber);
+  if (typeof out.phone === 'string') out.phone = `${out.phone.slice(0, 3)}****${out.phone.slice(-4)}`;
+  return out;
+}
+
+function startOfShanghaiDay(day: string): Date {
+  return new Date(`${day}T00:00:00+08:00`);
+}
+
+function nextDay(day: string): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
+}
+
+function encodeCursor(c: { decisionDue: string | null; id: string }): string {
+  return Buffer.from(JSON.stringify(c)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { decisionDue: string | null; id: string } {
+  try {
+    const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+      decisionDue: unknown;
+      id: unknown;
+    };
+    if (
+      (c.decisionDue === null || typeof c.decisionDue === 'string') &&
+      typeof c.id === 'string' &&
+      /^[0-9a-f-]{36}$/.test(c.id)
+    ) {
+      return { decisionDue: c.decisionDue, id: c.id };
+    }
+  } catch {
+    // fall through
+  }
+  throw invalid(
+    'cursor',
+    'The cursor is not one this API returned; start again without it.',
+    'case.cursor_invalid',
+  );
+}
