@@ -34,7 +34,7 @@ export function formatSummary(s: LoadSummary): string {
 async function openServices() {
   const config = loadConfig();
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const services = createServices(database);
+  const services = await createServices(database, config);
   return { config, database, services, close: () => database.close() };
 }
 
