@@ -41,6 +41,14 @@ import type { IdempotencyService } from '../idempotency/service.ts';
 import type { NewOutboxRow, OutboxService } from '../outbox/service.ts';
 import { type CaseRow, CasesRepository, type DelegationRow } from './repository.ts';
 
+/**
+ * A timeline entry: a state-machine event, or one of the service's own entries that change no status —
+ * `submit` (the application filed), `warning` (a clock timer fired), `decide_part` (多地联办).
+ */
+type TimelineEvent = Omit<CaseEvent, 'type'> & {
+  type: CaseEvent['type'] | 'submit' | 'warning' | 'decide_part';
+};
+
 /** PostgreSQL channel on which committed case changes are announced (`{ id, number, status, version }`). */
 export const CASE_CHANGES_CHANNEL = 'tongban_cases';
 
@@ -190,9 +198,9 @@ export class CasesService {
         intakeHallCode: app.intakeHallCode ?? null,
         submittedAt: now,
       });
-      const events: CaseEvent[] = [
+      const events: TimelineEvent[] = [
         {
-          type: 'submit' as never,
+          type: 'submit',
           at: now.toISOString(),
           on: todayInShanghai(now),
           actor: ctx.actor,
@@ -835,8 +843,8 @@ export class CasesService {
           this.options.thresholds,
         );
         const seq = (await this.repo.lastEventSeq(tx, row.id)) + 1;
-        const event: CaseEvent = {
-          type: 'warning' as never,
+        const event: TimelineEvent = {
+          type: 'warning',
           at: now.toISOString(),
           on: todayInShanghai(now),
           actor: { kind: 'system', id: 'clock' },
@@ -955,7 +963,7 @@ export class CasesService {
     return this.repo.findById(ref);
   }
 
-  private async appendEvent(tx: Tx, caseId: string, seq: number, e: CaseEvent): Promise<void> {
+  private async appendEvent(tx: Tx, caseId: string, seq: number, e: TimelineEvent): Promise<void> {
     await this.repo.appendEvent(tx, {
       caseId,
       seq,
@@ -969,7 +977,7 @@ export class CasesService {
     });
   }
 
-  private outboxRow(row: CaseRow, e: CaseEvent, pickupCode?: string): NewOutboxRow {
+  private outboxRow(row: CaseRow, e: TimelineEvent, pickupCode?: string): NewOutboxRow {
     const applicant = row.applicant as { name?: string; phone?: string; email?: string; accountId?: string };
     const pref = (row.delivery as { preference?: { method: string; hallCode?: string } } | null)?.preference;
     const data = e.data as Record<string, unknown>;
