@@ -1,0 +1,507 @@
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { CaseActor } from '../../../domain/case-state.ts';
+import { AppError, invalid, notFound } from '../../../domain/errors.ts';
+import type { Db } from '../../db/index.ts';
+import type { IdempotencyService } from '../idempotency/service.ts';
+import { type FileBody, type FileStore, readAll, sm3Hex } from '../storage/service.ts';
+import { type CustodyEventRow, CustodyRepository } from './repository.ts';
+import {
+  allowedNext,
+  applyCustodyEvent,
+  type CustodyEvent,
+  CustodyEventInputSchema,
+  type CustodyEventType,
+  checkCustodyEvent,
+  custodyStateOf,
+  type MaterialCustodyState,
+  type ScannedData,
+} from './state.ts';
+
+export {
+  CUSTODY_EVENT_TYPES,
+  type CustodyEvent,
+  type CustodyEventInput,
+  CustodyEventInputSchema,
+  type CustodyEventType,
+  type CustodyFile,
+  type MaterialCustodyState,
+  ORIGINAL_LOCATIONS,
+  type OriginalLocation,
+  RECEIVED_FORMS,
+  type ReceivedForm,
+  type ScannedData,
+} from './state.ts';
+
+/** The case as the custody module needs it (CasesService.get satisfies this). */
+export interface CustodyCase {
+  id: string;
+  number: string;
+  intakeHallCode: string | null;
+  competentDepartmentId: string | null;
+  materials: { seq: number; name: string; required: boolean }[];
+}
+
+/** The parts of other modules custody uses (their services satisfy these). */
+export interface CustodyDeps {
+  cases: { get(caseRef: string): Promise<CustodyCase> };
+  idempotency: Pick<IdempotencyService, 'run'>;
+  files: FileStore;
+}
+
+export interface CustodyOptions {
+  /** The current instant (tests pass a fixed clock). */
+  clock?: () => Date;
+}
+
+/** Who acts, and the client's retry key (a replay returns the first result and changes nothing). */
+export interface CustodyContext {
+  actor: CaseActor;
+  idempotencyKey: string;
+}
+
+/** One material's custody: checklist entry, derived state, what may come next, and the events. */
+export interface MaterialCustody extends MaterialCustodyState {
+  seq: number;
+  name: string;
+  required: boolean;
+  /** Event types that may be recorded next (by the right staff). */
+  allowedNext: CustodyEventType[];
+  events: CustodyEvent[];
+}
+
+export interface CaseCustody {
+  caseId: string;
+  caseNumber: string;
+  materials: MaterialCustody[];
+}
+
+/** Result of `record` and `upload`: the new event and the material after it. */
+export interface CustodyMutation {
+  caseId: string;
+  caseNumber: string;
+  event: CustodyEvent;
+  material: MaterialCustody;
+}
+
+/** A downloaded file, verified against its recorded SM3 digest. */
+export interface DownloadedFile {
+  body: Buffer;
+  contentType: string;
+  filename: string | null;
+  sm3: string;
+  bytes: number;
+}
+
+/** Content types accepted for scans, with the file extension used in keys and the leading bytes checked. */
+export const UPLOAD_CONTENT_TYPES = {
+  'application/pdf': { ext: 'pdf', magic: Buffer.from('%PDF-'), label: 'a PDF (starts with %PDF-)' },
+  'image/jpeg': { ext: 'jpg', magic: Buffer.from([0xff, 0xd8, 0xff]), label: 'a JPEG image' },
+  'image/png': {
+    ext: 'png',
+    magic: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    label: 'a PNG image',
+  },
+  'application/octet-stream': { ext: 'bin', magic: Buffer.alloc(0), label: 'bytes' },
+} as const;
+export type UploadContentType = keyof typeof UPLOAD_CONTENT_TYPES;
+
+/** A file key within a case material, as issued by `upload`: `<uuid>.<ext>`. */
+export const FILE_KEY_PATTERN =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.(pdf|jpg|png|bin)$/;
+
+/** Where a case material's file lives in the FileStore. */
+export function storageKeyOf(caseId: string, materialSeq: number, fileKey: string): string {
+  return `cases/${caseId}/materials/${materialSeq}/${fileKey}`;
+}
+
+/**
+ * 材料流转 — the custody module's public face: what happened to each material of a case, as an
+ * append-only list of events (actor, time, details), and the scanned files with their SM3 digests
+ * (GB/T 32905-2016) in a FileStore (local folder or S3-compatible).
+ *
+ * Who may act (until the identity issue brings grants): staff of the case's intake hall
+ * (`actor.hallCode = case.intakeHallCode`) receive, verify, scan, forward, ship and return — for a case
+ * without an intake hall (全程网办), the competent department does; staff of the competent department
+ * (`actor.departmentId = case.competentDepartmentId`) record shipment_received, and may return an
+ * original they hold. Files are downloaded by staff of either.
+ */
+export class CustodyService {
+  private readonly repo: CustodyRepository;
+  private readonly deps: CustodyDeps;
+  private readonly clock: () => Date;
+
+  constructor(db: Db, deps: CustodyDeps, options: CustodyOptions = {}) {
+    this.repo = new CustodyRepository(db);
+    this.deps = deps;
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  /** The largest upload accepted, in bytes (FILES_MAX_BYTES of the file store). */
+  get maxUploadBytes(): number {
+    return this.deps.files.maxBytes;
+  }
+
+  /**
+   * Records one custody event (not `scanned`: that is {@link upload}) for material `materialSeq` of the
+   * case (21-digit number or id). Idempotent by `ctx.idempotencyKey`.
+   * @throws AppError(validation) for a malformed event (naming the field), or `custody.scan_by_upload`
+   *         for `scanned`; AppError(not_found) `case.not_found` / `custody.material_not_found`;
+   *         AppError(forbidden, `custody.not_allowed`) for the wrong staff;
+   *         AppError(conflict) `custody.out_of_order` / `custody.tracking_mismatch` when the event may not
+   *         come next (the message lists what is allowed) — nothing is recorded.
+   */
+  async record(
+    caseRef: string,
+    materialSeq: number,
+    input: unknown,
+    ctx: CustodyContext,
+  ): Promise<CustodyMutation> {
+    if ((input as { type?: unknown } | null)?.type === 'scanned') {
+      throw invalid(
+        'type',
+        'A scan is recorded by uploading the file: PUT /api/v1/cases/{ref}/materials/{seq}/file.',
+        'custody.scan_by_upload',
+      );
+    }
+    const parsed = CustodyEventInputSchema.safeParse(input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = issue.path.join('.') || 'type';
+      throw invalid(
+        field,
+        `${field}: ${issue.message}. Send one of ${['received', 'verified_against_original', 'forwarded_electronically', 'shipped', 'shipment_received', 'returned'].join(', ')} with its fields.`,
+        'custody.event_invalid',
+      );
+    }
+    const event = parsed.data;
+    const c = await this.deps.cases.get(caseRef);
+    const material = materialOf(c, materialSeq);
+    const before = custodyStateOf((await this.repo.events(c.id, materialSeq)).map(toEvent));
+    this.authorize(c, before, event.type, ctx.actor);
+    const label = labelOf(c, material);
+    const data: Record<string, unknown> = { ...event };
+    delete data.type;
+    const { value } = await this.deps.idempotency.run(
+      `POST /api/v1/cases/${c.id}/materials/${materialSeq}/custody|${ctx.actor.kind}:${ctx.actor.id}`,
+      ctx.idempotencyKey,
+      { materialSeq, event },
+      async (tx) => {
+        await this.repo.lockMaterial(tx, c.id, materialSeq);
+        const rows = await this.repo.events(c.id, materialSeq, tx);
+        const state = custodyStateOf(rows.map(toEvent));
+        checkCustodyEvent(state, event, label);
+        if (event.type === 'forwarded_electronically') {
+          const current = state.files.at(-1)!;
+          Object.assign(data, {
+            departmentId: c.competentDepartmentId,
+            fileKey: current.fileKey,
+            sm3: current.sm3,
+          });
+        }
+        const row = await this.repo.append(tx, {
+          caseId: c.id,
+          materialSeq,
+          seq: (rows.at(-1)?.seq ?? 0) + 1,
+          type: event.type,
+          at: this.clock(),
+          actor: actorRecord(ctx.actor),
+          data,
+          fileKey: null,
+        });
+        return this.mutation(c, material, [...rows, row]);
+      },
+    );
+    return value;
+  }
+
+  /**
+   * Stores a scan of material `materialSeq` in the FileStore and records `scanned` with
+   * `{ fileKey, sm3, bytes, contentType, filename }`. Re-uploads add new files (history is kept; the
+   * last one is current). Idempotent: a replay with the same key and the same bytes stores nothing new
+   * and returns the first result. The body is streamed (≤ FILES_MAX_BYTES) and its leading bytes must
+   * match the content type (PDF, JPEG, PNG; anything for application/octet-stream).
+   * @throws AppError(validation) `custody.content_type` / `custody.filename_invalid` /
+   *         `custody.file_empty` / `custody.file_type_mismatch`; AppError(payload_too_large,
+   *         `file.too_large`); as {@link record} for the case, material, actor and order (a scan needs
+   *         something received first). Whenever nothing is recorded, nothing stays stored.
+   */
+  async upload(
+    caseRef: string,
+    materialSeq: number,
+    body: FileBody,
+    meta: { contentType: string; filename?: string | null | undefined },
+    ctx: CustodyContext,
+  ): Promise<CustodyMutation> {
+    const contentType = meta.contentType.split(';')[0]!.trim().toLowerCase();
+    const type = UPLOAD_CONTENT_TYPES[contentType as UploadContentType];
+    if (!type) {
+      throw invalid(
+        'Content-Type',
+        `Scans are uploaded as ${Object.keys(UPLOAD_CONTENT_TYPES).join(', ')}; got ${meta.contentType || 'none'}.`,
+        'custody.content_type',
+      );
+    }
+    const filename = checkFilename(meta.filename);
+    const c = await this.deps.cases.get(caseRef);
+    const material = materialOf(c, materialSeq);
+    const label = labelOf(c, material);
+    const before = custodyStateOf((await this.repo.events(c.id, materialSeq)).map(toEvent));
+    this.authorize(c, before, 'scanned', ctx.actor);
+    checkCustodyEvent(before, { type: 'scanned' }, label); // before storing any byte
+
+    const fileKey = `${randomUUID()}.${type.ext}`;
+    const key = storageKeyOf(c.id, materialSeq, fileKey);
+    const sniffed = sniff(body, type.magic.length);
+    const stored = await this.deps.files.put(key, sniffed.chunks, { contentType });
+    let keep = false;
+    try {
+      if (stored.bytes === 0) {
+        throw invalid(
+          'file',
+          'The file is empty. Send the scanned bytes as the request body.',
+          'custody.file_empty',
+        );
+      }
+      if (!sniffed.head().subarray(0, type.magic.length).equals(type.magic)) {
+        throw invalid(
+          'Content-Type',
+          `The file is not ${type.label}, as its Content-Type ${contentType} says. Send the right Content-Type (or application/octet-stream).`,
+          'custody.file_type_mismatch',
+        );
+      }
+      const data: ScannedData = { fileKey, sm3: stored.sm3, bytes: stored.bytes, contentType, filename };
+      const result = await this.deps.idempotency.run(
+        `PUT /api/v1/cases/${c.id}/materials/${materialSeq}/file|${ctx.actor.kind}:${ctx.actor.id}`,
+        ctx.idempotencyKey,
+        { materialSeq, sm3: stored.sm3, bytes: stored.bytes, contentType, filename },
+        async (tx) => {
+          await this.repo.lockMaterial(tx, c.id, materialSeq);
+          const rows = await this.repo.events(c.id, materialSeq, tx);
+          checkCustodyEvent(custodyStateOf(rows.map(toEvent)), { type: 'scanned' }, label);
+          const row = await this.repo.append(tx, {
+            caseId: c.id,
+            materialSeq,
+            seq: (rows.at(-1)?.seq ?? 0) + 1,
+            type: 'scanned',
+            at: this.clock(),
+            actor: actorRecord(ctx.actor),
+            data: { ...data },
+            fileKey,
+          });
+          return this.mutation(c, material, [...rows, row]);
+        },
+      );
+      keep = !result.replayed; // a replay returns the first upload's file; this copy is not referenced
+      return result.value;
+    } finally {
+      if (!keep) await this.deps.files.delete(key).catch(() => {});
+    }
+  }
+
+  /** Every material of the case (the checklist), with its derived custody and its events. */
+  async custodyOf(caseRef: string): Promise<CaseCustody> {
+    const c = await this.deps.cases.get(caseRef);
+    const rows = await this.repo.eventsOfCase(c.id);
+    return {
+      caseId: c.id,
+      caseNumber: c.number,
+      materials: [...c.materials]
+        .sort((a, b) => a.seq - b.seq)
+        .map((m) => materialView(m, rows.filter((r) => r.materialSeq === m.seq).map(toEvent))),
+    };
+  }
+
+  /**
+   * A scanned file, read whole and verified against the SM3 digest and size recorded when it was
+   * uploaded, before any byte is handed out (tamper evidence).
+   * @throws AppError(validation, `file.key_unsafe`) for a key not of the form `<uuid>.<ext>`;
+   *         AppError(not_found) `case.not_found` / `custody.material_not_found` / `custody.file_not_found`;
+   *         AppError(forbidden, `custody.not_allowed`) unless staff of the intake hall or competent department;
+   *         AppError(internal) `custody.file_tampered` when the bytes no longer match, `custody.file_missing`
+   *         when the recorded file is gone from the store (both logged as errors).
+   */
+  async download(
+    caseRef: string,
+    materialSeq: number,
+    fileKey: string,
+    ctx: { actor: CaseActor },
+  ): Promise<DownloadedFile> {
+    if (!FILE_KEY_PATTERN.test(fileKey)) {
+      throw invalid(
+        'key',
+        'A file key looks like <uuid>.pdf (as returned by the upload).',
+        'file.key_unsafe',
+      );
+    }
+    const c = await this.deps.cases.get(caseRef);
+    const material = materialOf(c, materialSeq);
+    const a = ctx.actor;
+    const atIntake = a.kind === 'staff' && !!a.hallCode && a.hallCode === c.intakeHallCode;
+    const competent = a.kind === 'staff' && !!a.departmentId && a.departmentId === c.competentDepartmentId;
+    if (!atIntake && !competent) {
+      throw new AppError(
+        'forbidden',
+        'custody.not_allowed',
+        `${a.kind} ${a.id} may not read the files of case ${c.number}: staff of its intake hall or competent department do.`,
+      );
+    }
+    const row = await this.repo.findScan(c.id, materialSeq, fileKey);
+    if (!row) {
+      throw notFound(
+        'custody.file_not_found',
+        `No file ${fileKey} for ${labelOf(c, material)} of case ${c.number}. See GET /api/v1/cases/${c.number}/materials for its files.`,
+        'key',
+      );
+    }
+    const recorded = row.data as unknown as ScannedData;
+    const where = `file ${fileKey} of ${labelOf(c, material)} of case ${c.number}`;
+    const tampered = (found: string) =>
+      new AppError(
+        'internal',
+        'custody.file_tampered',
+        `The stored ${where} does not match what was recorded when it was scanned (${recorded.bytes} bytes, SM3 ${recorded.sm3}; found ${found}): it was changed or damaged after upload and is not served. Operators: restore it from backup.`,
+      );
+    let stream: Readable;
+    try {
+      stream = await this.deps.files.get(storageKeyOf(c.id, materialSeq, fileKey));
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'file.not_found') {
+        throw new AppError(
+          'internal',
+          'custody.file_missing',
+          `The stored ${where} is missing from the file store (${this.deps.files.describe}). Operators: restore it from backup.`,
+          { cause: e },
+        );
+      }
+      throw e;
+    }
+    const body = await readAll(stream, recorded.bytes, () => tampered(`more than ${recorded.bytes} bytes`));
+    const sm3 = sm3Hex(body);
+    if (body.length !== recorded.bytes || sm3 !== recorded.sm3) {
+      throw tampered(`${body.length} bytes, SM3 ${sm3}`);
+    }
+    return { body, contentType: recorded.contentType, filename: recorded.filename, sm3, bytes: body.length };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private authorize(c: CustodyCase, s: MaterialCustodyState, type: CustodyEventType, a: CaseActor): void {
+    const atIntake = a.kind === 'staff' && !!a.hallCode && a.hallCode === c.intakeHallCode;
+    const competent = a.kind === 'staff' && !!a.departmentId && a.departmentId === c.competentDepartmentId;
+    const intakeRole = atIntake || (competent && !c.intakeHallCode);
+    const ok =
+      type === 'shipment_received'
+        ? competent
+        : type === 'returned'
+          ? intakeRole || (competent && s.original === 'competent_department')
+          : intakeRole;
+    if (!ok) {
+      const who =
+        type === 'shipment_received'
+          ? 'staff of the competent department do this'
+          : type === 'returned'
+            ? 'staff of the intake hall (or of the competent department holding the original) do this'
+            : c.intakeHallCode
+              ? `staff of the intake hall ${c.intakeHallCode} do this`
+              : 'staff of the competent department do this (the case has no intake hall)';
+      throw new AppError(
+        'forbidden',
+        'custody.not_allowed',
+        `${a.kind} ${a.id} may not record ${type} for case ${c.number}: ${who}.`,
+      );
+    }
+  }
+
+  private mutation(
+    c: CustodyCase,
+    material: CustodyCase['materials'][number],
+    rows: CustodyEventRow[],
+  ): CustodyMutation {
+    const events = rows.map(toEvent);
+    return {
+      caseId: c.id,
+      caseNumber: c.number,
+      event: events.at(-1)!,
+      material: materialView(material, events),
+    };
+  }
+}
+
+function materialOf(c: CustodyCase, seq: number): CustodyCase['materials'][number] {
+  const m = c.materials.find((x) => x.seq === seq);
+  if (!m) {
+    throw notFound(
+      'custody.material_not_found',
+      `Case ${c.number} has no material ${seq}; its materials are ${c.materials.map((x) => `${x.seq} ${x.name}`).join(', ') || 'none'}.`,
+      'seq',
+    );
+  }
+  return m;
+}
+
+function labelOf(_c: CustodyCase, m: { seq: number; name: string }): string {
+  return `material ${m.seq} (${m.name})`;
+}
+
+function materialView(
+  m: { seq: number; name: string; required: boolean },
+  events: CustodyEvent[],
+): MaterialCustody {
+  const state = events.reduce(applyCustodyEvent, custodyStateOf([]));
+  return {
+    seq: m.seq,
+    name: m.name,
+    required: m.required,
+    ...state,
+    allowedNext: allowedNext(state),
+    events,
+  };
+}
+
+function toEvent(r: CustodyEventRow): CustodyEvent {
+  return {
+    seq: r.seq,
+    type: r.type as CustodyEventType,
+    at: r.at.toISOString(),
+    actor: r.actor,
+    data: r.data,
+  };
+}
+
+function actorRecord(a: CaseActor): Record<string, unknown> {
+  return {
+    kind: a.kind,
+    id: a.id,
+    ...(a.departmentId ? { departmentId: a.departmentId } : {}),
+    ...(a.hallCode ? { hallCode: a.hallCode } : {}),
+  };
+}
+
+function checkFilename(name: string | null | undefined): string | null {
+  if (name === undefined || name === null || name === '') return null;
+  if (name.length > 200 || /[\p{Cc}/\\]/u.test(name) || name.trim() !== name || /^\.+$/.test(name)) {
+    throw invalid(
+      'filename',
+      'A filename is at most 200 characters, without "/", "\\", control characters or surrounding spaces (e.g. 身份证正面.jpg).',
+      'custody.filename_invalid',
+    );
+  }
+  return name;
+}
+
+/** Passes a body through unchanged while keeping its first `n` bytes (to check the file type). */
+function sniff(body: FileBody, n: number): { chunks: FileBody; head(): Buffer } {
+  if (body instanceof Uint8Array) return { chunks: body, head: () => Buffer.from(body.subarray(0, n)) };
+  let head = Buffer.alloc(0);
+  const source: AsyncIterable<unknown> =
+    body instanceof Readable ? body.iterator({ destroyOnReturn: false }) : body;
+  async function* pass(): AsyncGenerator<Uint8Array> {
+    for await (const raw of source) {
+      const chunk = typeof raw === 'string' ? Buffer.from(raw) : (raw as Uint8Array);
+      if (head.length < n) head = Buffer.concat([head, Buffer.from(chunk.subarray(0, n - head.length))]);
+      yield chunk;
+    }
+  }
+  return { chunks: pass(), head: () => head };
+}
