@@ -190,6 +190,7 @@ export class CustodyService {
         await this.repo.lockMaterial(tx, c.id, materialSeq);
         const rows = await this.repo.events(c.id, materialSeq, tx);
         const state = custodyStateOf(rows.map(toEvent));
+        this.authorize(c, state, event.type, ctx.actor); // again: the state may have moved on
         checkCustodyEvent(state, event, label);
         if (event.type === 'forwarded_electronically') {
           const current = state.files.at(-1)!;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { notFound } from '../../../domain/errors.ts';
+import { invalid, notFound } from '../../../domain/errors.ts';
 import {
   assertSafeKey,
   type FileBody,
@@ -36,7 +36,10 @@ export class LocalFileStore implements FileStore {
   pathOf(key: string): string {
     assertSafeKey(key);
     const target = path.resolve(this.root, key);
-    if (!target.startsWith(this.root + path.sep)) assertSafeKey('..'); // unreachable for safe keys
+    if (!target.startsWith(this.root + path.sep)) {
+      // unreachable for safe keys; kept as a second wall
+      throw invalid('key', `The file key ${key} leads outside the file store.`, 'file.key_unsafe');
+    }
     return target;
   }
 
