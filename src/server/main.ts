@@ -11,6 +11,7 @@ import { calendarRoutes } from './modules/calendar/routes.ts';
 import { casesRoutes } from './modules/cases/routes.ts';
 import { catalogRoutes } from './modules/catalog/routes.ts';
 import { CATALOG_CHANGES_CHANNEL } from './modules/catalog/service.ts';
+import { custodyRoutes } from './modules/custody/routes.ts';
 import { departmentsRoutes } from './modules/departments/routes.ts';
 import { hallsRoutes } from './modules/halls/routes.ts';
 import { notificationsRoutes } from './modules/notifications/routes.ts';
@@ -50,7 +51,11 @@ export async function startServer(
   const database =
     options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   try {
-    const services = await createServices(database, { piiHashKey: config.piiHashKey, log: jobLog(config) });
+    const services = await createServices(database, {
+      piiHashKey: config.piiHashKey,
+      dataDir: config.dataDir,
+      log: jobLog(config),
+    });
     let summary = await summarize(services);
     if (summary.divisions.province === 0) await seedReferenceData(database, services);
     const c = summary.catalog;
@@ -98,6 +103,7 @@ export async function startServer(
         catalogRoutes(services),
         casesRoutes(services),
         notificationsRoutes(services),
+        custodyRoutes(services),
       ],
     });
     let url = '';
@@ -130,6 +136,7 @@ export async function startServer(
       close: async () => {
         await jobs.stop();
         await services.notifications.close();
+        await services.files.close();
         await stopListening();
         await app.close();
         if (!options.database) await database.close();

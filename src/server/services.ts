@@ -5,6 +5,7 @@ import { CalendarService } from './modules/calendar/service.ts';
 import { CasesService } from './modules/cases/service.ts';
 import { SAMPLE_CATALOG_XLSX } from './modules/catalog/sample.ts';
 import { CatalogService } from './modules/catalog/service.ts';
+import { CustodyService } from './modules/custody/service.ts';
 import { DepartmentsService } from './modules/departments/service.ts';
 import { HallsService } from './modules/halls/service.ts';
 import { IdempotencyService } from './modules/idempotency/service.ts';
@@ -14,6 +15,7 @@ import { OutboxService } from './modules/outbox/service.ts';
 import { RegionsService } from './modules/regions/service.ts';
 import { CatalogSearchService } from './modules/search/service.ts';
 import { SettingsService } from './modules/settings/service.ts';
+import { createFileStore, type FileStore } from './modules/storage/service.ts';
 
 /** Every module's public face, built once per process (composition root helper). */
 export interface Services {
@@ -27,10 +29,12 @@ export interface Services {
   idempotency: IdempotencyService;
   notifications: NotificationsService;
   cases: CasesService;
+  files: FileStore;
+  custody: CustodyService;
 }
 
 /** The settings of the composition that do not come from a module: keys and loggers. */
-export type ServicesConfig = Pick<Config, 'piiHashKey'> & {
+export type ServicesConfig = Pick<Config, 'piiHashKey' | 'dataDir'> & {
   log?: { info(message: string): void; warn(message: string): void };
   env?: NodeJS.ProcessEnv;
 };
@@ -39,10 +43,7 @@ export type ServicesConfig = Pick<Config, 'piiHashKey'> & {
  * Builds every module's service for one process. The applicant-lookup key is PII_HASH_KEY, or — on a
  * laptop — one generated on first start and kept in the database (set PII_HASH_KEY in production).
  */
-export async function createServices(
-  database: Database,
-  config: ServicesConfig = { piiHashKey: undefined },
-): Promise<Services> {
+export async function createServices(database: Database, config: ServicesConfig): Promise<Services> {
   const { db } = database;
   const regions = new RegionsService(db);
   const departments = new DepartmentsService(db);
@@ -65,7 +66,11 @@ export async function createServices(
     { catalog, halls, departments, calendar, outbox, idempotency },
     { piiHashKey },
   );
+  const files = createFileStore(config.env ?? process.env, config.dataDir);
+  const custody = new CustodyService(db, { cases, idempotency, files });
   return {
+    files,
+    custody,
     calendar,
     regions,
     departments,

@@ -120,18 +120,6 @@ export class CasesRepository {
       .orderBy(asc(caseMaterials.seq));
   }
 
-  async updateMaterial(
-    tx: Tx,
-    caseId: string,
-    seq: number,
-    set: Partial<typeof caseMaterials.$inferInsert>,
-  ): Promise<void> {
-    await tx
-      .update(caseMaterials)
-      .set(set)
-      .where(and(eq(caseMaterials.caseId, caseId), eq(caseMaterials.seq, seq)));
-  }
-
   /**
    * A department's inbox: its open cases ordered by decision due (nulls last), then id; keyset pagination
    * with `after` = the last row's (decisionDue, id) — never a COUNT(*) over the table.

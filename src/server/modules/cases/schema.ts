@@ -114,7 +114,7 @@ export const caseParts = pgTable(
   ],
 );
 
-/** 材料流转 custody of each material: received, verified, scanned (SM3 digest), forwarded, shipped, returned. */
+/** The material checklist of a case (from the item's 申请材料); custody events live in the custody module. */
 export const caseMaterials = pgTable(
   'case_materials',
   {
@@ -122,12 +122,6 @@ export const caseMaterials = pgTable(
     seq: integer('seq').notNull(),
     name: text('name').notNull(),
     required: boolean('required').notNull(),
-    /** as received: original | copy | electronic */
-    receivedAs: text('received_as'),
-    custody: jsonb('custody').$type<Record<string, unknown>[]>().notNull().default(sql`'[]'::jsonb`),
-    fileKey: text('file_key'),
-    fileSm3: text('file_sm3'),
-    fileBytes: integer('file_bytes'),
   },
   (t) => [primaryKey({ columns: [t.caseId, t.seq] })],
 );

@@ -123,8 +123,6 @@ export interface CaseView {
     seq: number;
     name: string;
     required: boolean;
-    receivedAs: string | null;
-    custody: unknown[];
   }[];
   createdAt: string;
   updatedAt: string;
@@ -1072,8 +1070,6 @@ export class CasesService {
         seq: m.seq,
         name: m.name,
         required: m.required,
-        receivedAs: m.receivedAs,
-        custody: m.custody,
       })),
       createdAt: row.createdAt.toISOString(),
       updatedAt: row.updatedAt.toISOString(),
