@@ -53,20 +53,29 @@ const EnvSchema = z.object({
 });
 
 /**
- * Reads the configuration from `env` (default: process.env).
- * @throws AppError(validation) naming the variable and what it must look like.
+ * Parses environment variables with a zod schema — the one place configuration errors are worded.
+ * @throws AppError(validation, `config.invalid`) naming the variable and what it must look like.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = EnvSchema.safeParse(env);
+export function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
     throw invalid(
       name,
       `Environment variable ${name} ${issue.message}. Fix it or unset it to use the default.`,
+      'config.invalid',
     );
   }
-  const e = parsed.data;
+  return parsed.data;
+}
+
+/**
+ * Reads the configuration from `env` (default: process.env).
+ * @throws AppError(validation, `config.invalid`) naming the variable and what it must look like.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const e = parseEnv(EnvSchema, env);
   return {
     port: e.PORT,
     host: e.HOST,

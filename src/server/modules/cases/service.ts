@@ -24,6 +24,7 @@ import {
   type CaseStatus,
   initialCaseState,
   isOpenStatus,
+  OPEN_STATUSES,
 } from '../../../domain/case-state.ts';
 import type { Guide, ServiceItem } from '../../../domain/catalog.ts';
 import { countyCodeOf, toGb2260Code } from '../../../domain/division-code.ts';
@@ -903,14 +904,7 @@ export class CasesService {
     const after = options.cursor ? decodeCursor(options.cursor) : undefined;
     const rows = await this.repo.inbox({
       departmentIds: [departmentId],
-      statuses: options.statuses ?? [
-        'submitted',
-        'received',
-        'supplement_requested',
-        'accepted',
-        'under_review',
-        'special_procedure',
-      ],
+      statuses: options.statuses ?? [...OPEN_STATUSES],
       ...(options.warning ? { warning: options.warning } : {}),
       limit,
       ...(after ? { after } : {}),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { invalid } from '../../../domain/errors.ts';
+import { parseEnv } from '../../config.ts';
 import { generateVapidKeys, type VapidKeys } from './channels.ts';
 
 /**
@@ -56,17 +57,7 @@ const EnvSchema = z.object({
  * @throws AppError(validation) naming the variable: a malformed value, or only one of the two VAPID keys.
  */
 export function loadNotificationsConfig(env: NodeJS.ProcessEnv = process.env): NotificationsConfig {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const name = String(issue.path[0] ?? 'environment');
-    throw invalid(
-      name,
-      `Environment variable ${name} ${issue.message}. Fix it or unset it to use the default.`,
-      'config.invalid',
-    );
-  }
-  const e = parsed.data;
+  const e = parseEnv(EnvSchema, env);
   const pub = e.WEB_PUSH_VAPID_PUBLIC_KEY;
   const priv = e.WEB_PUSH_VAPID_PRIVATE_KEY;
   if ((pub === undefined) !== (priv === undefined)) {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { invalid } from '../../../domain/errors.ts';
+import { parseEnv } from '../../config.ts';
 import { DEFAULT_MAX_FILE_BYTES, type FileStore } from './file-store.ts';
 import { LocalFileStore } from './local.ts';
 import { S3FileStore } from './s3.ts';
@@ -80,17 +81,7 @@ const EnvSchema = z.object({
  * @throws AppError(validation, `config.invalid`) naming the variable.
  */
 export function loadFileStoreConfig(env: NodeJS.ProcessEnv, dataDir: string): FileStoreConfig {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const name = String(issue.path[0] ?? 'environment');
-    throw invalid(
-      name,
-      `Environment variable ${name} ${issue.message}. Fix it or unset it to use the default.`,
-      'config.invalid',
-    );
-  }
-  const e = parsed.data;
+  const e = parseEnv(EnvSchema, env);
   const s3Set = [
     'FILES_S3_ENDPOINT',
     'FILES_S3_REGION',
