@@ -425,7 +425,9 @@ export const WithdrawCommandSchema = z.strictObject({ type: z.literal('withdraw'
 /** `reassign` 改派: a new competent department (across a boundary too), with the reason. */
 export const ReassignCommandSchema = z.strictObject({
   type: z.literal('reassign'),
-  departmentId: id('departmentId').describe('the new competent department id'),
+  departmentId: z
+    .uuid({ error: 'departmentId must be the id (UUID) of a department' })
+    .describe('the new competent department id'),
   reason: reason(),
 });
 

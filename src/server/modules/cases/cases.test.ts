@@ -52,6 +52,16 @@ async function call(
   return { status: res.statusCode, body: res.json() };
 }
 
+/** The pickup code as the applicant receives it: in the notification of the decision (never in an API response). */
+async function pickupCodeOf(number: string): Promise<string> {
+  await server.jobs.runOnce();
+  const c = await server.services.cases.get(number);
+  const inbox = await server.services.notifications.inboxOf({ kind: 'applicant', id: `case:${c.id}` });
+  const code = /(?:取件码|pickup code)\D*(\d{6})/.exec(JSON.stringify(inbox.items))?.[1];
+  if (!code) throw new Error(`no pickup code in the applicant's inbox of ${number}`);
+  return code;
+}
+
 const staff = (id: string, p: { department?: string; hall?: string }) =>
   `staff:${id}${p.department ? `;department=${p.department}` : ''}${p.hall ? `;hall=${p.hall}` : ''}`;
 
@@ -148,9 +158,10 @@ describe('异地代收代办: received in 凯里, decided in 威宁, picked up b
     const decided = await command(number, weining, { type: 'decide', outcome: 'granted' });
     expect(decided.status).toBe(200);
     expect(decided.body.case.status).toBe('decided');
-    pickupCode = decided.body.pickupCode;
+    expect(decided.body.pickupCode).toBeUndefined();
+    pickupCode = await pickupCodeOf(number);
     expect(pickupCode).toMatch(/^\d{6}$/);
-    expect(JSON.stringify(decided.body.case)).not.toContain(pickupCode);
+    expect(JSON.stringify(decided.body)).not.toContain(pickupCode);
     expect(decided.body.case.clocks.certificateDue.date).toBeDefined();
     const view = await call('GET', `/api/v1/cases/${number}`);
     expect(JSON.stringify(view.body)).not.toContain(pickupCode);
@@ -268,7 +279,7 @@ describe('多地联办: parts decided by two competent departments; the case com
     });
     expect(p2.body.case.status).toBe('decided');
     expect(p2.body.case.outcome).toBe('granted');
-    expect(p2.body.pickupCode).toMatch(/^\d{6}$/);
+    expect(await pickupCodeOf(n)).toMatch(/^\d{6}$/);
     const ext = await command(n, nanming, { type: 'extend', reason: 'x' });
     expect(ext.status).toBe(409);
   });
@@ -312,10 +323,16 @@ describe('无差别办理: the intake hall decides itself under a delegation tha
     });
     expect(grant.status, JSON.stringify(grant.body)).toBe(201);
     expect((await command(n, window, { type: 'accept' })).status).toBe(200);
+    const notGrantor = await call('POST', `/api/v1/delegations/${grant.body.id}/revoke`, {
+      actor: window,
+      body: { reason: '想撤就撤' },
+    });
+    expect(notGrantor.status).toBe(403);
     const revoked = await call('POST', `/api/v1/delegations/${grant.body.id}/revoke`, {
+      actor: staff('yy-chief', { department: dept.yunyanPolice }),
       body: { reason: '试点结束' },
     });
-    expect(revoked.status).toBe(200);
+    expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
     const after = await command(n, window, { type: 'decide', outcome: 'granted' });
     expect(after.status).toBe(403);
     const own = await command(n, staff('yy-1', { department: dept.yunyanPolice }), {
@@ -442,5 +459,126 @@ describe('the department inbox', () => {
     expect((await call('GET', `/api/v1/departments/${dept.yunyanPolice}/inbox?cursor=nonsense`)).status).toBe(
       400,
     );
+  });
+});
+
+describe('policy holes found by an adversarial review stay closed', () => {
+  async function offSite(seq: string, delivery: unknown = { method: 'pickup', hallCode: '522601-zwfw' }) {
+    const r = await call('POST', '/api/v1/cases', {
+      actor: staff('kaili-window-9', { hall: '522601-zwfw' }),
+      body: {
+        itemCode: '050004001000',
+        applicant: { kind: 'natural_person', name: '测试', idNumber: idNumber('520526', '19810101', seq) },
+        channel: 'hall_window',
+        intakeHallCode: '522601-zwfw',
+        processingMode: 'off_site_intake',
+        decidingDivisionCode: '520526',
+        delivery,
+      },
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    return r.body.case.number as string;
+  }
+  const intake = staff('kaili-window-9', { hall: '522601-zwfw' });
+  const weining = () => staff('weining-9', { department: dept.weiningCivil });
+
+  it('only the applicant rates; staff cannot rate their own work', async () => {
+    const n = await offSite('901', {
+      method: 'mail',
+      recipient: '测试',
+      phone: '13800000009',
+      address: '贵州省凯里市测试路9号',
+    });
+    await command(n, intake, { type: 'forward' });
+    for (const body of [{ type: 'accept' }, { type: 'decide', outcome: 'granted' }])
+      await command(n, weining(), body);
+    const pickupInstead = await command(n, weining(), { type: 'deliver', method: 'e_licence' });
+    expect([pickupInstead.status, pickupInstead.body.error.code]).toEqual([
+      409,
+      'case.delivery_method_mismatch',
+    ]);
+    expect(
+      (await command(n, weining(), { type: 'deliver', method: 'mail', reference: 'SF100' })).status,
+    ).toBe(200);
+    expect((await command(n, weining(), { type: 'rate', level: 1 })).status).toBe(403);
+    expect((await command(n, 'applicant:tester', { type: 'rate', level: 1 })).status).toBe(200);
+  });
+
+  it('reassign needs a department that implements the item, and after acceptance only the competent one', async () => {
+    const n = await offSite('902');
+    const bogus = await command(n, intake, { type: 'reassign', departmentId: randomUUID(), reason: 'x' });
+    expect([bogus.status, bogus.body.error.field]).toEqual([404, 'departmentId']);
+    const notImplementing = await command(n, intake, {
+      type: 'reassign',
+      departmentId: dept.nanmingPolice,
+      reason: 'x',
+    });
+    expect([notImplementing.status, notImplementing.body.error.code]).toEqual([
+      409,
+      'case.department_not_implementing',
+    ]);
+    expect(
+      (await command(n, intake, { type: 'reassign', departmentId: 'not-a-uuid', reason: 'x' })).status,
+    ).toBe(400);
+    await command(n, intake, { type: 'forward' });
+    await command(n, weining(), { type: 'accept' });
+    const grab = await command(n, intake, {
+      type: 'reassign',
+      departmentId: dept.kailiCivil,
+      reason: '我们来办',
+    });
+    expect(grab.status).toBe(403);
+  });
+
+  it('nobody but the pickup hall can burn pickup attempts', async () => {
+    const n = await offSite('903');
+    await command(n, intake, { type: 'forward' });
+    for (const body of [{ type: 'accept' }, { type: 'decide', outcome: 'denied', reason: '收入超过标准' }]) {
+      expect((await command(n, weining(), body)).status).toBe(200);
+    }
+    const code = await pickupCodeOf(n); // a denial is collected at the desk too
+    for (let i = 0; i < 6; i++) {
+      const r = await call('POST', `/api/v1/cases/${n}/pickup`, {
+        actor: 'applicant:stranger',
+        body: { pickupCode: '000000' },
+      });
+      expect(r.status).toBe(403);
+    }
+    const v = (await call('GET', `/api/v1/cases/${n}`)).body.version;
+    const wrong = await call('POST', `/api/v1/cases/${n}/pickup`, {
+      actor: intake,
+      body: { pickupCode: code === '123456' ? '654321' : '123456' },
+    });
+    expect(wrong.status).toBe(400);
+    expect((await call('GET', `/api/v1/cases/${n}`)).body.version).toBe(v);
+    expect(
+      (await call('POST', `/api/v1/cases/${n}/pickup`, { actor: intake, body: { pickupCode: code } })).status,
+    ).toBe(200);
+  });
+
+  it('多地联办 is decided by its parts, by staff of each part’s department', async () => {
+    const r = await call('POST', '/api/v1/cases', {
+      actor: staff('nanming-window', { hall: '520102-zwfw' }),
+      body: {
+        itemCode: '070001002000',
+        applicant: { kind: 'natural_person', name: '赵六', idNumber: idNumber('520103', '19850505', '904') },
+        channel: 'hall_window',
+        intakeHallCode: '520102-zwfw',
+        processingMode: 'multi_site_joint',
+        decidingDivisionCode: '520102',
+        parts: [{ decidingDivisionCode: '520103' }],
+        delivery: { method: 'pickup', hallCode: '520102-zwfw' },
+      },
+    });
+    const n = r.body.case.number;
+    const nanming = staff('nm-police', { department: dept.nanmingPolice });
+    await command(n, nanming, { type: 'accept' });
+    const skip = await command(n, nanming, { type: 'decide', outcome: 'granted' });
+    expect([skip.status, skip.body.error.code]).toEqual([409, 'case.decide_by_parts']);
+    const applicantPart = await call('POST', `/api/v1/cases/${n}/parts/2/decision`, {
+      actor: `applicant:x;department=${dept.yunyanPolice}`,
+      body: { outcome: 'granted' },
+    });
+    expect(applicantPart.status).toBe(403);
   });
 });

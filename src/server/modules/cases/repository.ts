@@ -42,6 +42,12 @@ export class CasesRepository {
     return row;
   }
 
+  /** Locks the case row unless another transaction holds it (then undefined). */
+  async lockByIdSkipLocked(tx: Tx, id: string): Promise<CaseRow | undefined> {
+    const [row] = await tx.select().from(cases).where(eq(cases.id, id)).for('update', { skipLocked: true });
+    return row;
+  }
+
   /** Locks the case row for the rest of the transaction. */
   async lockById(tx: Tx, id: string): Promise<CaseRow | undefined> {
     const [row] = await tx.select().from(cases).where(eq(cases.id, id)).for('update');
@@ -64,6 +70,11 @@ export class CasesRepository {
       .where(and(eq(cases.id, id), eq(cases.version, expectedVersion)))
       .returning();
     return row;
+  }
+
+  /** Updates the delivery record only (e.g. a wrong pickup attempt): not a change of state, no version bump. */
+  async setDelivery(tx: Tx, id: string, delivery: Record<string, unknown>): Promise<void> {
+    await tx.update(cases).set({ delivery }).where(eq(cases.id, id));
   }
 
   async appendEvent(tx: Tx, event: NewCaseEventRow): Promise<void> {
@@ -198,15 +209,31 @@ export class CasesRepository {
     await tx.delete(caseTimers).where(and(eq(caseTimers.caseId, caseId), inArray(caseTimers.kind, kinds)));
   }
 
-  /** Locks up to `limit` due, unfired timers (skipping those another node holds). */
-  async claimDueTimers(tx: Tx, now: Date, limit: number): Promise<CaseTimerRow[]> {
-    return tx
+  /** Up to `limit` due, unfired timers, oldest first (no locks: see claimTimer). */
+  dueTimers(now: Date, limit: number): Promise<CaseTimerRow[]> {
+    return this.db
       .select()
       .from(caseTimers)
       .where(and(isNull(caseTimers.firedAt), lte(caseTimers.dueAt, now)))
       .orderBy(asc(caseTimers.dueAt))
-      .limit(limit)
+      .limit(limit);
+  }
+
+  /** Locks one unfired timer, or returns false when it fired already or another node holds it. */
+  async claimTimer(tx: Tx, caseId: string, kind: string): Promise<boolean> {
+    const rows = await tx
+      .select({ kind: caseTimers.kind })
+      .from(caseTimers)
+      .where(and(eq(caseTimers.caseId, caseId), eq(caseTimers.kind, kind), isNull(caseTimers.firedAt)))
       .for('update', { skipLocked: true });
+    return rows.length > 0;
+  }
+
+  async postponeTimer(tx: Tx, caseId: string, kind: string, dueAt: Date): Promise<void> {
+    await tx
+      .update(caseTimers)
+      .set({ dueAt })
+      .where(and(eq(caseTimers.caseId, caseId), eq(caseTimers.kind, kind)));
   }
 
   async markTimerFired(tx: Tx, caseId: string, kind: string, at: Date): Promise<void> {
@@ -229,6 +256,11 @@ export class CasesRepository {
   async insertDelegation(row: typeof delegations.$inferInsert): Promise<DelegationRow> {
     const [inserted] = await this.db.insert(delegations).values(row).returning();
     return inserted!;
+  }
+
+  async findDelegation(id: string): Promise<DelegationRow | undefined> {
+    const [row] = await this.db.select().from(delegations).where(eq(delegations.id, id));
+    return row;
   }
 
   async revokeDelegation(id: string, at: Date, reason: string): Promise<DelegationRow | undefined> {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SubmitCaseSchema } from '../../../domain/case-application.ts';
 import { CASE_STATUSES, type CaseActor, CaseCommandSchema } from '../../../domain/case-state.ts';
-import { invalid } from '../../../domain/errors.ts';
+import { AppError, invalid } from '../../../domain/errors.ts';
 import { errorResponses } from '../../http/errors.ts';
 import type { CasesService } from './service.ts';
 
@@ -401,11 +401,17 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
           tags: ['cases'],
           summary: 'Revoke a delegation at once',
           params: z.object({ id: z.uuid() }),
+          headers: z.object({ 'x-tongban-actor': z.string() }),
           body: z.strictObject({ reason: z.string().min(1).max(500) }),
-          response: { 200: DelegationSchema, ...errorResponses },
+          response: { 200: DelegationSchema, ...errorResponses, 403: errorResponses[400] },
         },
       },
-      async (req) => deps.cases.revokeDelegation(req.params.id, req.body.reason),
+      async (req) =>
+        deps.cases.revokeDelegation(
+          req.params.id,
+          req.body.reason,
+          parseActorHeader(req.headers['x-tongban-actor']),
+        ),
     );
 
     app.get(

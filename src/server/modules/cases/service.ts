@@ -129,11 +129,12 @@ export interface CaseView {
   updatedAt: string;
 }
 
-/** Result of a mutation: the case after it, and the pickup code when one was issued (shown once). */
+/**
+ * Result of a mutation: the case after it. A pickup code issued by a decision is never returned to the
+ * staff: it goes only to the applicant, through the notification (SMS / inbox).
+ */
 export interface CaseMutation {
   case: CaseView;
-  /** 6-digit pickup code, issued when a case with pickup delivery is decided. Only in that response. */
-  pickupCode?: string;
 }
 
 const MAX_PICKUP_ATTEMPTS = 5;
@@ -414,6 +415,7 @@ export class CasesService {
     }
     const id = await this.resolveId(caseRef);
     const calendar = await this.deps.calendar.calendar();
+    if (command.type === 'reassign') await this.checkReassignTarget(id, command.departmentId);
     const scope = `POST /api/v1/cases/${id}/commands|${actorKey(ctx.actor)}`;
     const result = await this.deps.idempotency.run(
       scope,
@@ -451,11 +453,19 @@ export class CasesService {
             'case.no_pickup',
             'This case has no pickup code: it is not decided yet, or it is delivered otherwise.',
           );
-        if (ctx.actor.hallCode && ctx.actor.hallCode !== pickup.hallCode) {
+        // Authorize before counting an attempt: only the desk of the chosen pickup hall hands over,
+        // so nobody elsewhere can burn the applicant's attempts.
+        if (ctx.actor.kind !== 'staff' || ctx.actor.hallCode !== pickup.hallCode) {
           throw new AppError(
             'forbidden',
             'case.wrong_pickup_hall',
-            `The result waits at ${pickup.hallCode}, not at ${ctx.actor.hallCode}.`,
+            `The result waits at ${pickup.hallCode}: staff of that hall hand it over (X-Tongban-Actor …;hall=${pickup.hallCode}).`,
+          );
+        }
+        if (row.status !== 'decided') {
+          throw conflict(
+            'case.illegal_transition',
+            `cannot hand over a case that is ${row.status}; allowed from: decided`,
           );
         }
         if (pickup.attempts >= MAX_PICKUP_ATTEMPTS) {
@@ -465,8 +475,10 @@ export class CasesService {
           );
         }
         if (!this.codeMatches(pickup.codeHash, row.id, pickupCode)) {
-          await this.repo.updateCase(tx, row.id, row.version, {
-            delivery: { ...delivery, pickup: { ...pickup, attempts: pickup.attempts + 1 } },
+          // Counting a wrong code is not a change of the case: no version bump, no timeline entry.
+          await this.repo.setDelivery(tx, row.id, {
+            ...delivery,
+            pickup: { ...pickup, attempts: pickup.attempts + 1 },
           });
           return { wrong: true as const };
         }
@@ -523,7 +535,7 @@ export class CasesService {
         const parts = await this.repo.parts(id, tx);
         const part = parts.find((p) => p.seq === seq);
         if (!part) throw notFound('case.part_not_found', `Case ${row.number} has no part ${seq}.`, 'seq');
-        if (ctx.actor.kind !== 'system' && ctx.actor.departmentId !== part.departmentId) {
+        if (ctx.actor.kind !== 'staff' || ctx.actor.departmentId !== part.departmentId) {
           throw new AppError(
             'forbidden',
             'case.not_competent',
@@ -581,6 +593,25 @@ export class CasesService {
     return result.value;
   }
 
+  /**
+   * A reassignment must name an existing department that implements the case's item for its own
+   * division (read before the transaction). @throws AppError(validation/conflict) naming departmentId.
+   */
+  private async checkReassignTarget(caseId: string, departmentId: string): Promise<void> {
+    const row = await this.repo.findById(caseId);
+    const department = await this.deps.departments.getDepartment(departmentId).catch(rename('departmentId'));
+    const guide = await this.deps.catalog
+      .getGuide(row!.itemCode, department.divisionCode)
+      .catch(rename('departmentId'));
+    if (guide.implementation?.departmentId !== department.id) {
+      throw conflict(
+        'case.department_not_implementing',
+        `${department.name} does not implement ${row!.itemName} (实施清单); reassign to a department that does.`,
+        'departmentId',
+      );
+    }
+  }
+
   /** The transition itself, inside the caller's transaction. */
   private async transition(
     tx: Tx,
@@ -595,6 +626,14 @@ export class CasesService {
     const state = CaseStateSchema.parse(row.state);
     await this.authorize(tx, row, state, command, ctx.actor);
     const now = this.options.clock();
+    const preference = (row.delivery as { preference?: { method?: string } } | null)?.preference;
+    if (command.type === 'deliver' && preference?.method && preference.method !== command.method) {
+      throw conflict(
+        'case.delivery_method_mismatch',
+        `The applicant chose delivery by ${preference.method}; deliver it that way (a pickup needs the pickup code at the desk).`,
+        'method',
+      );
+    }
     const { state: next, event } = applyCommand(state, command, { at: now, actor: ctx.actor, calendar });
     let delivery = (row.delivery ?? null) as Record<string, unknown> | null;
     let pickupCode: string | undefined;
@@ -628,7 +667,7 @@ export class CasesService {
     await this.appendEvent(tx, id, (await this.repo.lastEventSeq(tx, id)) + 1, event);
     await this.deps.outbox.append(tx, [this.outboxRow(written, event, pickupCode)]);
     await this.announce(tx, written);
-    return { case: await this.view(written, calendar, tx), ...(pickupCode ? { pickupCode } : {}) };
+    return { case: await this.view(written, calendar, tx) };
   }
 
   /**
@@ -644,7 +683,7 @@ export class CasesService {
     actor: CaseActor,
   ): Promise<void> {
     if (actor.kind === 'system') return;
-    const deny = (why: string) => {
+    const deny = (why: string): never => {
       throw new AppError(
         'forbidden',
         'case.not_competent',
@@ -654,8 +693,12 @@ export class CasesService {
     const atIntake = !!actor.hallCode && actor.hallCode === row.intakeHallCode;
     const competent = !!actor.departmentId && actor.departmentId === state.competentDepartmentId;
     switch (command.type) {
-      case 'withdraw':
       case 'rate':
+        // 好差评 is the applicant's voice: staff never rate their own work.
+        if (actor.kind !== 'applicant' && actor.kind !== 'agent')
+          deny('only the applicant (or the agent) rates.');
+        return;
+      case 'withdraw':
       case 'resubmit':
         if (actor.kind === 'staff' && !atIntake && !competent)
           deny('only the applicant, the agent or the staff handling the case.');
@@ -668,32 +711,57 @@ export class CasesService {
       case 'reassign':
         if (actor.kind !== 'staff' || (!atIntake && !competent))
           deny('the intake hall or the competent department does this.');
+        // Once accepted, only the competent department itself may hand the case on.
+        if (!competent && !['submitted', 'received'].includes(state.status)) {
+          deny('after acceptance only the competent department may reassign.');
+        }
         return;
-      case 'deliver':
-        if (actor.kind !== 'staff' || (!competent && !atIntake))
-          deny('the competent department or the intake hall delivers.');
+      case 'deliver': {
+        const pickupHall = (row.delivery as { pickup?: { hallCode?: string } } | null)?.pickup?.hallCode;
+        const atPickupHall = command.method === 'pickup' && !!actor.hallCode && actor.hallCode === pickupHall;
+        if (actor.kind !== 'staff' || (!competent && !atIntake && !atPickupHall))
+          deny('the competent department, the intake hall or the pickup hall delivers.');
         return;
-      default: {
-        if (actor.kind !== 'staff') deny('staff of the competent department do this.');
-        if (competent) return;
-        if (row.processingMode === 'any_hall' && atIntake) {
-          const delegations = await this.repo.activeDelegations(
-            {
-              itemCode: row.itemCode,
-              departmentId: state.competentDepartmentId,
-              hallCode: actor.hallCode!,
-              at: this.options.clock(),
-            },
-            tx,
-          );
-          if (delegations.length > 0) return;
-          deny(
-            '无差别办理 needs a delegation in force from the competent department for this item and hall.',
+      }
+      case 'decide':
+        if (row.processingMode === 'multi_site_joint') {
+          throw conflict(
+            'case.decide_by_parts',
+            `Case ${row.number} is handled jointly (多地联办): each department decides its part; the last part decides the case.`,
           );
         }
-        deny('the competent department does this.');
-      }
+        return this.authorizeCompetent(tx, row, state, actor, deny, competent, atIntake);
+      default:
+        return this.authorizeCompetent(tx, row, state, actor, deny, competent, atIntake);
     }
+  }
+
+  /** Competent department staff, or — under 无差别办理 — intake hall staff with a delegation in force. */
+  private async authorizeCompetent(
+    tx: Tx,
+    row: CaseRow,
+    state: CaseState,
+    actor: CaseActor,
+    deny: (why: string) => never,
+    competent: boolean,
+    atIntake: boolean,
+  ): Promise<void> {
+    if (actor.kind !== 'staff') deny('staff of the competent department do this.');
+    if (competent) return;
+    if (row.processingMode === 'any_hall' && atIntake) {
+      const delegations = await this.repo.activeDelegations(
+        {
+          itemCode: row.itemCode,
+          departmentId: state.competentDepartmentId,
+          hallCode: actor.hallCode!,
+          at: this.options.clock(),
+        },
+        tx,
+      );
+      if (delegations.length > 0) return;
+      deny('无差别办理 needs a delegation in force from the competent department for this item and hall.');
+    }
+    deny('the competent department does this.');
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -718,9 +786,29 @@ export class CasesService {
       throw invalid('reason', 'Say why the delegation is granted.', 'delegation.invalid');
     if (!(input.validUntil > validFrom))
       throw invalid('validUntil', 'validUntil must be after validFrom.', 'delegation.invalid');
-    await this.deps.catalog.getItem(input.itemCode);
+    const maxUntil = new Date(validFrom.getTime() + 3 * 366 * 86_400_000);
+    if (input.validUntil > maxUntil) {
+      throw invalid(
+        'validUntil',
+        'A delegation lasts at most 3 years; grant it again when it ends.',
+        'delegation.invalid',
+      );
+    }
+    const item = await this.deps.catalog.getItem(input.itemCode);
     await this.deps.halls.getHall(input.hallCode).catch(rename('hallCode'));
-    await this.deps.departments.getDepartment(input.departmentId).catch(rename('departmentId'));
+    const department = await this.deps.departments
+      .getDepartment(input.departmentId)
+      .catch(rename('departmentId'));
+    const guide = await this.deps.catalog
+      .getGuide(input.itemCode, department.divisionCode)
+      .catch(rename('departmentId'));
+    if (guide.implementation?.departmentId !== department.id) {
+      throw conflict(
+        'delegation.department_not_implementing',
+        `${department.name} does not implement ${item.name}; only the implementing department can delegate it.`,
+        'departmentId',
+      );
+    }
     return this.repo.insertDelegation({
       itemCode: input.itemCode,
       departmentId: input.departmentId,
@@ -732,9 +820,21 @@ export class CasesService {
     });
   }
 
-  /** Revokes a delegation at once. @throws AppError(not_found, `delegation.not_found`) when unknown or already revoked. */
-  async revokeDelegation(id: string, reason: string): Promise<DelegationRow> {
+  /**
+   * Revokes a delegation at once (staff of the granting department).
+   * @throws AppError(forbidden, `delegation.not_grantor`); AppError(not_found, `delegation.not_found`) when
+   *   unknown or already revoked.
+   */
+  async revokeDelegation(id: string, reason: string, actor: CaseActor): Promise<DelegationRow> {
     if (!reason?.trim()) throw invalid('reason', 'Say why the delegation is revoked.', 'delegation.invalid');
+    const existing = await this.repo.findDelegation(id);
+    if (existing && (actor.kind !== 'staff' || actor.departmentId !== existing.departmentId)) {
+      throw new AppError(
+        'forbidden',
+        'delegation.not_grantor',
+        'Only staff of the granting department may revoke it.',
+      );
+    }
     const row = await this.repo.revokeDelegation(id, this.options.clock(), reason.trim());
     if (!row) throw notFound('delegation.not_found', `No delegation ${id} in force.`, 'id');
     return row;
@@ -806,34 +906,46 @@ export class CasesService {
    * @returns how many timers fired.
    */
   async fireDueTimers(limit = 100): Promise<number> {
-    const db = this.repo.db;
     const calendar = await this.deps.calendar.calendar();
-    return db.transaction(async (tx) => {
-      const now = this.options.clock();
-      const due = await this.repo.claimDueTimers(tx, now, limit);
-      for (const timer of due) {
-        await this.repo.markTimerFired(tx, timer.caseId, timer.kind, now);
-        const row = await this.repo.lockById(tx, timer.caseId);
-        if (!row || !isOpenStatus(row.status as CaseStatus)) continue;
+    const now = this.options.clock();
+    // Candidates are read without locks; each is then fired in its own transaction that locks the CASE
+    // first and the timer second — the same order as commands, so the job and a command never deadlock.
+    const candidates = await this.repo.dueTimers(now, limit);
+    let fired = 0;
+    for (const timer of candidates) {
+      fired += await this.repo.db.transaction(async (tx) => {
+        const row = await this.repo.lockByIdSkipLocked(tx, timer.caseId);
+        if (!row) return 0; // a command holds the case: the next round fires it
+        if (!(await this.repo.claimTimer(tx, timer.caseId, timer.kind))) return 0; // another node fired it
+        if (!isOpenStatus(row.status as CaseStatus)) {
+          await this.repo.markTimerFired(tx, timer.caseId, timer.kind, now);
+          return 0;
+        }
         const state = CaseStateSchema.parse(row.state);
         if (timer.kind === 'deemed_acceptance') {
-          if (state.status !== 'received') continue;
+          if (state.status !== 'received') {
+            await this.repo.markTimerFired(tx, timer.caseId, timer.kind, now);
+            return 0;
+          }
           try {
             await this.transition(
               tx,
               row.id,
               { type: 'accept', reason: '视为受理（行政许可法第三十二条）' },
-              {
-                actor: { kind: 'system', id: 'clock' },
-                idempotencyKey: `timer-${row.id}`,
-              },
+              { actor: { kind: 'system', id: 'clock' }, idempotencyKey: `timer-${row.id}` },
               calendar,
             );
+            await this.repo.markTimerFired(tx, timer.caseId, timer.kind, now);
+            return 1;
           } catch (e) {
             if (!(e instanceof AppError && e.kind === 'conflict')) throw e;
+            // E.g. an off-site case not yet forwarded: try again tomorrow (the clocks already count it
+            // as accepted on receipt), rather than dropping the acceptance for good.
+            await this.repo.postponeTimer(tx, timer.caseId, timer.kind, new Date(now.getTime() + 86_400_000));
+            return 0;
           }
-          continue;
         }
+        await this.repo.markTimerFired(tx, timer.caseId, timer.kind, now);
         const clocks = computeClocks(
           state,
           row.limits as unknown as ClockLimits,
@@ -841,7 +953,6 @@ export class CasesService {
           todayInShanghai(now),
           this.options.thresholds,
         );
-        const seq = (await this.repo.lastEventSeq(tx, row.id)) + 1;
         const event: TimelineEvent = {
           type: 'warning',
           at: now.toISOString(),
@@ -856,13 +967,14 @@ export class CasesService {
             workingDaysLeft: clocks.workingDaysLeft,
           },
         };
-        await this.appendEvent(tx, row.id, seq, event);
+        await this.appendEvent(tx, row.id, (await this.repo.lastEventSeq(tx, row.id)) + 1, event);
         await tx.execute(sql`update cases set warning = ${clocks.warning} where id = ${row.id}`);
         await this.deps.outbox.append(tx, [this.outboxRow({ ...row, warning: clocks.warning }, event)]);
         await this.announce(tx, row);
-      }
-      return due.length;
-    });
+        return 1;
+      });
+    }
+    return fired;
   }
 
   // ---------------------------------------------------------------------------------------------

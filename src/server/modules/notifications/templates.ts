@@ -327,8 +327,8 @@ export function renderCaseMessage(
   if (payload.reason && ['supplement_requested', 'not_accepted', 'extended', 'decided'].includes(event))
     sentences.push(t(`${base}.reason`, vars));
   if (event === 'warning' && payload.deadline) sentences.push(t(`${base}.deadline`, vars));
-  if (event === 'decided' && payload.pickupCode && payload.outcome !== 'denied')
-    sentences.push(t(`${base}.pickup`, vars));
+  // A denial is collected at the desk too (不予许可决定书), so the code goes out either way.
+  if (event === 'decided' && payload.pickupCode) sentences.push(t(`${base}.pickup`, vars));
   const body = sentences.join(t('sentenceSeparator'));
   return {
     templateKey: base,
