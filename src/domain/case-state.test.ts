@@ -23,13 +23,17 @@ import {
 import { codeListIds, PROCESSING_MODES, type ProcessingMode, SPECIAL_PROCEDURES } from './catalog.ts';
 
 const calendar = new WorkingDayCalendar();
-const staff: CaseActor = { kind: 'staff', id: 'u-1', departmentId: 'dept-a' };
+const staff: CaseActor = { kind: 'staff', id: 'u-1', departmentId: '0b6c1e2a-0000-4000-8000-00000000000a' };
 
 /** 09:00 Asia/Shanghai on `date`. */
 const at = (date: string, hour = 9) => new Date(`${date}T${String(hour).padStart(2, '0')}:00:00+08:00`);
 
 function newCase(mode: ProcessingMode = 'online', date = '2026-03-02'): CaseState {
-  return initialCaseState({ processingMode: mode, competentDepartmentId: 'dept-a', submittedAt: at(date) });
+  return initialCaseState({
+    processingMode: mode,
+    competentDepartmentId: '0b6c1e2a-0000-4000-8000-00000000000a',
+    submittedAt: at(date),
+  });
 }
 
 /** Applies commands on the given days; returns the final state and the events. */
@@ -372,18 +376,28 @@ describe('异地代收代办: forward, reassign', () => {
     );
     expect(e.code).toBe('case.already_forwarded');
     const { state, events } = run(forwarded, [
-      ['2026-03-03', { type: 'reassign', departmentId: 'dept-b', reason: '不动产所在地在观山湖区' }],
+      [
+        '2026-03-03',
+        {
+          type: 'reassign',
+          departmentId: '0b6c1e2a-0000-4000-8000-00000000000b',
+          reason: '不动产所在地在观山湖区',
+        },
+      ],
       ['2026-03-03', { type: 'forward' }],
     ]);
-    expect(state.competentDepartmentId).toBe('dept-b');
-    expect(events[0]!.data).toEqual({ fromDepartmentId: 'dept-a', toDepartmentId: 'dept-b' });
+    expect(state.competentDepartmentId).toBe('0b6c1e2a-0000-4000-8000-00000000000b');
+    expect(events[0]!.data).toEqual({
+      fromDepartmentId: '0b6c1e2a-0000-4000-8000-00000000000a',
+      toDepartmentId: '0b6c1e2a-0000-4000-8000-00000000000b',
+    });
     expect(events[0]!.reason).toBe('不动产所在地在观山湖区');
-    expect(events[1]!.data).toMatchObject({ competentDepartmentId: 'dept-b' });
+    expect(events[1]!.data).toMatchObject({ competentDepartmentId: '0b6c1e2a-0000-4000-8000-00000000000b' });
     expect(
       errorOf(() =>
         applyCommand(
           state,
-          { type: 'reassign', departmentId: 'dept-b', reason: 'x' },
+          { type: 'reassign', departmentId: '0b6c1e2a-0000-4000-8000-00000000000b', reason: 'x' },
           { at: at('2026-03-04'), actor: staff, calendar },
         ),
       ).code,
@@ -475,7 +489,11 @@ const stepArb = fc.record({
   outcome: fc.constantFrom('granted', 'denied'),
   method: fc.constantFrom('pickup', 'mail', 'e_licence'),
   level: fc.integer({ min: 1, max: 5 }),
-  department: fc.constantFrom('dept-a', 'dept-b', 'dept-c'),
+  department: fc.constantFrom(
+    '0b6c1e2a-0000-4000-8000-00000000000a',
+    '0b6c1e2a-0000-4000-8000-00000000000b',
+    '0b6c1e2a-0000-4000-8000-00000000000c',
+  ),
 });
 type StepSeed = typeof stepArb extends fc.Arbitrary<infer T> ? T : never;
 
@@ -550,7 +568,7 @@ describe('state machine properties', () => {
         (mode, startOffset, steps) => {
           let state = initialCaseState({
             processingMode: mode,
-            competentDepartmentId: 'dept-a',
+            competentDepartmentId: '0b6c1e2a-0000-4000-8000-00000000000a',
             submittedAt: new Date(Date.UTC(2026, 0, 1, 1) + startOffset * 86_400_000),
           });
           let now = Date.UTC(2026, 0, 1, 1) + startOffset * 86_400_000;

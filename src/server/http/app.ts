@@ -119,8 +119,11 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
  * text): 400 `http.nul_character` naming the field, instead of a database error.
  */
 function rejectNulCharacters(app: FastifyInstance): void {
+  // NUL, and UTF-16 surrogates without their pair (JSON allows "\ud800"; PostgreSQL text and jsonb do not).
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly the character refused here.
+  const bad = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
   const find = (value: unknown, path: string): string | null => {
-    if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+    if (typeof value === 'string') return bad.test(value) ? path : null;
     if (Array.isArray(value)) {
       for (const [i, v] of value.entries()) {
         const hit = find(v, `${path}.${i}`);
@@ -128,6 +131,7 @@ function rejectNulCharacters(app: FastifyInstance): void {
       }
     } else if (value && typeof value === 'object') {
       for (const [k, v] of Object.entries(value)) {
+        if (bad.test(k)) return path ? `${path}.${k.replace(bad, '?')}` : k.replace(bad, '?');
         const hit = find(v, path ? `${path}.${k}` : k);
         if (hit) return hit;
       }
@@ -137,7 +141,11 @@ function rejectNulCharacters(app: FastifyInstance): void {
   app.addHook('preValidation', async (req) => {
     const field = find(req.params, '') ?? find(req.query, '') ?? find(req.body, '');
     if (field !== null) {
-      throw invalid(field || 'url', 'Remove the NUL character (\\0) from this value.', 'http.nul_character');
+      throw invalid(
+        field || 'url',
+        'Remove the NUL character (\\0) or the unpaired UTF-16 surrogate from this value.',
+        'http.nul_character',
+      );
     }
   });
 }

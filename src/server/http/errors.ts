@@ -106,7 +106,7 @@ export function toAppError(err: unknown): AppError {
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     const e = toAppError(err);
-    if (e.kind === 'internal' || e.kind === 'unavailable') req.log.error({ err }, e.message);
+    if (e.kind === 'internal' || e.kind === 'unavailable') req.log.error({ err: loggable(err) }, e.message);
     else req.log.info({ code: e.code, field: e.field }, e.message);
     return reply.status(e.status).send(bodyOf(e));
   });
@@ -118,4 +118,24 @@ export function installErrorHandling(app: FastifyInstance): void {
     );
     return reply.status(404).send(bodyOf(e));
   });
+}
+
+/**
+ * What of an unexpected error goes to the log: never the SQL parameters (they carry identity numbers and
+ * phone numbers), only the error's kind, code, the statement text and the stack.
+ */
+export function loggable(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { error: String(err) };
+  const e = err as Error & { query?: unknown; params?: unknown; code?: unknown; cause?: unknown };
+  const cause = e.cause as { code?: unknown; message?: unknown } | undefined;
+  const hasParams = e.params !== undefined;
+  return {
+    type: e.name,
+    message: hasParams ? e.message.split('\nparams:')[0] : e.message,
+    ...(e.code !== undefined ? { code: e.code } : {}),
+    ...(typeof e.query === 'string' ? { query: e.query } : {}),
+    ...(cause?.code !== undefined ? { causeCode: cause.code } : {}),
+    ...(typeof cause?.message === 'string' ? { cause: cause.message } : {}),
+    stack: e.stack?.split('\n').slice(1, 6).join('\n'),
+  };
 }

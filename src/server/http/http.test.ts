@@ -53,6 +53,20 @@ describe('HTTP layer: malformed requests get the one error model', () => {
     ]);
     const b = await fresh.inject({ method: 'POST', url: '/api/v1/echo', payload: { text: 'a\u0000b' } });
     expect([b.statusCode, b.json().error.field]).toEqual([400, 'text']);
+    const lone = await fresh.inject({
+      method: 'POST',
+      url: '/api/v1/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"text":"a\\ud800b"}',
+    });
+    expect([lone.statusCode, lone.json().error.code]).toEqual([400, 'http.nul_character']);
+    const key = await fresh.inject({
+      method: 'POST',
+      url: '/api/v1/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"text":"ok","k\\u0000":1}',
+    });
+    expect(key.statusCode).toBe(400);
   });
 
   it('answers a bad percent escape and a doubled slash sensibly', async () => {

@@ -459,6 +459,29 @@ describe('the department inbox', () => {
     expect((await call('GET', `/api/v1/departments/${dept.yunyanPolice}/inbox?cursor=nonsense`)).status).toBe(
       400,
     );
+    const forged = Buffer.from(JSON.stringify({ decisionDue: null, id: '-'.repeat(36) })).toString(
+      'base64url',
+    );
+    expect(
+      (await call('GET', `/api/v1/departments/${dept.yunyanPolice}/inbox?cursor=${forged}`)).status,
+    ).toBe(400);
+  });
+
+  it('walks every page with the cursor and sees each open case once, in order (undated cases last)', async () => {
+    for (const d of [dept.nanmingHrss, dept.guiyangHrss, dept.weiningCivil, dept.yunyanPolice]) {
+      const all = (await call('GET', `/api/v1/departments/${d}/inbox?limit=100`)).body.items.map(
+        (c: { number: string }) => c.number,
+      );
+      const walked: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { status: number; body: { items: { number: string }[]; next: string | null } } =
+          await call('GET', `/api/v1/departments/${d}/inbox?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+        walked.push(...page.body.items.map((c) => c.number));
+        cursor = page.body.next;
+      } while (cursor && walked.length < 200);
+      expect(walked).toEqual(all);
+    }
   });
 });
 

@@ -103,6 +103,26 @@ export class CasesRepository {
     if (rows.length > 0) await tx.insert(caseParts).values(rows);
   }
 
+  /** Parts of several cases at once (list views), ordered by case then seq. */
+  partsOfMany(caseIds: string[]): Promise<CasePartRow[]> {
+    if (caseIds.length === 0) return Promise.resolve([]);
+    return this.db
+      .select()
+      .from(caseParts)
+      .where(inArray(caseParts.caseId, caseIds))
+      .orderBy(asc(caseParts.caseId), asc(caseParts.seq));
+  }
+
+  /** Materials of several cases at once (list views). */
+  materialsOfMany(caseIds: string[]): Promise<CaseMaterialRow[]> {
+    if (caseIds.length === 0) return Promise.resolve([]);
+    return this.db
+      .select()
+      .from(caseMaterials)
+      .where(inArray(caseMaterials.caseId, caseIds))
+      .orderBy(asc(caseMaterials.caseId), asc(caseMaterials.seq));
+  }
+
   parts(caseId: string, tx: Tx | Db = this.db): Promise<CasePartRow[]> {
     return tx.select().from(caseParts).where(eq(caseParts.caseId, caseId)).orderBy(asc(caseParts.seq));
   }
@@ -145,16 +165,21 @@ export class CasesRepository {
     const where: SQL[] = [inArray(cases.competentDepartmentId, filter.departmentIds)];
     if (filter.statuses?.length) where.push(inArray(cases.status, filter.statuses));
     if (filter.warning) where.push(eq(cases.warning, filter.warning));
-    const due = sql`coalesce(${cases.decisionDue}, '9999-12-31')`;
+    // ORDER BY decision_due NULLS LAST, id follows cases_inbox_idx (department, decision_due, id) exactly,
+    // so a page is an index range scan however many cases the department has.
     if (filter.after) {
-      const afterDue = filter.after.decisionDue ?? '9999-12-31';
-      where.push(sql`(${due}, ${cases.id}) > (${afterDue}, ${filter.after.id}::uuid)`);
+      const { decisionDue, id } = filter.after;
+      where.push(
+        decisionDue === null
+          ? sql`(${cases.decisionDue} is null and ${cases.id} > ${id}::uuid)`
+          : sql`(${cases.decisionDue} > ${decisionDue} or (${cases.decisionDue} = ${decisionDue} and ${cases.id} > ${id}::uuid) or ${cases.decisionDue} is null)`,
+      );
     }
     return this.db
       .select()
       .from(cases)
       .where(and(...where))
-      .orderBy(due, asc(cases.id))
+      .orderBy(sql`${cases.decisionDue} asc nulls last`, asc(cases.id))
       .limit(filter.limit);
   }
 

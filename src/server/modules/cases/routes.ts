@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SubmitCaseSchema } from '../../../domain/case-application.ts';
 import { CASE_STATUSES, type CaseActor, CaseCommandSchema } from '../../../domain/case-state.ts';
-import { AppError, invalid } from '../../../domain/errors.ts';
+import { invalid } from '../../../domain/errors.ts';
 import { errorResponses } from '../../http/errors.ts';
 import type { CasesService } from './service.ts';
 

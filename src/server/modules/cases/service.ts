@@ -40,7 +40,13 @@ import { maskIdentityNumber } from '../../../domain/identity-number.ts';
 import type { Db, Tx } from '../../db/index.ts';
 import type { IdempotencyService } from '../idempotency/service.ts';
 import type { NewOutboxRow, OutboxService } from '../outbox/service.ts';
-import { type CaseRow, CasesRepository, type DelegationRow } from './repository.ts';
+import {
+  type CaseMaterialRow,
+  type CasePartRow,
+  type CaseRow,
+  CasesRepository,
+  type DelegationRow,
+} from './repository.ts';
 
 /**
  * A timeline entry: a state-machine event, or one of the service's own entries that change no status —
@@ -1024,7 +1030,7 @@ export class CasesService {
     const last = rows.at(-1);
     const calendar = await this.deps.calendar.calendar();
     return {
-      items: await Promise.all(rows.map((r) => this.view(r, calendar))),
+      items: await this.viewMany(rows, calendar),
       next:
         rows.length === limit && last ? encodeCursor({ decisionDue: last.decisionDue, id: last.id }) : null,
     };
@@ -1033,14 +1039,14 @@ export class CasesService {
   /** Cases received at a hall (收件列表), newest first. */
   async intake(hallCode: string, limit = 20): Promise<CaseView[]> {
     const calendar = await this.deps.calendar.calendar();
-    return Promise.all((await this.repo.intakeList(hallCode, limit)).map((r) => this.view(r, calendar)));
+    return this.viewMany(await this.repo.intakeList(hallCode, limit), calendar);
   }
 
   /** An applicant's cases, by resident identity number or credit code (looked up by keyed hash). */
   async applicantCases(identifier: string, limit = 20): Promise<CaseView[]> {
     const key = this.keyOf(identifier.trim().toUpperCase());
     const calendar = await this.deps.calendar.calendar();
-    return Promise.all((await this.repo.applicantCases(key, limit)).map((r) => this.view(r, calendar)));
+    return this.viewMany(await this.repo.applicantCases(key, limit), calendar);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1124,15 +1130,45 @@ export class CasesService {
     await tx.execute(sql`select pg_notify(${CASE_CHANGES_CHANNEL}, ${payload})`);
   }
 
+  /** Presents many rows with two queries for all their parts and materials (list views: no N+1). */
+  private async viewMany(rows: CaseRow[], calendar: WorkingDayCalendar): Promise<CaseView[]> {
+    const ids = rows.map((r) => r.id);
+    const [parts, materials] = await Promise.all([
+      this.repo.partsOfMany(ids),
+      this.repo.materialsOfMany(ids),
+    ]);
+    return Promise.all(
+      rows.map((r) =>
+        this.view(r, calendar, undefined, {
+          parts: parts.filter((p) => p.caseId === r.id),
+          materials: materials.filter((m) => m.caseId === r.id),
+        }),
+      ),
+    );
+  }
+
   /** Presents a row; `calendar` is passed in so that no query leaves the caller's transaction. */
-  private async view(row: CaseRow, calendar: WorkingDayCalendar, tx?: Tx): Promise<CaseView> {
+  private async view(
+    row: CaseRow,
+    calendar: WorkingDayCalendar,
+    tx?: Tx,
+    preloaded?: { parts: CasePartRow[]; materials: CaseMaterialRow[] },
+  ): Promise<CaseView> {
     const state = CaseStateSchema.parse(row.state);
     const limits = row.limits as unknown as ClockLimits;
-    const [parts, materials] = await Promise.all([
-      this.repo.parts(row.id, tx),
-      this.repo.materials(row.id, tx),
-    ]);
+    const [parts, materials] = preloaded
+      ? [preloaded.parts, preloaded.materials]
+      : await Promise.all([this.repo.parts(row.id, tx), this.repo.materials(row.id, tx)]);
     const delivery = row.delivery ? { ...(row.delivery as Record<string, unknown>) } : null;
+    if (delivery?.preference) {
+      // The mailing details are personal data: masked in every view (the dispatch desk gets them with
+      // its role once the identity issue lands).
+      const p = { ...(delivery.preference as Record<string, unknown>) };
+      if (typeof p.phone === 'string') p.phone = maskPhone(p.phone);
+      if (typeof p.address === 'string') p.address = `${p.address.slice(0, 6)}…`;
+      if (typeof p.recipient === 'string') p.recipient = `${p.recipient.slice(0, 1)}**`;
+      delivery.preference = p;
+    }
     if (delivery?.pickup) {
       const { codeHash: _hidden, ...rest } = delivery.pickup as Record<string, unknown>;
       delivery.pickup = rest;
@@ -1244,8 +1280,12 @@ function rename(field: string) {
 function maskApplicant(a: Record<string, unknown>): Record<string, unknown> {
   const out = { ...a };
   if (typeof out.idNumber === 'string') out.idNumber = maskIdentityNumber(out.idNumber);
-  if (typeof out.phone === 'string') out.phone = `${out.phone.slice(0, 3)}****${out.phone.slice(-4)}`;
+  if (typeof out.phone === 'string') out.phone = maskPhone(out.phone);
   return out;
+}
+
+function maskPhone(phone: string): string {
+  return `${phone.slice(0, 3)}****${phone.slice(-4)}`;
 }
 
 function startOfShanghaiDay(day: string): Date {
@@ -1269,9 +1309,10 @@ function decodeCursor(cursor: string): { decisionDue: string | null; id: string 
       id: unknown;
     };
     if (
-      (c.decisionDue === null || typeof c.decisionDue === 'string') &&
+      (c.decisionDue === null ||
+        (typeof c.decisionDue === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(c.decisionDue))) &&
       typeof c.id === 'string' &&
-      /^[0-9a-f-]{36}$/.test(c.id)
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(c.id)
     ) {
       return { decisionDue: c.decisionDue, id: c.id };
     }

@@ -57,7 +57,8 @@ describe('notification templates (i18next, zh-CN and en)', () => {
     expect(renderCaseMessage('applicant', 'decided', full, 'zh-CN')!.body).toContain('取件码 384615');
     const denied = renderCaseMessage('applicant', 'decided', { ...full, outcome: 'denied' }, 'en')!;
     expect(denied.body).toContain('not granted');
-    expect(denied.body).not.toContain('pickup code');
+    // The denial notice is collected at the desk too, so the code goes with it.
+    expect(denied.body).toContain('pickup code 384615');
     expect(renderCaseMessage('applicant', 'delivered', full, 'zh-CN')!.body).toContain('运单号 SF1234567890');
     expect(renderCaseMessage('staff', 'warning', full, 'zh-CN')!.subject).toBe(
       '黄牌预警：520102-20260302-0007',
