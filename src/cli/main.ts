@@ -91,7 +91,7 @@ export function buildProgram(): Command {
 
   const openCalendar = async () => {
     const { services, close } = await openServices();
-    return { calendar: services.calendar, close };
+    return { calendar: services.calendar, recompute: () => services.cases.recomputeOpenClocks(), close };
   };
   calendarCommands(program, openCalendar);
   catalogCommands(program, async () => {

@@ -8,6 +8,7 @@ import { systemRoutes } from './http/system-routes.ts';
 import { jobLog } from './jobs/log.ts';
 import { type JobRunner, startJobs } from './jobs/runner.ts';
 import { calendarRoutes } from './modules/calendar/routes.ts';
+import { CALENDAR_CHANGES_CHANNEL } from './modules/calendar/service.ts';
 import { casesRoutes } from './modules/cases/routes.ts';
 import { catalogRoutes } from './modules/catalog/routes.ts';
 import { CATALOG_CHANGES_CHANNEL } from './modules/catalog/service.ts';
@@ -84,7 +85,14 @@ export async function startServer(
           }
         });
     };
-    const stopListening = await database.listen(CATALOG_CHANGES_CHANNEL, rebuild);
+    const stopCatalog = await database.listen(CATALOG_CHANGES_CHANNEL, rebuild);
+    const stopCalendar = await database.listen(CALENDAR_CHANGES_CHANNEL, () =>
+      services.calendar.invalidate(),
+    );
+    const stopListening = async () => {
+      await stopCatalog();
+      await stopCalendar();
+    };
     const jobs = startJobs(services, {
       intervalMs: options.jobs === false ? 0 : config.jobsIntervalMs,
       log: (message, error) => console.error(message, error),

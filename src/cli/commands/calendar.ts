@@ -33,7 +33,12 @@ export function readCalendarEntries(file: string): unknown[] {
  */
 export function calendarCommands(
   program: Command,
-  open: () => Promise<{ calendar: CalendarService; close(): Promise<void> }>,
+  open: () => Promise<{
+    calendar: CalendarService;
+    /** Recomputes open cases' due dates after a change (the case engine). */
+    recompute?: () => Promise<number>;
+    close(): Promise<void>;
+  }>,
 ): void {
   const cmd = program.command('calendar').description('working-day calendar (法定节假日 and 调休)');
   cmd
@@ -56,11 +61,12 @@ export function calendarCommands(
     )
     .action(async (year: string, file: string, opts: { source: string }) => {
       const entries = readCalendarEntries(file);
-      const { calendar, close } = await open();
+      const { calendar, recompute, close } = await open();
       try {
         const r = await calendar.publishYear({ year: Number(year), entries }, opts.source);
+        const cases = recompute ? await recompute() : 0;
         console.log(
-          `calendar: ${r.year} registered with ${r.entries} days; deadlines in ${r.year} are no longer provisional`,
+          `calendar: ${r.year} registered with ${r.entries} days; due dates of ${cases} open case(s) recomputed`,
         );
       } finally {
         await close();
@@ -72,10 +78,13 @@ export function calendarCommands(
     .requiredOption('--reason <text>', 'why the correction is made')
     .action(async (file: string, opts: { reason: string }) => {
       const entries = readCalendarEntries(file);
-      const { calendar, close } = await open();
+      const { calendar, recompute, close } = await open();
       try {
         const stored = await calendar.addOverrides(entries, opts.reason);
-        console.log(`calendar: ${stored.length} correction(s) stored`);
+        const cases = recompute ? await recompute() : 0;
+        console.log(
+          `calendar: ${stored.length} correction(s) stored; due dates of ${cases} open case(s) recomputed`,
+        );
       } finally {
         await close();
       }

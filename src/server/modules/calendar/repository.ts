@@ -1,7 +1,10 @@
-import { asc } from 'drizzle-orm';
+import { asc, sql } from 'drizzle-orm';
 import type { CalendarOverride } from '../../../domain/calendar.ts';
 import type { Db } from '../../db/index.ts';
 import { calendarOverrides, calendarYears } from './schema.ts';
+
+/** PostgreSQL channel announcing a committed calendar change: every node drops its cached calendar. */
+export const CALENDAR_CHANGES_CHANNEL = 'tongban_calendar';
 
 /** SQL for the calendar module. */
 export class CalendarRepository {
@@ -20,10 +23,13 @@ export class CalendarRepository {
 
   /** Inserts or replaces a year's schedule (one statement, so atomic). */
   async upsertYear(year: number, entries: CalendarOverride[], source: string): Promise<void> {
-    await this.db
-      .insert(calendarYears)
-      .values({ year, entries, source })
-      .onConflictDoUpdate({ target: calendarYears.year, set: { entries, source, createdAt: new Date() } });
+    await this.db.transaction(async (tx) => {
+      await tx
+        .insert(calendarYears)
+        .values({ year, entries, source })
+        .onConflictDoUpdate({ target: calendarYears.year, set: { entries, source, createdAt: new Date() } });
+      await tx.execute(sql`select pg_notify(${CALENDAR_CHANGES_CHANNEL}, ${String(year)})`);
+    });
   }
 
   /** Inserts or replaces single-day corrections in one transaction. */
@@ -36,6 +42,7 @@ export class CalendarRepository {
           .values(row)
           .onConflictDoUpdate({ target: calendarOverrides.date, set: { ...row, createdAt: new Date() } });
       }
+      await tx.execute(sql`select pg_notify(${CALENDAR_CHANGES_CHANNEL}, 'overrides')`);
     });
   }
 }

@@ -11,6 +11,8 @@ import { invalid, invalidMany } from '../../../domain/errors.ts';
 import type { Db } from '../../db/index.ts';
 import { CalendarRepository } from './repository.ts';
 
+export { CALENDAR_CHANGES_CHANNEL } from './repository.ts';
+
 /**
  * The calendar module's public face: the working-day calendar of Asia/Shanghai (chinese-days data plus
  * the published years and corrections an administrator stored), used for every legal clock.
@@ -91,6 +93,11 @@ export class CalendarService {
     await this.repo.upsertOverrides(parsed.data, reason.trim());
     this.cached = undefined;
     return parsed.data;
+  }
+
+  /** Forgets the cached calendar (another node or the CLI changed it); the next use reloads it. */
+  invalidate(): void {
+    this.cached = undefined;
   }
 
   /** Years with a known schedule (chinese-days plus stored), ascending. */

@@ -42,6 +42,17 @@ export class CasesRepository {
     return row;
   }
 
+  /** Ids of cases in `statuses`, by id after `after` (keyset), at most `limit`. */
+  async openCaseIds(after: string, limit: number, statuses: string[]): Promise<string[]> {
+    const rows = await this.db
+      .select({ id: cases.id })
+      .from(cases)
+      .where(and(inArray(cases.status, statuses), gt(cases.id, after)))
+      .orderBy(asc(cases.id))
+      .limit(limit);
+    return rows.map((r) => r.id);
+  }
+
   /** Locks the case row unless another transaction holds it (then undefined). */
   async lockByIdSkipLocked(tx: Tx, id: string): Promise<CaseRow | undefined> {
     const [row] = await tx.select().from(cases).where(eq(cases.id, id)).for('update', { skipLocked: true });

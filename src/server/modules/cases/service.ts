@@ -983,6 +983,31 @@ export class CasesService {
     return fired;
   }
 
+  /**
+   * Recomputes the stored clock copies and timers of every open case — after the calendar changed (a
+   * newly published year makes provisional due dates final; a correction moves them). Batches of 200,
+   * one short transaction per case; a case a command holds right now is skipped (the command itself
+   * writes fresh clocks). @returns how many cases were recomputed.
+   */
+  async recomputeOpenClocks(): Promise<number> {
+    const calendar = await this.deps.calendar.calendar();
+    let after = '00000000-0000-0000-0000-000000000000';
+    let done = 0;
+    for (;;) {
+      const ids = await this.repo.openCaseIds(after, 200, [...OPEN_STATUSES]);
+      if (ids.length === 0) return done;
+      for (const id of ids) {
+        done += await this.repo.db.transaction(async (tx) => {
+          const row = await this.repo.lockByIdSkipLocked(tx, id);
+          if (!row) return 0;
+          await this.writeClocks(tx, row, CaseStateSchema.parse(row.state), calendar, this.options.clock());
+          return 1;
+        });
+      }
+      after = ids.at(-1)!;
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Queries
 

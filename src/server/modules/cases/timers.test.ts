@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addCalendarDays } from '../../../domain/calendar.ts';
 import { computeIdentityCheckCharacter } from '../../../domain/identity-number.ts';
+import { rowsOf } from '../../db/sql.ts';
 import type { RunningServer } from '../../main.ts';
 import { startTestServer } from '../../testing.ts';
 import { CASE_CHANGES_CHANNEL, CasesService } from './service.ts';
@@ -180,5 +181,51 @@ describe('live announcements', () => {
     } finally {
       await stop();
     }
+  });
+});
+
+describe('a newly published year', () => {
+  it('reaches every node (LISTEN/NOTIFY) and makes stored provisional due dates final', async () => {
+    const { sql } = await import('drizzle-orm');
+    const { CalendarService } = await import('../calendar/service.ts');
+    now = at('2026-12-21');
+    const { c, staff } = await onlineCase('05995');
+    await nodes[0]!.command(c.number, { type: 'receive' }, { actor: staff, idempotencyKey: randomUUID() });
+    const accepted = await nodes[0]!.command(
+      c.number,
+      { type: 'accept' },
+      { actor: staff, idempotencyKey: randomUUID() },
+    );
+    expect(accepted.case.clocks.decisionDue).toMatchObject({ provisional: true, unknownYears: [2027] });
+    const stored = async () =>
+      rowsOf<{ p: boolean; d: string }>(
+        await server.database.db.execute(
+          sql`select due_provisional as p, decision_due as d from cases where id = ${c.id}`,
+        ),
+      )[0]!;
+    expect((await stored()).p).toBe(true);
+    // Another process (the CLI) publishes 2027 — an invented schedule for the test.
+    const cli = new CalendarService(server.database.db);
+    await cli.publishYear(
+      {
+        year: 2027,
+        entries: [
+          { date: '2027-01-01', kind: 'holiday', name: '元旦' },
+          { date: '2027-02-08', kind: 'holiday', name: '春节' },
+        ],
+      },
+      'test notice (invented)',
+    );
+    for (let i = 0; i < 100 && !(await server.services.calendar.knownYears()).includes(2027); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await server.services.calendar.knownYears()).toContain(2027);
+    expect(await server.services.cases.recomputeOpenClocks()).toBeGreaterThan(0);
+    const after = await stored();
+    expect(after.p).toBe(false);
+    expect((await server.services.cases.get(c.number)).clocks.decisionDue).toMatchObject({
+      provisional: false,
+      date: after.d,
+    });
   });
 });
