@@ -629,7 +629,9 @@ describe('state machine properties', () => {
           if (state.status === 'rated') reachedRated++;
         },
       ),
-      { numRuns: 400 },
+      // A fixed seed keeps CI reproducible (the coverage checks below depend on the draw); explore other
+      // draws locally with FC_SEED=<n>.
+      { numRuns: 1000, seed: Number(process.env.FC_SEED ?? 20_261_129) },
     );
     // The generator is useful only if it reaches the end of the story sometimes.
     expect(reachedRated).toBeGreaterThan(0);

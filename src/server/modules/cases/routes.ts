@@ -1,46 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SubmitCaseSchema } from '../../../domain/case-application.ts';
-import { CASE_STATUSES, type CaseActor, CaseCommandSchema } from '../../../domain/case-state.ts';
+import { CASE_STATUSES, CaseCommandSchema } from '../../../domain/case-state.ts';
 import { invalid } from '../../../domain/errors.ts';
+import { mutationContext, parseActorHeader } from '../../http/actor.ts';
 import { errorResponses } from '../../http/errors.ts';
 import type { CasesService } from './service.ts';
-
-/**
- * Until the identity issue authenticates callers, the acting user is declared in a header:
- * `X-Tongban-Actor: <kind>:<id>[;department=<uuid>][;hall=<hall code>]`, e.g.
- * `staff:zhang;department=0b6c…;hall=520102-zwfw`. Development stand-in only: it is replaced by the
- * session's user and grants, and must not be exposed publicly before that.
- */
-export function parseActorHeader(value: string | undefined): CaseActor {
-  const m = value
-    ? /^(applicant|agent|staff|system):([A-Za-z0-9._@-]{1,64})((;[a-z]+=[A-Za-z0-9._-]{1,64})*)$/.exec(
-        value.trim(),
-      )
-    : null;
-  if (!m) {
-    throw invalid(
-      'X-Tongban-Actor',
-      'Send X-Tongban-Actor: <applicant|agent|staff>:<id>[;department=<uuid>][;hall=<hall code>] (development stand-in until sign-in exists).',
-      'case.actor_missing',
-    );
-  }
-  const actor: CaseActor = { kind: m[1] as CaseActor['kind'], id: m[2]! };
-  for (const part of (m[3] ?? '').split(';').filter(Boolean)) {
-    const [k, v] = part.split('=') as [string, string];
-    if (k === 'department') actor.departmentId = v;
-    else if (k === 'hall') actor.hallCode = v;
-    else
-      throw invalid(
-        'X-Tongban-Actor',
-        `Unknown actor attribute "${k}": use department= or hall=.`,
-        'case.actor_missing',
-      );
-  }
-  if (actor.kind === 'system')
-    throw invalid('X-Tongban-Actor', 'system is reserved for the server’s own jobs.', 'case.actor_missing');
-  return actor;
-}
 
 const headers = z.object({
   'idempotency-key': z.string().describe('client-generated key (e.g. a UUID), the same on every retry'),
@@ -117,10 +82,6 @@ const MutationSchema = z.object({
 
 const ref = z.object({ ref: z.string().describe('21-digit case number or case id') });
 
-function versionOf(ifMatch: string | undefined): number | undefined {
-  return ifMatch === undefined ? undefined : Number(ifMatch.replaceAll('"', ''));
-}
-
 /** The case API (办件): submission, one command endpoint per transition, queries. */
 export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZod {
   return async (app) => {
@@ -136,10 +97,7 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
         },
       },
       async (req, reply) => {
-        const result = await deps.cases.submit(req.body, {
-          actor: parseActorHeader(req.headers['x-tongban-actor']),
-          idempotencyKey: req.headers['idempotency-key'],
-        });
+        const result = await deps.cases.submit(req.body, mutationContext(req.headers));
         return reply.status(201).send(result);
       },
     );
@@ -164,12 +122,7 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
         },
       },
       async (req) => {
-        const expectedVersion = versionOf(req.headers['if-match']);
-        return deps.cases.command(req.params.ref, req.body, {
-          actor: parseActorHeader(req.headers['x-tongban-actor']),
-          idempotencyKey: req.headers['idempotency-key'],
-          ...(expectedVersion === undefined ? {} : { expectedVersion }),
-        });
+        return deps.cases.command(req.params.ref, req.body, mutationContext(req.headers));
       },
     );
 
@@ -192,12 +145,7 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
         },
       },
       async (req) => {
-        const expectedVersion = versionOf(req.headers['if-match']);
-        return deps.cases.handOver(req.params.ref, req.body.pickupCode, {
-          actor: parseActorHeader(req.headers['x-tongban-actor']),
-          idempotencyKey: req.headers['idempotency-key'],
-          ...(expectedVersion === undefined ? {} : { expectedVersion }),
-        });
+        return deps.cases.handOver(req.params.ref, req.body.pickupCode, mutationContext(req.headers));
       },
     );
 
@@ -222,16 +170,11 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
         },
       },
       async (req) => {
-        const expectedVersion = versionOf(req.headers['if-match']);
         return deps.cases.decidePart(
           req.params.ref,
           req.params.seq,
           { outcome: req.body.outcome, ...(req.body.reason ? { reason: req.body.reason } : {}) },
-          {
-            actor: parseActorHeader(req.headers['x-tongban-actor']),
-            idempotencyKey: req.headers['idempotency-key'],
-            ...(expectedVersion === undefined ? {} : { expectedVersion }),
-          },
+          mutationContext(req.headers),
         );
       },
     );

@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { parseActorHeader } from '../../http/actor.ts';
 import { errorResponses } from '../../http/errors.ts';
-import { parseActorHeader } from '../cases/routes.ts';
 import { fileTooLarge } from '../storage/service.ts';
 import {
   CUSTODY_EVENT_TYPES,
