@@ -46,11 +46,14 @@ const OPEN = [
   'special_procedure',
 ];
 
-/** The repository's inbox query (src/server/modules/cases/repository.ts `inbox`), as plain SQL. */
+/**
+ * The repository's inbox query for dated cases (src/server/modules/cases/repository.ts `inbox`: a keyset
+ * row comparison in the order of cases_inbox_idx), as plain SQL — the anchor for the service's overhead.
+ */
 const INBOX_SQL = `select * from cases
-  where competent_department_id = $1 and status = any($2::text[])
-    and ($3::text is null or (coalesce(decision_due, '9999-12-31'), id) > ($3::text, $4::uuid))
-  order by coalesce(decision_due, '9999-12-31'), id limit 20`;
+  where competent_department_id = $1 and status = any($2::text[]) and decision_due is not null
+    and ($3::text is null or (decision_due, id) > ($3::text, $4::uuid))
+  order by decision_due, id limit 20`;
 /** The same first page in the index's order (nulls sort last in an ascending btree). */
 const INDEX_ORDER_SQL = `select * from cases
   where competent_department_id = $1 and status = any($2::text[])
@@ -297,7 +300,7 @@ async function run(server: RunningServer, [c, c2]: [pg.Client, pg.Client]): Prom
   for (const d of chosen) {
     const r = await c.query<{ decision_due: string | null; id: string }>(
       `select decision_due, id from cases where competent_department_id = $1 and status = any($2::text[])
-        order by coalesce(decision_due, '9999-12-31'), id offset $3 limit 1`,
+        order by decision_due nulls last, id offset $3 limit 1`,
       [d.id, OPEN, Math.floor(d.open / 2)],
     );
     depts.push({ ...d, deep: r.rows[0]! });

@@ -176,22 +176,34 @@ export class CasesRepository {
     const where: SQL[] = [inArray(cases.competentDepartmentId, filter.departmentIds)];
     if (filter.statuses?.length) where.push(inArray(cases.status, filter.statuses));
     if (filter.warning) where.push(eq(cases.warning, filter.warning));
-    // ORDER BY decision_due NULLS LAST, id follows cases_inbox_idx (department, decision_due, id) exactly,
-    // so a page is an index range scan however many cases the department has.
-    if (filter.after) {
-      const { decisionDue, id } = filter.after;
-      where.push(
-        decisionDue === null
-          ? sql`(${cases.decisionDue} is null and ${cases.id} > ${id}::uuid)`
-          : sql`(${cases.decisionDue} > ${decisionDue} or (${cases.decisionDue} = ${decisionDue} and ${cases.id} > ${id}::uuid) or ${cases.decisionDue} is null)`,
-      );
-    }
-    return this.db
-      .select()
-      .from(cases)
-      .where(and(...where))
-      .orderBy(sql`${cases.decisionDue} asc nulls last`, asc(cases.id))
-      .limit(filter.limit);
+    // Order: decision_due NULLS LAST, then id — the order of cases_inbox_idx (department, decision_due, id).
+    // Dated and undated cases are read by two keyset queries whose conditions are index ranges (a row
+    // comparison, or `is null`), so a page costs the same on the first page and the thousandth.
+    const page = (extra: SQL, limit: number) =>
+      this.db
+        .select()
+        .from(cases)
+        .where(and(...where, extra))
+        .orderBy(asc(cases.decisionDue), asc(cases.id))
+        .limit(limit);
+    const after = filter.after;
+    const dated =
+      after?.decisionDue === null
+        ? []
+        : await page(
+            after
+              ? sql`${cases.decisionDue} is not null and (${cases.decisionDue}, ${cases.id}) > (${after.decisionDue}, ${after.id}::uuid)`
+              : sql`${cases.decisionDue} is not null`,
+            filter.limit,
+          );
+    if (dated.length === filter.limit) return dated;
+    const undated = await page(
+      after?.decisionDue === null
+        ? sql`${cases.decisionDue} is null and ${cases.id} > ${after.id}::uuid`
+        : sql`${cases.decisionDue} is null`,
+      filter.limit - dated.length,
+    );
+    return [...dated, ...undated];
   }
 
   /** Cases received at a hall, newest first; keyset by (createdAt, id). */
