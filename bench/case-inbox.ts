@@ -28,8 +28,8 @@ import http from 'node:http';
 import os from 'node:os';
 import pg from 'pg';
 import { computeIdentityCheckCharacter } from '../src/domain/identity-number.ts';
-import { loadConfig } from '../src/server/config.ts';
-import { type RunningServer, startServer } from '../src/server/main.ts';
+import type { RunningServer } from '../src/server/main.ts';
+import { withBenchServer } from './lib/bench-server.ts';
 import { percentile, round } from './lib/stats.ts';
 
 const CASES = 1_000_000;
@@ -88,52 +88,21 @@ function cursorOf(row: { decision_due: string | null; id: string }): string {
 }
 
 async function main(): Promise<void> {
-  const adminUrl = process.env.DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const dbName = `tongban_bench_${process.pid}`;
-  const dbUrl = new URL(adminUrl);
-  dbUrl.pathname = `/${dbName}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  let server: RunningServer | undefined;
   const extra: pg.Client[] = [];
-  const drop = async () => {
-    await Promise.all(extra.map((c) => c.end().catch(() => {})));
-    await server?.close().catch(() => {});
-    server = undefined;
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  };
-  const onSignal = () => {
-    drop().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    server = await startServer(
-      loadConfig({
-        DATABASE_URL: dbUrl.toString(),
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        RATE_LIMIT_MAX: '100000000',
-        JOBS_INTERVAL_MS: '0',
-      }),
-      { listen: true },
-    );
-    const clients = await Promise.all(
-      [0, 1].map(async () => {
-        const c = new pg.Client({ connectionString: dbUrl.toString() });
-        await c.connect();
-        extra.push(c);
-        return c;
-      }),
-    );
-    await run(server, clients as [pg.Client, pg.Client]);
-  } finally {
-    await drop();
-    await admin.end();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  await withBenchServer(
+    async (server, dbUrl) => {
+      const clients = await Promise.all(
+        [0, 1].map(async () => {
+          const c = new pg.Client({ connectionString: dbUrl });
+          await c.connect();
+          extra.push(c);
+          return c;
+        }),
+      );
+      await run(server, clients as [pg.Client, pg.Client]);
+    },
+    () => Promise.all(extra.map((c) => c.end().catch(() => {}))).then(() => {}),
+  );
 }
 
 async function run(server: RunningServer, [c, c2]: [pg.Client, pg.Client]): Promise<void> {

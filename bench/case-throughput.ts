@@ -34,6 +34,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import pg from 'pg';
 import { computeIdentityCheckCharacter } from '../src/domain/identity-number.ts';
 import type { RunningServer } from '../src/server/main.ts';
+import { withBenchServer } from './lib/bench-server.ts';
 import { percentile, round } from './lib/stats.ts';
 
 const CASES = 2_000;
@@ -189,47 +190,11 @@ function loadInWorker(job: LoadJob): Promise<LoadResult> {
 
 // ------------------------------------------------------------------------------------------- main
 async function main(): Promise<void> {
-  const adminUrl = process.env.DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const dbName = `tongban_bench_${process.pid}`;
-  const dbUrl = new URL(adminUrl);
-  dbUrl.pathname = `/${dbName}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  let server: RunningServer | undefined;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tongban-bench-'));
-  const drop = async () => {
-    await server?.close().catch(() => {});
-    server = undefined;
-    fs.rmSync(tmp, { recursive: true, force: true });
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  };
-  const onSignal = () => {
-    drop().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    // Imported here so that the load worker (this file in a worker thread) does not load the server.
-    const { loadConfig } = await import('../src/server/config.ts');
-    const { startServer } = await import('../src/server/main.ts');
-    server = await startServer(
-      loadConfig({
-        DATABASE_URL: dbUrl.toString(),
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        RATE_LIMIT_MAX: '100000000',
-        JOBS_INTERVAL_MS: '0',
-      }),
-      { listen: true },
-    );
-    await run(server, dbUrl.toString(), tmp);
-  } finally {
-    await drop();
-    await admin.end();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  await withBenchServer(
+    (server, dbUrl) => run(server, dbUrl, tmp),
+    () => fs.rmSync(tmp, { recursive: true, force: true }),
+  );
 }
 
 /** node-postgres statements sent (every Client.query call, BEGIN/COMMIT included). */

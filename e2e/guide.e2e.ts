@@ -5,18 +5,12 @@
  * unknown item, switching the division on the guide page, and the English wording — each with axe-core.
  */
 import path from 'node:path';
-import type { BrowserContext, Page, Route } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { axeViolations, type Harness, startHarness } from './harness.ts';
+import { axeViolations, type Harness, PHONE, startHarness } from './harness.ts';
 
 /** 贵阳市南明区, near the 南明区政务服务中心 (the app's default division). */
 const GUIYANG = { latitude: 26.5683, longitude: 106.7146 };
-const PHONE = {
-  viewport: { width: 390, height: 844 },
-  deviceScaleFactor: 1,
-  locale: 'zh-CN',
-  isMobile: true,
-};
 
 /** Sample items: 居民身份证换领 (南明区 promises 10 of the standard 15 working days; a fee with its basis). */
 const ID_RENEWAL = '200001001000';
@@ -30,20 +24,16 @@ const RESIDENCE_PERMIT = '200001004000';
 const PROVIDENT_FUND = '200011001000';
 
 let h: Harness;
-const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   h = await startHarness('guide');
 });
 afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
   await h?.close();
 });
 
 async function newPage(options: Parameters<Harness['browser']['newContext']>[0] = {}): Promise<Page> {
-  const context = await h.browser.newContext({ ...PHONE, ...options });
-  contexts.push(context);
-  return context.newPage();
+  return h.newPage(options);
 }
 
 /** Opens the guide of `code` and waits for its heading to show `name`. */

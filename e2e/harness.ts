@@ -6,7 +6,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import {
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  chromium,
+  type Page,
+} from 'playwright-core';
 import { loadConfig } from '../src/server/config.ts';
 import { type RunningServer, startServer, WEB_ROOT } from '../src/server/main.ts';
 
@@ -38,12 +44,22 @@ export function assertPrerequisites(): void {
   }
 }
 
+/** A mid-range phone: the citizen app is mobile-first. */
+export const PHONE = {
+  viewport: { width: 390, height: 844 },
+  deviceScaleFactor: 1,
+  locale: 'zh-CN',
+  isMobile: true,
+};
+
 export interface Harness {
   /** the server under test; its `url` is where the app is */
   server: Pick<RunningServer, 'url'>;
   browser: Browser;
   /** folder where screenshots are saved (E2E_SCREENSHOTS or a fresh temp folder) */
   shots: string;
+  /** A new page in its own phone-sized browser context (closed with the harness). */
+  newPage(options?: BrowserContextOptions): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -74,11 +90,18 @@ export async function startHarness(name: string): Promise<Harness> {
     throw e;
   }
   console.log(`[e2e] server ${server.url}, screenshots in ${shots}`);
+  const contexts: BrowserContext[] = [];
   return {
     server,
     browser,
     shots,
+    newPage: async (options = {}) => {
+      const context = await browser.newContext({ ...PHONE, ...options });
+      contexts.push(context);
+      return context.newPage();
+    },
     close: async () => {
+      for (const c of contexts) await c.close().catch(() => {});
       await browser.close();
       await server.close();
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -4,34 +4,24 @@
  * days, fees, visits, nearest halls), the remembered division, and axe-core with 0 violations.
  */
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { axeViolations, type Harness, startHarness } from './harness.ts';
 
 /** 贵阳市南明区, near the 南明区政务服务中心 (the app's default division). */
 const GUIYANG = { latitude: 26.5683, longitude: 106.7146 };
-const PHONE = {
-  viewport: { width: 390, height: 844 },
-  deviceScaleFactor: 1,
-  locale: 'zh-CN',
-  isMobile: true,
-};
 
 let h: Harness;
-const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   h = await startHarness('search-guide');
 });
 afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
   await h?.close();
 });
 
 async function openApp(options: Parameters<Harness['browser']['newContext']>[0] = {}): Promise<Page> {
-  const context = await h.browser.newContext({ ...PHONE, ...options });
-  contexts.push(context);
-  const page = await context.newPage();
+  const page = await h.newPage(options);
   await page.goto(`${h.server.url}/`);
   await expect.poll(() => page.locator('h1').textContent()).toBe('查找办事服务');
   return page;
