@@ -8,12 +8,14 @@ import {
   classifyWarning,
   computeClocks,
   decisionDueFor,
+  sameClockInputs,
   WARNING_LEVELS,
   warningLevel,
   warningSchedule,
 } from './case-clock.ts';
 import {
   applyCommand,
+  CASE_COMMAND_TYPES,
   type CaseActor,
   type CaseCommand,
   type CaseState,
@@ -538,5 +540,74 @@ describe('warningSchedule (for exactly-once timers)', () => {
       red: null,
       overdue: null,
     });
+  });
+});
+
+describe('sameClockInputs (the server leaves timers alone when it holds)', () => {
+  const commands: CaseCommand[] = [
+    { type: 'review_step', step: '复核' },
+    { type: 'start_review', step: '初审' },
+    { type: 'start_special_procedure', kind: 'testing' },
+    { type: 'end_special_procedure' },
+    { type: 'request_supplement', gaps: [{ material: 'A', reason: '缺少' }], secondNoticeReason: '再次' },
+    { type: 'resubmit' },
+    { type: 'extend', reason: '复杂' },
+    { type: 'decide', outcome: 'granted' },
+    { type: 'withdraw', reason: '申请人撤回' },
+  ];
+  it('holds only when every clock and the warning schedule are the same, on any later day (property)', () => {
+    let held = 0;
+    fc.assert(
+      fc.property(
+        lifeArb,
+        limitsArb,
+        fc.constantFrom(...commands),
+        fc.integer({ min: 0, max: 5 }),
+        fc.integer({ min: 0, max: 60 }),
+        (life, limits, command, gap, later) => {
+          const before = live(life);
+          const on = addCalendarDays(before.lastEventOn, gap);
+          let after: CaseState;
+          try {
+            after = applyCommand(before, command, { at: at(on), actor: staff, calendar }).state;
+          } catch {
+            return;
+          }
+          if (!sameClockInputs(before, after)) return;
+          held++;
+          const day = addCalendarDays(on, later);
+          expect(computeClocks(after, limits, calendar, day)).toEqual(
+            computeClocks(before, limits, calendar, day),
+          );
+          expect(warningSchedule(after, limits, calendar, day)).toEqual(
+            warningSchedule(before, limits, calendar, day),
+          );
+        },
+      ),
+      { numRuns: 500, seed: 20_261_201 },
+    );
+    expect(held).toBeGreaterThan(0);
+  });
+
+  it('holds for a review step and fails for every command that moves a clock input', () => {
+    const s = run([
+      ['2026-03-02', { type: 'receive' }],
+      ['2026-03-02', { type: 'accept' }],
+      ['2026-03-03', { type: 'start_review', step: '初审' }],
+    ]);
+    const step = applyCommand(
+      s,
+      { type: 'review_step', step: '复核' },
+      { at: at('2026-03-09'), actor: staff, calendar },
+    );
+    expect(sameClockInputs(s, step.state)).toBe(true);
+    const fromReview = ['start_special_procedure', 'request_supplement', 'extend', 'decide', 'withdraw'];
+    for (const command of commands.filter((c) => fromReview.includes(c.type))) {
+      const moved = applyCommand(s, command, { at: at('2026-03-09'), actor: staff, calendar }).state;
+      expect(sameClockInputs(s, moved), command.type).toBe(false);
+    }
+    expect(sameClockInputs(s, { ...s, acceptedOn: '2026-03-03' })).toBe(false);
+    expect(sameClockInputs(s, { ...s, pauses: [{ ...({} as CaseState['pauses'][number]) }] })).toBe(false);
+    expect(CASE_COMMAND_TYPES).toContain('review_step');
   });
 });

@@ -317,6 +317,44 @@ export function warningSchedule(
   };
 }
 
+/**
+ * Fields of a {@link CaseState} that no clock reads ({@link computeClocks}, {@link warningSchedule}): the
+ * name of the current review step (审查环节) and the day of the last event. Every other field counts as a
+ * clock input (a field added later is one until listed here); a property test checks the list.
+ */
+const CLOCK_NEUTRAL_FIELDS: ReadonlySet<string> = new Set(['reviewStep', 'lastEventOn']);
+
+/**
+ * Whether two states give the same clocks and warning timers on the same calendar: they differ at most
+ * in {@link CLOCK_NEUTRAL_FIELDS} (e.g. a `review_step` command, which moves no deadline). The server
+ * uses it to leave a case's timers alone when a command cannot have moved them.
+ */
+export function sameClockInputs(a: CaseState, b: CaseState): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const key of keys) {
+    if (CLOCK_NEUTRAL_FIELDS.has(key)) continue;
+    if (!jsonEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
+/** Structural equality of JSON values (objects compared by key, whatever the key order). */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((v, i) => jsonEqual(v, bb[i]));
+  }
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  return (
+    ka.length === kb.length &&
+    ka.every((k) => jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+  );
+}
+
 /** The earliest day D with `workingDaysBetween(D, due) ≤ n` (walks back from `due`). */
 function firstDayWithAtMost(due: string, n: number, calendar: WorkingDayCalendar): string {
   let day = due;

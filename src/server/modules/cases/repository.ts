@@ -11,6 +11,19 @@ export type CasePartRow = typeof caseParts.$inferSelect;
 export type CaseMaterialRow = typeof caseMaterials.$inferSelect;
 export type DelegationRow = typeof delegations.$inferSelect;
 export type CaseTimerRow = typeof caseTimers.$inferSelect;
+/** What a case view shows of a 多地联办 part. */
+export type CasePartSummary = Pick<
+  CasePartRow,
+  'seq' | 'departmentId' | 'divisionCode' | 'itemCode' | 'status' | 'outcome'
+>;
+/** What a case view shows of a checklist material. */
+export type CaseMaterialSummary = Pick<CaseMaterialRow, 'seq' | 'name' | 'required'>;
+/** A locked case with what its view needs, read in one statement. */
+export interface LockedCase {
+  row: CaseRow;
+  parts: CasePartSummary[];
+  materials: CaseMaterialSummary[];
+}
 
 /** SQL for the cases module. No business rules here. */
 export class CasesRepository {
@@ -57,6 +70,62 @@ export class CasesRepository {
   async lockByIdSkipLocked(tx: Tx, id: string): Promise<CaseRow | undefined> {
     const [row] = await tx.select().from(cases).where(eq(cases.id, id)).for('update', { skipLocked: true });
     return row;
+  }
+
+  /**
+   * Locks the case (by its 21-digit number or its id) for the rest of the transaction and reads, in the
+   * same statement, the parts and materials its view shows. @returns undefined when there is no such case.
+   */
+  async lockForCommand(tx: Tx, ref: { number: string } | { id: string }): Promise<LockedCase | undefined> {
+    const [found] = await tx
+      .select({
+        row: cases,
+        parts: sql<CasePartSummary[]>`coalesce((select json_agg(json_build_object('seq', p.seq,
+          'departmentId', p.department_id, 'divisionCode', p.division_code, 'itemCode', p.item_code,
+          'status', p.status, 'outcome', p.outcome) order by p.seq)
+          from ${caseParts} p where p.case_id = ${cases.id}), '[]'::json)`,
+        materials: sql<CaseMaterialSummary[]>`coalesce((select json_agg(json_build_object('seq', m.seq,
+          'name', m.name, 'required', m.required) order by m.seq)
+          from ${caseMaterials} m where m.case_id = ${cases.id}), '[]'::json)`,
+      })
+      .from(cases)
+      .where('number' in ref ? eq(cases.number, ref.number) : eq(cases.id, ref.id))
+      .for('update', { of: cases });
+    if (!found) return undefined;
+    const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
+    return { row: found.row, parts: json(found.parts), materials: json(found.materials) };
+  }
+
+  /**
+   * The UPDATE of a case LOCKED by this transaction (see {@link lockForCommand}), not sent: for a
+   * {@link WriteBatch}. Bumps the version to `version` and sets `updatedAt`.
+   */
+  updateLockedSql(id: string, set: Partial<NewCaseRow> & { version: number; updatedAt: Date }): SQL {
+    return this.db.update(cases).set(set).where(eq(cases.id, id)).getSQL();
+  }
+
+  /**
+   * The INSERT of a timeline event numbered one after the case's last (`seq` computed in the statement;
+   * the case row lock serialises writers), not sent: for a {@link WriteBatch}.
+   */
+  appendEventSql(event: Omit<NewCaseEventRow, 'seq'>): SQL {
+    return sql`insert into ${caseEvents} (case_id, seq, type, from_status, to_status, at, actor, reason, data)
+      select ${event.caseId}::uuid, coalesce(max(e.seq), 0) + 1, ${event.type}, ${event.fromStatus ?? null},
+        ${event.toStatus}, ${event.at.toISOString()}::timestamptz, ${JSON.stringify(event.actor)}::jsonb,
+        ${event.reason ?? null}, ${JSON.stringify(event.data ?? {})}::jsonb
+      from ${caseEvents} e where e.case_id = ${event.caseId}::uuid`;
+  }
+
+  /** Writes the clock copies of a case (due dates, provisional flag, warning); no version bump. */
+  async setClockCopies(
+    tx: Tx,
+    id: string,
+    copies: Pick<
+      NewCaseRow,
+      'decisionDue' | 'supplementDue' | 'certificateDue' | 'dueProvisional' | 'warning'
+    >,
+  ): Promise<void> {
+    await tx.update(cases).set(copies).where(eq(cases.id, id));
   }
 
   /** Locks the case row for the rest of the transaction. */

@@ -1,5 +1,4 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
-import { sql } from 'drizzle-orm';
 import type { WorkingDayCalendar } from '../../../domain/calendar.ts';
 import { todayInShanghai } from '../../../domain/calendar.ts';
 import { type SubmitCase, SubmitCaseSchema } from '../../../domain/case-application.ts';
@@ -8,6 +7,7 @@ import {
   computeClocks,
   DEFAULT_WARNING_THRESHOLDS,
   JOINT_DECISION_WORKING_DAYS,
+  sameClockInputs,
   type WarningLevel,
   type WarningThresholds,
   warningSchedule,
@@ -37,15 +37,17 @@ import {
   notFound,
 } from '../../../domain/errors.ts';
 import { maskIdentityNumber } from '../../../domain/identity-number.ts';
+import { WriteBatch } from '../../db/batch.ts';
 import type { Db, Tx } from '../../db/index.ts';
 import type { IdempotencyService } from '../idempotency/service.ts';
 import type { NewOutboxRow, OutboxService } from '../outbox/service.ts';
 import {
-  type CaseMaterialRow,
-  type CasePartRow,
+  type CaseMaterialSummary,
+  type CasePartSummary,
   type CaseRow,
   CasesRepository,
   type DelegationRow,
+  type LockedCase,
 } from './repository.ts';
 
 /**
@@ -72,7 +74,7 @@ export interface CaseDeps {
   };
   departments: { getDepartment(id: string): Promise<{ id: string; name: string; divisionCode: string }> };
   calendar: { calendar(): Promise<WorkingDayCalendar> };
-  outbox: Pick<OutboxService, 'append'>;
+  outbox: Pick<OutboxService, 'append' | 'appendLater'>;
   idempotency: Pick<IdempotencyService, 'run'>;
 }
 
@@ -190,7 +192,7 @@ export class CasesService {
     // Reads of other modules happen before the transaction (the embedded database has one connection).
     const routed = await this.route(app);
     const calendar = await this.deps.calendar.calendar();
-    const result = await this.deps.idempotency.run(scope, ctx.idempotencyKey, app, async (tx) => {
+    const result = await this.deps.idempotency.run(scope, ctx.idempotencyKey, app, async (tx, batch) => {
       const now = this.options.clock();
       const sequence = await this.repo.nextCaseSequence(tx);
       const number = formatCaseNumber({
@@ -229,7 +231,9 @@ export class CasesService {
         state = t.state;
         events.push(t.event);
       }
+      const plan = this.planClocks(null, state, routed.limits, calendar, now);
       const row = await this.repo.insertCase(tx, {
+        ...plan.copies,
         number,
         itemCode: app.itemCode,
         itemName: routed.item.name,
@@ -271,15 +275,17 @@ export class CasesService {
           required: m.requirement === 'required',
         })),
       );
-      const written = await this.writeClocks(tx, row, state, calendar, now);
+      await this.writeTimers(tx, row.id, plan);
       let seq = 0;
       for (const e of events) await this.appendEvent(tx, row.id, ++seq, e);
-      await this.deps.outbox.append(
-        tx,
-        events.map((e) => this.outboxRow(written, e)),
+      this.deps.outbox.appendLater(
+        batch,
+        events.map((e) => this.outboxRow(row, e)),
       );
-      await this.announce(tx, written);
-      return { case: await this.view(written, calendar, tx) } satisfies CaseMutation;
+      this.announce(batch, row);
+      return {
+        case: await this.view(row, calendar, tx, undefined, plan.clocks),
+      } satisfies CaseMutation;
     });
     return result.value;
   }
@@ -419,15 +425,22 @@ export class CasesService {
         'case.pickup_needs_code',
       );
     }
-    const id = await this.resolveId(caseRef);
+    const ref = caseReference(caseRef);
     const calendar = await this.deps.calendar.calendar();
-    if (command.type === 'reassign') await this.checkReassignTarget(id, command.departmentId);
-    const scope = `POST /api/v1/cases/${id}/commands|${actorKey(ctx.actor)}`;
+    if (command.type === 'reassign') {
+      await this.checkReassignTarget(await this.resolveId(caseRef), command.departmentId);
+    }
+    // The scope names the case as the client did (number or id): a retry sends the same URL.
+    const scope = `POST /api/v1/cases/${'number' in ref ? ref.number : ref.id}/commands|${actorKey(ctx.actor)}`;
     const result = await this.deps.idempotency.run(
       scope,
       ctx.idempotencyKey,
       { command, v: ctx.expectedVersion },
-      (tx) => this.transition(tx, id, command, ctx, calendar),
+      async (tx, batch) => {
+        const locked = await this.repo.lockForCommand(tx, ref);
+        if (!locked) throw notFound('case.not_found', `No case ${caseRef}.`, 'case');
+        return this.transition(tx, batch, locked, command, ctx, calendar);
+      },
     );
     return result.value;
   }
@@ -447,9 +460,10 @@ export class CasesService {
       scope,
       ctx.idempotencyKey,
       { pickupCode, v: ctx.expectedVersion },
-      async (tx) => {
-        const row = await this.repo.lockById(tx, id);
-        if (!row) throw notFound('case.not_found', `No case ${caseRef}.`, 'case');
+      async (tx, batch) => {
+        const locked = await this.repo.lockForCommand(tx, { id });
+        if (!locked) throw notFound('case.not_found', `No case ${caseRef}.`, 'case');
+        const row = locked.row;
         const delivery = (row.delivery ?? {}) as Record<string, unknown>;
         const pickup = delivery.pickup as
           | { codeHash: string; attempts: number; hallCode: string }
@@ -492,7 +506,8 @@ export class CasesService {
           wrong: false as const,
           mutation: await this.transition(
             tx,
-            id,
+            batch,
+            locked,
             { type: 'deliver', method: 'pickup', reference: pickup.hallCode },
             { ...ctx, visit: true },
             calendar,
@@ -533,12 +548,13 @@ export class CasesService {
       scope,
       ctx.idempotencyKey,
       { input, v: ctx.expectedVersion },
-      async (tx) => {
-        const row = await this.repo.lockById(tx, id);
-        if (!row) throw notFound('case.not_found', `No case ${caseRef}.`, 'case');
+      async (tx, batch) => {
+        const locked = await this.repo.lockForCommand(tx, { id });
+        if (!locked) throw notFound('case.not_found', `No case ${caseRef}.`, 'case');
+        const row = locked.row;
         if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== row.version)
           throw versionConflict(row);
-        const parts = await this.repo.parts(id, tx);
+        const parts = locked.parts;
         const part = parts.find((p) => p.seq === seq);
         if (!part) throw notFound('case.part_not_found', `Case ${row.number} has no part ${seq}.`, 'seq');
         if (ctx.actor.kind !== 'staff' || ctx.actor.departmentId !== part.departmentId) {
@@ -581,7 +597,8 @@ export class CasesService {
           const outcome = after.every((p) => p.outcome === 'granted') ? 'granted' : 'denied';
           return this.transition(
             tx,
-            id,
+            batch,
+            { ...locked, parts: after },
             {
               type: 'decide',
               outcome,
@@ -592,8 +609,10 @@ export class CasesService {
           );
         }
         const bumped = await this.repo.updateCase(tx, id, row.version, {});
-        await this.announce(tx, bumped!);
-        return { case: await this.view(bumped!, calendar, tx) } satisfies CaseMutation;
+        this.announce(batch, bumped!);
+        return {
+          case: await this.view(bumped!, calendar, tx, { parts: after, materials: locked.materials }),
+        } satisfies CaseMutation;
       },
     );
     return result.value;
@@ -618,16 +637,21 @@ export class CasesService {
     }
   }
 
-  /** The transition itself, inside the caller's transaction. */
+  /**
+   * The transition itself, inside the caller's transaction, on a case the caller LOCKED
+   * ({@link CasesRepository.lockForCommand}). The case update, timeline event, outbox row and
+   * announcement are queued on `batch` (one statement when the caller flushes it); timers are rewritten
+   * only when the command can have moved a clock.
+   */
   private async transition(
     tx: Tx,
-    id: string,
+    batch: WriteBatch,
+    locked: LockedCase,
     command: CaseCommand,
     ctx: CommandContext,
     calendar: WorkingDayCalendar,
   ): Promise<CaseMutation> {
-    const row = await this.repo.lockById(tx, id);
-    if (!row) throw notFound('case.not_found', `No case ${id}.`, 'case');
+    const row = locked.row;
     if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== row.version) throw versionConflict(row);
     const state = CaseStateSchema.parse(row.state);
     await this.authorize(tx, row, state, command, ctx.actor);
@@ -660,20 +684,38 @@ export class CasesService {
         delivered: { method: command.method, reference: command.reference ?? null, at: now.toISOString() },
       };
     }
-    const updated = await this.repo.updateCase(tx, id, row.version, {
+    const plan = this.planClocks({ row, state }, next, row.limits as unknown as ClockLimits, calendar, now);
+    // The row is locked and its version checked above: the update cannot miss.
+    const written: CaseRow = {
+      ...row,
+      ...plan.copies,
       status: next.status,
       outcome: next.outcome,
       state: next as unknown as Record<string, unknown>,
       competentDepartmentId: next.competentDepartmentId,
       delivery,
       visits: row.visits + (ctx.visit ? 1 : 0),
-    });
-    if (!updated) throw versionConflict(row);
-    const written = await this.writeClocks(tx, updated, next, calendar, now);
-    await this.appendEvent(tx, id, (await this.repo.lastEventSeq(tx, id)) + 1, event);
-    await this.deps.outbox.append(tx, [this.outboxRow(written, event, pickupCode)]);
-    await this.announce(tx, written);
-    return { case: await this.view(written, calendar, tx) };
+      version: row.version + 1,
+      updatedAt: now,
+    };
+    batch.add(
+      this.repo.updateLockedSql(row.id, {
+        ...plan.copies,
+        status: written.status,
+        outcome: written.outcome,
+        state: written.state,
+        competentDepartmentId: written.competentDepartmentId,
+        delivery: written.delivery,
+        visits: written.visits,
+        version: written.version,
+        updatedAt: written.updatedAt,
+      }),
+    );
+    await this.writeTimers(tx, row.id, plan);
+    batch.add(this.repo.appendEventSql(this.eventRow(row.id, event)));
+    this.deps.outbox.appendLater(batch, [this.outboxRow(written, event, pickupCode)]);
+    this.announce(batch, written);
+    return { case: await this.view(written, calendar, tx, locked, plan.clocks) };
   }
 
   /**
@@ -853,57 +895,66 @@ export class CasesService {
   // ---------------------------------------------------------------------------------------------
   // Clocks and timers
 
-  /** Recomputes the clock copies on the row and the warning timers; returns the row as written. */
-  private async writeClocks(
-    tx: Tx,
-    row: CaseRow,
+  /**
+   * The clocks of `state` today, the copies the case row keeps of them (decision/supplement/certificate
+   * due dates as `YYYY-MM-DD`, provisional flag, warning level) and the warning timers to write — or
+   * `timers: null` when they cannot have moved: the command changed no clock input
+   * ({@link sameClockInputs}) and the copies are those already stored (the calendar did not move them).
+   * @param before the locked row and its state before the command (null for a new case).
+   */
+  private planClocks(
+    before: { row: CaseRow; state: CaseState } | null,
     state: CaseState,
+    limits: ClockLimits,
     calendar: WorkingDayCalendar,
     now: Date,
-  ): Promise<CaseRow> {
-    const limits = row.limits as unknown as ClockLimits;
+  ): ClockPlan {
     const today = todayInShanghai(now);
     const clocks = computeClocks(state, limits, calendar, today, this.options.thresholds);
-    const schedule = warningSchedule(state, limits, calendar, today, this.options.thresholds);
-    const timers: { kind: string; dueAt: Date }[] = [];
-    for (const kind of ['yellow', 'red', 'overdue'] as const) {
-      const day = schedule[kind];
-      if (day) timers.push({ kind, dueAt: startOfShanghaiDay(day) });
-    }
-    if (clocks.deemedAcceptancePending === false && state.status === 'received' && clocks.supplementDue) {
-      // The day after the notice deadline the case counts as accepted (行政许可法 art. 32).
-      timers.push({
-        kind: 'deemed_acceptance',
-        dueAt: startOfShanghaiDay(nextDay(clocks.supplementDue.date)),
-      });
-    }
-    // Levels no longer reached (e.g. after an extension) may fire again later.
-    const rank: Record<WarningLevel, number> = { none: 0, yellow: 1, red: 2, overdue: 3 };
-    await this.repo.resetFired(
-      tx,
-      row.id,
-      (['yellow', 'red', 'overdue'] as const).filter((k) => rank[k] > rank[clocks.warning]),
-    );
-    await this.repo.setTimers(tx, row.id, isOpenStatus(state.status) ? timers : []);
-    const set = {
+    const copies = {
       decisionDue: clocks.decisionDue?.date ?? null,
       supplementDue: clocks.supplementDue?.date ?? null,
       certificateDue: clocks.certificateDue?.date ?? null,
       dueProvisional: clocks.provisional,
       warning: clocks.warning,
     };
-    const same =
-      row.decisionDue === set.decisionDue &&
-      row.supplementDue === set.supplementDue &&
-      row.certificateDue === set.certificateDue &&
-      row.dueProvisional === set.dueProvisional &&
-      row.warning === set.warning;
-    if (same) return row;
-    // Same transaction, same lock: a plain update of the copies (the version was bumped by the caller).
-    await tx.execute(sql`update cases set decision_due = ${set.decisionDue}, supplement_due = ${set.supplementDue},
-      certificate_due = ${set.certificateDue}, due_provisional = ${set.dueProvisional}, warning = ${set.warning}
-      where id = ${row.id}`);
-    return { ...row, ...set };
+    if (before) {
+      const r = before.row;
+      const unchanged =
+        sameClockInputs(before.state, state) &&
+        r.decisionDue === copies.decisionDue &&
+        r.supplementDue === copies.supplementDue &&
+        r.certificateDue === copies.certificateDue &&
+        r.dueProvisional === copies.dueProvisional &&
+        r.warning === copies.warning;
+      if (unchanged) return { clocks, copies, timers: null };
+    }
+    const timers: { kind: string; dueAt: Date }[] = [];
+    if (isOpenStatus(state.status)) {
+      const schedule = warningSchedule(state, limits, calendar, today, this.options.thresholds);
+      for (const kind of ['yellow', 'red', 'overdue'] as const) {
+        const day = schedule[kind];
+        if (day) timers.push({ kind, dueAt: startOfShanghaiDay(day) });
+      }
+      if (clocks.deemedAcceptancePending === false && state.status === 'received' && clocks.supplementDue) {
+        // The day after the notice deadline the case counts as accepted (行政许可法 art. 32).
+        timers.push({
+          kind: 'deemed_acceptance',
+          dueAt: startOfShanghaiDay(nextDay(clocks.supplementDue.date)),
+        });
+      }
+    }
+    // Levels no longer reached (e.g. after an extension) may fire again later.
+    const rank: Record<WarningLevel, number> = { none: 0, yellow: 1, red: 2, overdue: 3 };
+    const reset = (['yellow', 'red', 'overdue'] as const).filter((k) => rank[k] > rank[clocks.warning]);
+    return { clocks, copies, timers: { set: timers, reset } };
+  }
+
+  /** Writes the timers of a {@link planClocks} result (nothing when they are unchanged). */
+  private async writeTimers(tx: Tx, caseId: string, plan: ClockPlan): Promise<void> {
+    if (!plan.timers) return;
+    await this.repo.resetFired(tx, caseId, plan.timers.reset);
+    await this.repo.setTimers(tx, caseId, plan.timers.set);
   }
 
   /**
@@ -934,13 +985,17 @@ export class CasesService {
             return 0;
           }
           try {
+            const batch = new WriteBatch();
+            const locked = await this.repo.lockForCommand(tx, { id: row.id });
             await this.transition(
               tx,
-              row.id,
+              batch,
+              locked!,
               { type: 'accept', reason: '视为受理（行政许可法第三十二条）' },
               { actor: { kind: 'system', id: 'clock' }, idempotencyKey: `timer-${row.id}` },
               calendar,
             );
+            await batch.flush(tx);
             await this.repo.markTimerFired(tx, timer.caseId, timer.kind, now);
             return 1;
           } catch (e) {
@@ -974,9 +1029,11 @@ export class CasesService {
           },
         };
         await this.appendEvent(tx, row.id, (await this.repo.lastEventSeq(tx, row.id)) + 1, event);
-        await tx.execute(sql`update cases set warning = ${clocks.warning} where id = ${row.id}`);
-        await this.deps.outbox.append(tx, [this.outboxRow({ ...row, warning: clocks.warning }, event)]);
-        await this.announce(tx, row);
+        await this.repo.setClockCopies(tx, row.id, { warning: clocks.warning });
+        const batch = new WriteBatch();
+        this.deps.outbox.appendLater(batch, [this.outboxRow({ ...row, warning: clocks.warning }, event)]);
+        this.announce(batch, row);
+        await batch.flush(tx);
         return 1;
       });
     }
@@ -1000,7 +1057,16 @@ export class CasesService {
         done += await this.repo.db.transaction(async (tx) => {
           const row = await this.repo.lockByIdSkipLocked(tx, id);
           if (!row) return 0;
-          await this.writeClocks(tx, row, CaseStateSchema.parse(row.state), calendar, this.options.clock());
+          const state = CaseStateSchema.parse(row.state);
+          const plan = this.planClocks(
+            null,
+            state,
+            row.limits as unknown as ClockLimits,
+            calendar,
+            this.options.clock(),
+          );
+          await this.writeTimers(tx, row.id, plan);
+          await this.repo.setClockCopies(tx, row.id, plan.copies);
           return 1;
         });
       }
@@ -1099,9 +1165,13 @@ export class CasesService {
   }
 
   private async appendEvent(tx: Tx, caseId: string, seq: number, e: TimelineEvent): Promise<void> {
-    await this.repo.appendEvent(tx, {
+    await this.repo.appendEvent(tx, { ...this.eventRow(caseId, e), seq });
+  }
+
+  /** A timeline event as a `case_events` row (without its number). */
+  private eventRow(caseId: string, e: TimelineEvent) {
+    return {
       caseId,
-      seq,
       type: e.type,
       fromStatus: e.from,
       toStatus: e.to,
@@ -1109,7 +1179,7 @@ export class CasesService {
       actor: e.actor as unknown as Record<string, unknown>,
       reason: e.reason ?? null,
       data: e.data,
-    });
+    };
   }
 
   private outboxRow(row: CaseRow, e: TimelineEvent, pickupCode?: string): NewOutboxRow {
@@ -1145,14 +1215,12 @@ export class CasesService {
     };
   }
 
-  private async announce(tx: Tx, row: CaseRow): Promise<void> {
-    const payload = JSON.stringify({
-      id: row.id,
-      number: row.number,
-      status: row.status,
-      version: row.version,
-    });
-    await tx.execute(sql`select pg_notify(${CASE_CHANGES_CHANNEL}, ${payload})`);
+  /** Queues the announcement of the committed change on {@link CASE_CHANGES_CHANNEL}. */
+  private announce(batch: WriteBatch, row: CaseRow): void {
+    batch.notify(
+      CASE_CHANGES_CHANNEL,
+      JSON.stringify({ id: row.id, number: row.number, status: row.status, version: row.version }),
+    );
   }
 
   /** Presents many rows with two queries for all their parts and materials (list views: no N+1). */
@@ -1177,7 +1245,8 @@ export class CasesService {
     row: CaseRow,
     calendar: WorkingDayCalendar,
     tx?: Tx,
-    preloaded?: { parts: CasePartRow[]; materials: CaseMaterialRow[] },
+    preloaded?: { parts: CasePartSummary[]; materials: CaseMaterialSummary[] },
+    clocks?: ReturnType<typeof computeClocks>,
   ): Promise<CaseView> {
     const state = CaseStateSchema.parse(row.state);
     const limits = row.limits as unknown as ClockLimits;
@@ -1214,13 +1283,15 @@ export class CasesService {
       decidingDivisionCode: row.decidingDivisionCode,
       formData: row.formData,
       limits,
-      clocks: computeClocks(
-        state,
-        limits,
-        calendar,
-        todayInShanghai(this.options.clock()),
-        this.options.thresholds,
-      ),
+      clocks:
+        clocks ??
+        computeClocks(
+          state,
+          limits,
+          calendar,
+          todayInShanghai(this.options.clock()),
+          this.options.thresholds,
+        ),
       warning: row.warning,
       delivery,
       visits: row.visits,
@@ -1265,6 +1336,28 @@ export class CasesService {
     const b = Buffer.from(this.codeHash(caseId, code), 'hex');
     return a.length === b.length && timingSafeEqual(a, b);
   }
+}
+
+/** What {@link CasesService.planClocks} decides for a case's clocks. */
+interface ClockPlan {
+  clocks: ReturnType<typeof computeClocks>;
+  copies: {
+    decisionDue: string | null;
+    supplementDue: string | null;
+    certificateDue: string | null;
+    dueProvisional: boolean;
+    warning: WarningLevel;
+  };
+  /** null: the stored timers stand. */
+  timers: { set: { kind: string; dueAt: Date }[]; reset: string[] } | null;
+}
+
+/** A case reference from a URL: the 21-digit number, or the case id (a UUID, lower-cased). */
+function caseReference(ref: string): { number: string } | { id: string } {
+  if (isCaseNumber(ref)) return { number: ref };
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref))
+    return { id: ref.toLowerCase() };
+  throw notFound('case.not_found', `No case ${ref}. Give the 21-digit case number or the case id.`, 'case');
 }
 
 function actorKey(actor: CaseActor): string {

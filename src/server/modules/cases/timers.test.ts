@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addCalendarDays } from '../../../domain/calendar.ts';
 import { computeIdentityCheckCharacter } from '../../../domain/identity-number.ts';
@@ -131,6 +132,48 @@ describe('warning timers', () => {
   });
 });
 
+describe('timers follow the clocks, and only them', () => {
+  it('a review step leaves the stored timers untouched; an extension rewrites them to the new due date', async () => {
+    now = at('2026-03-02');
+    const { c, staff } = await onlineCase('02992');
+    for (const cmd of [{ type: 'receive' }, { type: 'accept' }, { type: 'start_review', step: '初审' }]) {
+      await nodes[0]!.command(c.number, cmd, { actor: staff, idempotencyKey: randomUUID() });
+    }
+    // xmin changes whenever a row is rewritten (or deleted and inserted again).
+    const timers = async () =>
+      rowsOf<{ kind: string; due: string; x: string }>(
+        await server.database.db.execute(
+          sql`select kind, due_at::text as due, xmin::text as x from case_timers where case_id = ${c.id} order by kind`,
+        ),
+      );
+    const before = await timers();
+    expect(before.map((t) => t.kind)).toEqual(['overdue', 'red', 'yellow']);
+    now = at('2026-03-04');
+    const stepped = await nodes[0]!.command(
+      c.number,
+      { type: 'review_step', step: '复核' },
+      { actor: staff, idempotencyKey: randomUUID() },
+    );
+    expect(stepped.case.version).toBe(5);
+    expect(await timers()).toEqual(before);
+    const extended = await nodes[1]!.command(
+      c.number,
+      { type: 'extend', reason: '情况复杂' },
+      { actor: staff, idempotencyKey: randomUUID() },
+    );
+    const after = await timers();
+    expect(after.map((t) => t.x)).not.toEqual(before.map((t) => t.x));
+    const overdue = after.find((t) => t.kind === 'overdue')!;
+    // Overdue from 00:00 Asia/Shanghai of the day after the (moved) decision due date.
+    const day = addCalendarDays(extended.case.clocks.decisionDue!.date, 1);
+    expect(new Date(overdue.due).getTime()).toBe(new Date(`${day}T00:00:00+08:00`).getTime());
+    expect(overdue.due).not.toBe(before.find((t) => t.kind === 'overdue')!.due);
+    // The timeline numbers events one after another, whichever way they were written.
+    const seqs = (await server.services.cases.timeline(c.number)).map((e) => e.seq);
+    expect(seqs).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
+
 describe('deemed acceptance (行政许可法 art. 32)', () => {
   it('accepts a received case on its receipt day when no supplement was requested within 5 working days', async () => {
     now = at('2026-03-02');
@@ -186,7 +229,6 @@ describe('live announcements', () => {
 
 describe('a newly published year', () => {
   it('reaches every node (LISTEN/NOTIFY) and makes stored provisional due dates final', async () => {
-    const { sql } = await import('drizzle-orm');
     const { CalendarService } = await import('../calendar/service.ts');
     now = at('2026-12-21');
     const { c, staff } = await onlineCase('05995');

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { conflict, invalid } from '../../../domain/errors.ts';
+import { WriteBatch } from '../../db/batch.ts';
 import type { Db, Tx } from '../../db/index.ts';
 import { idempotencyKeys } from './schema.ts';
 
@@ -41,6 +42,8 @@ export class IdempotencyService {
    * @param key the client's idempotency key (see {@link IDEMPOTENCY_KEY_PATTERN}).
    * @param request the request body (hashed; a replay must send the same body).
    * `effect`'s result must be JSON-serialisable; it is returned as JSON would give it back (dates as strings).
+   * `effect` may queue answer-less writes on the {@link WriteBatch} it is given: they are sent together
+   * with the key's stored response in one statement before the transaction commits.
    * @throws AppError(validation, `idempotency.key_malformed`) for a bad key;
    *         AppError(conflict, `idempotency.key_reused`) when the key was used for a different request.
    */
@@ -48,7 +51,7 @@ export class IdempotencyService {
     scope: string,
     key: string,
     request: unknown,
-    effect: (tx: Tx) => Promise<T>,
+    effect: (tx: Tx, batch: WriteBatch) => Promise<T>,
   ): Promise<IdempotentResult<T>> {
     if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
       throw invalid(
@@ -78,13 +81,15 @@ export class IdempotencyService {
         }
         return { replayed: true, value: prior.response as T };
       }
+      const batch = new WriteBatch();
       // JSON round trip: the first answer has exactly the shape a replay will have.
-      const value = JSON.parse(JSON.stringify((await effect(tx)) ?? null)) as T;
-      await tx
-        .update(idempotencyKeys)
-        .set({ response: sql`${JSON.stringify(value ?? null)}::jsonb`, statusCode: 200 })
-        .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
-      return { replayed: false, value };
+      const json = JSON.stringify((await effect(tx, batch)) ?? null);
+      batch.add(
+        sql`update idempotency_keys set response = ${json}::jsonb, status_code = 200
+            where scope = ${scope} and key = ${key}`,
+      );
+      await batch.flush(tx);
+      return { replayed: false, value: JSON.parse(json) as T };
     });
   }
 }

@@ -1,4 +1,4 @@
-import { inArray, sql } from 'drizzle-orm';
+import { inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/index.ts';
 import { rowsOf } from '../../db/sql.ts';
 import { outbox } from './schema.ts';
@@ -15,6 +15,11 @@ export class OutboxRepository {
 
   async append(tx: Tx | Db, rows: NewOutboxRow[]): Promise<void> {
     if (rows.length > 0) await tx.insert(outbox).values(rows);
+  }
+
+  /** The INSERT of `rows` (at least one), not sent: for a {@link WriteBatch}. */
+  appendSql(rows: NewOutboxRow[]): SQL {
+    return this.db.insert(outbox).values(rows).getSQL();
   }
 
   /** Locks up to `limit` undispatched rows (oldest first), skipping rows another node holds. */

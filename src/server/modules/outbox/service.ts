@@ -1,3 +1,4 @@
+import type { WriteBatch } from '../../db/batch.ts';
 import type { Db, Tx } from '../../db/index.ts';
 import { type NewOutboxRow, OutboxRepository, type OutboxRow } from './repository.ts';
 
@@ -23,6 +24,14 @@ export class OutboxService {
   /** Appends events in the caller's transaction `tx` (they exist iff `tx` commits). */
   append(tx: Tx, events: NewOutboxRow[]): Promise<void> {
     return this.repo.append(tx, events);
+  }
+
+  /**
+   * Queues events on the caller's {@link WriteBatch}: they are written when the batch is flushed in the
+   * caller's transaction (and exist iff it commits). Same effect as {@link append}, without a round trip.
+   */
+  appendLater(batch: WriteBatch, events: NewOutboxRow[]): void {
+    if (events.length > 0) batch.add(this.repo.appendSql(events));
   }
 
   /** Registers a handler; every later dispatch hands it each event once. */
