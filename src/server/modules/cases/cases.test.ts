@@ -579,6 +579,75 @@ describe('policy holes found by an adversarial review stay closed', () => {
     ).toBe(200);
   });
 
+  it('a locked pickup code is reissued to the applicant alone; the old code stops working', async () => {
+    const n = await offSite('905');
+    await command(n, intake, { type: 'forward' });
+    for (const body of [{ type: 'accept' }, { type: 'decide', outcome: 'granted' }]) {
+      expect((await command(n, weining(), body)).status).toBe(200);
+    }
+    const first = await pickupCodeOf(n);
+    const other = first === '000000' ? '111111' : '000000';
+    for (let i = 0; i < 5; i++) {
+      const r = await call('POST', `/api/v1/cases/${n}/pickup`, {
+        actor: intake,
+        body: { pickupCode: other },
+      });
+      expect(r.status).toBe(400);
+    }
+    const locked = await call('POST', `/api/v1/cases/${n}/pickup`, {
+      actor: intake,
+      body: { pickupCode: first },
+    });
+    expect([locked.status, locked.body.error.code]).toEqual([409, 'case.pickup_locked']);
+    // A department that has nothing to do with the case cannot reissue (it would spam the applicant).
+    const stranger = await call('POST', `/api/v1/cases/${n}/pickup-code`, {
+      actor: staff('nm-police', { department: dept.nanmingPolice }),
+    });
+    expect([stranger.status, stranger.body.error.code]).toEqual([403, 'case.not_competent']);
+    const key = randomUUID();
+    const reissued = await call('POST', `/api/v1/cases/${n}/pickup-code`, { actor: intake, key });
+    expect(reissued.status, JSON.stringify(reissued.body)).toBe(200);
+    // A retry of the same request issues no second code.
+    const replay = await call('POST', `/api/v1/cases/${n}/pickup-code`, { actor: intake, key });
+    expect(replay.body.case.version).toBe(reissued.body.case.version);
+    await server.jobs.runOnce();
+    const c = await server.services.cases.get(n);
+    const inbox = await server.services.notifications.inboxOf({ kind: 'applicant', id: `case:${c.id}` });
+    const notices = inbox.items.filter((m) => m.subject === '新的取件码');
+    expect(notices).toHaveLength(1);
+    const code = /取件码为 (\d{6})/.exec(notices[0]!.body)?.[1];
+    expect(code).toMatch(/^\d{6}$/);
+    expect(JSON.stringify(reissued.body)).not.toContain(code);
+    const timeline = (await call('GET', `/api/v1/cases/${n}/timeline`)).body;
+    expect(JSON.stringify(timeline)).toContain('reissue_pickup_code');
+    if (code !== first) {
+      const old = await call('POST', `/api/v1/cases/${n}/pickup`, {
+        actor: intake,
+        body: { pickupCode: first },
+      });
+      expect([old.status, old.body.error.code]).toEqual([400, 'case.pickup_code_wrong']);
+    }
+    const ok = await call('POST', `/api/v1/cases/${n}/pickup`, { actor: intake, body: { pickupCode: code } });
+    expect(ok.status).toBe(200);
+    const again = await call('POST', `/api/v1/cases/${n}/pickup-code`, { actor: intake });
+    expect([again.status, again.body.error.code]).toEqual([409, 'case.no_pickup']);
+  });
+
+  it('a pickup code is reissued at most three times', async () => {
+    const n = await offSite('906');
+    await command(n, intake, { type: 'forward' });
+    for (const body of [{ type: 'accept' }, { type: 'decide', outcome: 'granted' }]) {
+      await command(n, weining(), body);
+    }
+    for (let i = 0; i < 3; i++) {
+      expect((await call('POST', `/api/v1/cases/${n}/pickup-code`, { actor: 'applicant:me' })).status).toBe(
+        200,
+      );
+    }
+    const fourth = await call('POST', `/api/v1/cases/${n}/pickup-code`, { actor: 'applicant:me' });
+    expect([fourth.status, fourth.body.error.code]).toEqual([409, 'case.pickup_reissue_limit']);
+  });
+
   it('多地联办 is decided by its parts, by staff of each part’s department', async () => {
     const r = await call('POST', '/api/v1/cases', {
       actor: staff('nanming-window', { hall: '520102-zwfw' }),

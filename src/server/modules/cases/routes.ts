@@ -150,6 +150,26 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
     );
 
     app.post(
+      '/api/v1/cases/:ref/pickup-code',
+      {
+        schema: {
+          tags: ['cases'],
+          summary:
+            'Reissue the pickup code (lost, or locked after 5 wrong codes): the new code goes to the applicant only',
+          params: ref,
+          headers,
+          response: {
+            200: MutationSchema,
+            ...errorResponses,
+            403: errorResponses[400],
+            409: errorResponses[400],
+          },
+        },
+      },
+      async (req) => deps.cases.reissuePickupCode(req.params.ref, mutationContext(req.headers)),
+    );
+
+    app.post(
       '/api/v1/cases/:ref/parts/:seq/decision',
       {
         schema: {

@@ -52,10 +52,11 @@ import {
 
 /**
  * A timeline entry: a state-machine event, or one of the service's own entries that change no status —
- * `submit` (the application filed), `warning` (a clock timer fired), `decide_part` (多地联办).
+ * `submit` (the application filed), `warning` (a clock timer fired), `decide_part` (多地联办),
+ * `reissue_pickup_code` (a new pickup code sent to the applicant).
  */
 type TimelineEvent = Omit<CaseEvent, 'type'> & {
-  type: CaseEvent['type'] | 'submit' | 'warning' | 'decide_part';
+  type: CaseEvent['type'] | 'submit' | 'warning' | 'decide_part' | 'reissue_pickup_code';
 };
 
 /** PostgreSQL channel on which committed case changes are announced (`{ id, number, status, version }`). */
@@ -146,6 +147,8 @@ export interface CaseMutation {
 }
 
 const MAX_PICKUP_ATTEMPTS = 5;
+/** How often a pickup code may be reissued for one case (each reissue messages the applicant). */
+const MAX_PICKUP_REISSUES = 3;
 
 /**
  * The case engine's public face (办件, GB/T 39046-2020 tables 5–8; 行政许可法 arts. 32, 42, 44, 45, 82).
@@ -523,6 +526,89 @@ export class CasesService {
       );
     }
     return attempt.value.mutation;
+  }
+
+  /**
+   * Issues a new 6-digit pickup code (就近取件) when the applicant lost theirs or five wrong codes locked
+   * pickup: the new code replaces the old one (only its keyed hash is stored), the attempt count restarts,
+   * and the code goes to the applicant alone through the notification (SMS / inbox) — never to the staff.
+   * A timeline entry records who asked. At most {@link MAX_PICKUP_REISSUES} times per case (each sends a
+   * message to the applicant).
+   * Who: the applicant or agent, staff of the pickup hall, or staff of the competent department.
+   * @throws AppError(conflict, `case.no_pickup`) when the case has no pickup waiting;
+   *   AppError(conflict, `case.pickup_reissue_limit`); AppError(forbidden, `case.not_competent`);
+   *   as {@link command} for a stale version or an unknown case.
+   */
+  async reissuePickupCode(caseRef: string, ctx: CommandContext): Promise<CaseMutation> {
+    const id = await this.resolveId(caseRef);
+    const calendar = await this.deps.calendar.calendar();
+    const scope = `POST /api/v1/cases/${id}/pickup-code|${actorKey(ctx.actor)}`;
+    const result = await this.deps.idempotency.run(
+      scope,
+      ctx.idempotencyKey,
+      { v: ctx.expectedVersion },
+      async (tx, batch) => {
+        const locked = await this.repo.lockForCommand(tx, { id });
+        if (!locked) throw notFound('case.not_found', `No case ${caseRef}.`, 'case');
+        const row = locked.row;
+        if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== row.version)
+          throw versionConflict(row);
+        const delivery = (row.delivery ?? {}) as Record<string, unknown>;
+        const pickup = delivery.pickup as
+          | { codeHash: string; attempts: number; hallCode: string; reissued?: number }
+          | undefined;
+        if (!pickup || row.status !== 'decided') {
+          throw conflict(
+            'case.no_pickup',
+            `Case ${row.number} has no result waiting for pickup (it is ${row.status}); nothing to reissue.`,
+          );
+        }
+        const a = ctx.actor;
+        const state = CaseStateSchema.parse(row.state);
+        const allowed =
+          a.kind === 'applicant' ||
+          a.kind === 'agent' ||
+          (a.kind === 'staff' &&
+            ((!!a.hallCode && a.hallCode === pickup.hallCode) ||
+              (!!a.departmentId && a.departmentId === state.competentDepartmentId)));
+        if (!allowed) {
+          throw new AppError(
+            'forbidden',
+            'case.not_competent',
+            `${a.kind} ${a.id} may not reissue the pickup code of case ${row.number}: the applicant, the pickup hall or the competent department does this.`,
+          );
+        }
+        const reissued = (pickup.reissued ?? 0) + 1;
+        if (reissued > MAX_PICKUP_REISSUES) {
+          throw conflict(
+            'case.pickup_reissue_limit',
+            `The pickup code of case ${row.number} was reissued ${MAX_PICKUP_REISSUES} times already: hand the result over at the desk after checking the applicant's identity document, or deliver it by mail.`,
+          );
+        }
+        const now = this.options.clock();
+        const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+        const next = {
+          ...delivery,
+          pickup: { ...pickup, codeHash: this.codeHash(row.id, code), attempts: 0, reissued },
+        };
+        const bumped = await this.repo.updateCase(tx, id, row.version, { delivery: next });
+        if (!bumped) throw versionConflict(row);
+        const event: TimelineEvent = {
+          type: 'reissue_pickup_code',
+          at: now.toISOString(),
+          on: todayInShanghai(now),
+          actor: a,
+          from: state.status,
+          to: state.status,
+          data: { reissued, hallCode: pickup.hallCode, lockedBefore: pickup.attempts >= MAX_PICKUP_ATTEMPTS },
+        };
+        batch.add(this.repo.appendEventSql(this.eventRow(id, event)));
+        this.deps.outbox.appendLater(batch, [this.outboxRow(bumped, event, code)]);
+        this.announce(batch, bumped);
+        return { case: await this.view(bumped, calendar, tx, locked) } satisfies CaseMutation;
+      },
+    );
+    return result.value;
   }
 
   /**

@@ -27,6 +27,10 @@ export const APPLICANT_EVENTS = [
   'decided',
   'delivered',
   'withdrawn',
+  'resubmitted',
+  'reassigned',
+  'rated',
+  'pickup_code_reissued',
 ] as const;
 /**
  * Outbox topics name case events either by the resulting event (`case.accepted`, as in the notifications
@@ -44,6 +48,10 @@ export const CASE_EVENT_ALIASES: Readonly<Record<string, string>> = {
   decide: 'decided',
   deliver: 'delivered',
   withdraw: 'withdrawn',
+  resubmit: 'resubmitted',
+  reassign: 'reassigned',
+  rate: 'rated',
+  reissue_pickup_code: 'pickup_code_reissued',
   warn: 'warning',
 };
 
@@ -55,7 +63,7 @@ export function caseEventOf(topic: string): string | undefined {
 }
 
 /** Case event types with a staff-facing template (sent to the competent department's inbox). */
-export const STAFF_EVENTS = ['forwarded', 'warning'] as const;
+export const STAFF_EVENTS = ['forwarded', 'warning', 'resubmitted', 'reassigned'] as const;
 
 /**
  * The payload the case module puts on its outbox events (`case.<type>`). Unknown fields are ignored;
@@ -149,8 +157,35 @@ const zhCN = {
       subject: '办件已撤回',
       body: '您的办件 {{caseNumber}}（{{itemName}}）已撤回。',
     },
+    resubmitted: {
+      subject: '补正材料已收到',
+      body: '您的办件 {{caseNumber}}（{{itemName}}）补正的材料已收到，办件继续办理。',
+    },
+    reassigned: {
+      subject: '办件已转交有权部门',
+      body: '您的办件 {{caseNumber}}（{{itemName}}）已转交有权办理的部门，您无需重新申请，也无需再跑腿。',
+      reason: '说明：{{reason}}。',
+    },
+    rated: {
+      subject: '感谢您的评价',
+      body: '感谢您对办件 {{caseNumber}}（{{itemName}}）的评价，我们会认真改进。',
+    },
+    pickup_code_reissued: {
+      subject: '新的取件码',
+      body: '您的办件 {{caseNumber}}（{{itemName}}）的新取件码为 {{pickupCode}}，原取件码作废。请凭新取件码到大厅领取办理结果。',
+    },
   },
   staff: {
+    resubmitted: {
+      subject: '补正材料已提交：{{caseNumber}}',
+      body: '办件 {{caseNumber}}（{{itemName}}）的申请人已补正材料，请继续办理。',
+    },
+    reassigned: {
+      subject: '新转交办件：{{caseNumber}}',
+      body: '办件 {{caseNumber}}（{{itemName}}）已转交本部门办理，请及时处理。',
+      body_deadline: '办件 {{caseNumber}}（{{itemName}}）已转交本部门办理，请于 {{deadline}} 前处理。',
+      reason: '转交理由：{{reason}}。',
+    },
     forwarded: {
       subject: '新转入办件待受理',
       body: '异地收件的办件 {{caseNumber}}（{{itemName}}）已转入本部门，请及时受理。',
@@ -233,8 +268,36 @@ const en: typeof zhCN = {
       subject: 'Application withdrawn',
       body: 'Your application {{caseNumber}} ({{itemName}}) has been withdrawn.',
     },
+    resubmitted: {
+      subject: 'Supplemented materials received',
+      body: 'The materials you supplemented for application {{caseNumber}} ({{itemName}}) have been received; handling continues.',
+    },
+    reassigned: {
+      subject: 'Application passed to the competent department',
+      body: 'Your application {{caseNumber}} ({{itemName}}) has been passed to the department competent to decide it. You do not need to apply again or go anywhere.',
+      reason: 'Note: {{reason}}.',
+    },
+    rated: {
+      subject: 'Thank you for your rating',
+      body: 'Thank you for rating application {{caseNumber}} ({{itemName}}). We will use it to improve.',
+    },
+    pickup_code_reissued: {
+      subject: 'New pickup code',
+      body: 'The new pickup code for application {{caseNumber}} ({{itemName}}) is {{pickupCode}}; the old code no longer works. Collect the result at the hall with the new code.',
+    },
   },
   staff: {
+    resubmitted: {
+      subject: 'Materials supplemented: {{caseNumber}}',
+      body: 'The applicant of application {{caseNumber}} ({{itemName}}) has supplemented the materials. Please continue handling it.',
+    },
+    reassigned: {
+      subject: 'Application passed to you: {{caseNumber}}',
+      body: 'Application {{caseNumber}} ({{itemName}}) has been passed to your department. Please handle it promptly.',
+      body_deadline:
+        'Application {{caseNumber}} ({{itemName}}) has been passed to your department. Please handle it by {{deadline}}.',
+      reason: 'Reason given: {{reason}}.',
+    },
     forwarded: {
       subject: 'New forwarded application to accept',
       body: 'Application {{caseNumber}} ({{itemName}}), received at another hall, has been forwarded to your department. Please accept it promptly.',
@@ -324,7 +387,10 @@ export function renderCaseMessage(
   else if (event === 'supplement_requested' && !payload.gaps?.length) context = 'nogaps';
   else if (payload.deadline) context = 'deadline';
   const sentences = [t(`${base}.body`, { ...vars, context })];
-  if (payload.reason && ['supplement_requested', 'not_accepted', 'extended', 'decided'].includes(event))
+  if (
+    payload.reason &&
+    ['supplement_requested', 'not_accepted', 'extended', 'decided', 'reassigned'].includes(event)
+  )
     sentences.push(t(`${base}.reason`, vars));
   if (event === 'warning' && payload.deadline) sentences.push(t(`${base}.deadline`, vars));
   // A denial is collected at the desk too (不予许可决定书), so the code goes out either way.
