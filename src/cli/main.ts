@@ -13,6 +13,7 @@ import {
   seedReferenceData,
   summarize,
 } from '../server/services.ts';
+import { auditCommands } from './commands/audit.ts';
 import { calendarCommands } from './commands/calendar.ts';
 import { catalogCommands } from './commands/catalog.ts';
 
@@ -97,6 +98,10 @@ export function buildProgram(): Command {
   catalogCommands(program, async () => {
     const { services, close } = await openServices();
     return { catalog: services.catalog, departments: services.departments, close };
+  });
+  auditCommands(program, async () => {
+    const { services, close } = await openServices();
+    return { audit: services.audit, close };
   });
 
   return program;

@@ -7,6 +7,7 @@ import { buildHttpApp, type HttpApp } from './http/app.ts';
 import { systemRoutes } from './http/system-routes.ts';
 import { jobLog } from './jobs/log.ts';
 import { type JobRunner, startJobs } from './jobs/runner.ts';
+import { auditRoutes } from './modules/audit/routes.ts';
 import { calendarRoutes } from './modules/calendar/routes.ts';
 import { CALENDAR_CHANGES_CHANNEL } from './modules/calendar/service.ts';
 import { casesRoutes } from './modules/cases/routes.ts';
@@ -112,6 +113,7 @@ export async function startServer(
         casesRoutes(services),
         notificationsRoutes(services),
         custodyRoutes(services),
+        auditRoutes(services),
       ],
     });
     let url = '';

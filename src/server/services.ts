@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config.ts';
 import type { Database } from './db/index.ts';
+import { loadAuditConfig } from './modules/audit/config.ts';
+import { AuditService } from './modules/audit/service.ts';
 import { CalendarService } from './modules/calendar/service.ts';
 import { CasesService } from './modules/cases/service.ts';
 import { SAMPLE_CATALOG_XLSX } from './modules/catalog/sample.ts';
@@ -31,6 +33,7 @@ export interface Services {
   cases: CasesService;
   files: FileStore;
   custody: CustodyService;
+  audit: AuditService;
 }
 
 /** The settings of the composition that do not come from a module: keys and loggers. */
@@ -45,6 +48,7 @@ export type ServicesConfig = Pick<Config, 'piiHashKey' | 'dataDir'> & {
  */
 export async function createServices(database: Database, config: ServicesConfig): Promise<Services> {
   const { db } = database;
+  const audit = new AuditService(db, loadAuditConfig(config.env ?? process.env));
   const regions = new RegionsService(db);
   const departments = new DepartmentsService(db);
   const calendar = new CalendarService(db);
@@ -69,6 +73,7 @@ export async function createServices(database: Database, config: ServicesConfig)
   const files = createFileStore(config.env ?? process.env, config.dataDir);
   const custody = new CustodyService(db, { cases, idempotency, files });
   return {
+    audit,
     files,
     custody,
     calendar,

@@ -79,6 +79,11 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
           name: 'catalog',
           description: '政务服务事项 service catalog, 实施清单, 办事指南 (GB/T 39046-2020)',
         },
+        {
+          name: 'audit',
+          description:
+            '审计日志 tamper-evident audit log, SM3 hash-chained (GB/T 39786-2021, 网络安全法 art. 21)',
+        },
       ],
     },
     transform: jsonSchemaTransform,

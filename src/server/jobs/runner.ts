@@ -11,17 +11,20 @@ export interface JobRound {
   timersFired: number;
   eventsDispatched: number;
   messages: { claimed: number; delivered: number };
+  /** Audit entries given their chain position and SM3 hash (0 when another node is chaining). */
+  auditChained: number;
 }
 
 /**
  * Background work of one node, on the database so any number of nodes share it: fire due clock timers
  * (warnings, deemed acceptance), dispatch outbox events to their handlers (notifications), send due
- * messages. Each step claims its rows with FOR UPDATE SKIP LOCKED. Rounds never overlap on a node; a
+ * messages, chain pending audit entries (one node at a time: the chain head is locked FOR UPDATE SKIP
+ * LOCKED; the others skip). Each step claims its rows with FOR UPDATE SKIP LOCKED. Rounds never overlap on a node; a
  * failing round is logged and the next one retries.
  * @param intervalMs time between rounds (0: no timer, only `runOnce`).
  */
 export function startJobs(
-  services: Pick<Services, 'cases' | 'outbox' | 'notifications'>,
+  services: Pick<Services, 'cases' | 'outbox' | 'notifications' | 'audit'>,
   options: { intervalMs: number; log?: (message: string, error: unknown) => void },
 ): JobRunner {
   let running: Promise<JobRound> | null = null;
@@ -34,7 +37,17 @@ export function startJobs(
       if (eventsDispatched >= 2000) break;
     }
     const sent = await services.notifications.sendDue({ limit: 50 });
-    return { timersFired, eventsDispatched, messages: { claimed: sent.claimed, delivered: sent.delivered } };
+    let auditChained = 0;
+    for (let n = await services.audit.chain(1000); n > 0; n = await services.audit.chain(1000)) {
+      auditChained += n;
+      if (auditChained >= 20_000) break;
+    }
+    return {
+      timersFired,
+      eventsDispatched,
+      messages: { claimed: sent.claimed, delivered: sent.delivered },
+      auditChained,
+    };
   };
   const runOnce = (): Promise<JobRound> => {
     if (!running) {
