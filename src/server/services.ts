@@ -67,7 +67,7 @@ export async function createServices(database: Database, config: ServicesConfig)
     (await new SettingsService(db).getOrCreate('pii_hash_key', () => randomBytes(32).toString('base64url')));
   const cases = new CasesService(
     db,
-    { catalog, halls, departments, calendar, outbox, idempotency },
+    { catalog, halls, departments, calendar, outbox, idempotency, audit },
     { piiHashKey },
   );
   const files = createFileStore(config.env ?? process.env, config.dataDir);

@@ -87,6 +87,11 @@ export class AuditRepository {
     await tx.insert(auditEntries).values(row);
   }
 
+  /** The INSERT of one entry, not sent: for a {@link WriteBatch}. */
+  insertSql(row: NewAuditRow): SQL {
+    return this.db.insert(auditEntries).values(row).getSQL();
+  }
+
   /** Creates the head row when missing (concurrent creators: one wins, the others do nothing). */
   async ensureHead(tx: Tx | Db, genesis: string): Promise<void> {
     await tx

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { AppError, invalid } from '../../../domain/errors.ts';
 import { isValidIdentityNumber } from '../../../domain/identity-number.ts';
+import type { WriteBatch } from '../../db/batch.ts';
 import type { Db, Tx } from '../../db/index.ts';
 import { MIN_AUDIT_RETENTION_DAYS } from './config.ts';
 import {
@@ -360,6 +361,24 @@ export class AuditService {
    *         past {@link AUDIT_DETAILS_MAX_BYTES}.
    */
   async append(tx: Tx | Db, entry: AuditEntryInput): Promise<{ id: string }> {
+    const row = this.rowOf(entry);
+    await this.repo.insert(tx, row);
+    return { id: row.id };
+  }
+
+  /**
+   * Queues one entry on the caller's {@link WriteBatch}: written in the same statement as the change it
+   * records, when the caller flushes the batch in its transaction. Same checks and errors as
+   * {@link append} (thrown here, before anything is written).
+   */
+  appendLater(batch: WriteBatch, entry: AuditEntryInput): { id: string } {
+    const row = this.rowOf(entry);
+    batch.add(this.repo.insertSql(row));
+    return { id: row.id };
+  }
+
+  /** Validates an entry and makes its row. @throws as {@link append}. */
+  private rowOf(entry: AuditEntryInput) {
     const parsed = AuditEntryInputSchema.safeParse(entry);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -384,7 +403,7 @@ export class AuditService {
       );
     }
     const id = randomUUID();
-    await this.repo.insert(tx, {
+    return {
       id,
       ...(e.at ? { at: e.at } : {}),
       actorKind: e.actor.kind,
@@ -398,8 +417,7 @@ export class AuditService {
       requestId: e.requestId ?? null,
       clientIp: e.clientIp ?? null,
       details: e.details,
-    });
-    return { id };
+    };
   }
 
   /**

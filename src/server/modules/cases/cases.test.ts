@@ -633,6 +633,31 @@ describe('policy holes found by an adversarial review stay closed', () => {
     expect([again.status, again.body.error.code]).toEqual([409, 'case.no_pickup']);
   });
 
+  it('every transition and every refusal is in the hash-chained audit log', async () => {
+    const n = await offSite('907');
+    const c = await server.services.cases.get(n);
+    await command(n, intake, { type: 'forward' });
+    const refused = await command(n, staff('nm-police', { department: dept.nanmingPolice }), {
+      type: 'accept',
+    });
+    expect(refused.status).toBe(403);
+    await command(n, weining(), { type: 'accept' });
+    const audit = server.services.audit;
+    const { items } = await audit.list({ targetType: 'case', targetId: c.id, limit: 50 });
+    // submit and receive share one instant (a hall window receives at once): compare as a set.
+    const actions = items.map((e) => `${e.action}:${e.outcome}`).sort();
+    expect(actions).toEqual(['case.accept:ok', 'case.forward:ok', 'case.receive:ok', 'case.submit:ok']);
+    const denied = await audit.list({ action: 'case.accept', targetId: n, limit: 5 });
+    expect(denied.items.map((e) => [e.outcome, e.actor.id, e.details.code])).toEqual([
+      ['denied', 'nm-police', 'case.not_competent'],
+    ]);
+    const accept = items.find((e) => e.action === 'case.accept')!;
+    expect(accept.details).toMatchObject({ caseNumber: n, from: 'received', to: 'accepted' });
+    expect(JSON.stringify(items)).not.toContain(idNumber('520526', '19810101', '907'));
+    await audit.chainAll();
+    expect((await audit.verify()).ok).toBe(true);
+  });
+
   it('a pickup code is reissued at most three times', async () => {
     const n = await offSite('906');
     await command(n, intake, { type: 'forward' });

@@ -370,8 +370,8 @@ export class CasesRepository {
 
   // -- delegations (无差别办理) ------------------------------------------------------------------------
 
-  async insertDelegation(row: typeof delegations.$inferInsert): Promise<DelegationRow> {
-    const [inserted] = await this.db.insert(delegations).values(row).returning();
+  async insertDelegation(tx: Tx, row: typeof delegations.$inferInsert): Promise<DelegationRow> {
+    const [inserted] = await tx.insert(delegations).values(row).returning();
     return inserted!;
   }
 
@@ -380,8 +380,8 @@ export class CasesRepository {
     return row;
   }
 
-  async revokeDelegation(id: string, at: Date, reason: string): Promise<DelegationRow | undefined> {
-    const [row] = await this.db
+  async revokeDelegation(tx: Tx, id: string, at: Date, reason: string): Promise<DelegationRow | undefined> {
+    const [row] = await tx
       .update(delegations)
       .set({ revokedAt: at, revokedReason: reason })
       .where(and(eq(delegations.id, id), isNull(delegations.revokedAt)))

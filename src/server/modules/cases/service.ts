@@ -39,6 +39,7 @@ import {
 import { maskIdentityNumber } from '../../../domain/identity-number.ts';
 import { WriteBatch } from '../../db/batch.ts';
 import type { Db, Tx } from '../../db/index.ts';
+import type { AuditService } from '../audit/service.ts';
 import type { IdempotencyService } from '../idempotency/service.ts';
 import type { NewOutboxRow, OutboxService } from '../outbox/service.ts';
 import {
@@ -76,6 +77,8 @@ export interface CaseDeps {
   departments: { getDepartment(id: string): Promise<{ id: string; name: string; divisionCode: string }> };
   calendar: { calendar(): Promise<WorkingDayCalendar> };
   outbox: Pick<OutboxService, 'append' | 'appendLater'>;
+  /** 审计日志: every transition, delegation and refused attempt is recorded (等保 2.0 安全审计). */
+  audit: Pick<AuditService, 'append' | 'appendLater' | 'record'>;
   idempotency: Pick<IdempotencyService, 'run'>;
 }
 
@@ -281,10 +284,7 @@ export class CasesService {
       await this.writeTimers(tx, row.id, plan);
       let seq = 0;
       for (const e of events) await this.appendEvent(tx, row.id, ++seq, e);
-      this.deps.outbox.appendLater(
-        batch,
-        events.map((e) => this.outboxRow(row, e)),
-      );
+      for (const e of events) this.record(batch, row, e);
       this.announce(batch, row);
       return {
         case: await this.view(row, calendar, tx, undefined, plan.clocks),
@@ -435,16 +435,13 @@ export class CasesService {
     }
     // The scope names the case as the client did (number or id): a retry sends the same URL.
     const scope = `POST /api/v1/cases/${'number' in ref ? ref.number : ref.id}/commands|${actorKey(ctx.actor)}`;
-    const result = await this.deps.idempotency.run(
-      scope,
-      ctx.idempotencyKey,
-      { command, v: ctx.expectedVersion },
-      async (tx, batch) => {
+    const result = await this.deps.idempotency
+      .run(scope, ctx.idempotencyKey, { command, v: ctx.expectedVersion }, async (tx, batch) => {
         const locked = await this.repo.lockForCommand(tx, ref);
         if (!locked) throw notFound('case.not_found', `No case ${caseRef}.`, 'case');
         return this.transition(tx, batch, locked, command, ctx, calendar);
-      },
-    );
+      })
+      .catch(this.auditRefusal(caseRef, `case.${command.type}`, ctx.actor));
     return result.value;
   }
 
@@ -459,11 +456,8 @@ export class CasesService {
     const id = await this.resolveId(caseRef);
     const calendar = await this.deps.calendar.calendar();
     const scope = `POST /api/v1/cases/${id}/pickup|${actorKey(ctx.actor)}`;
-    const attempt = await this.deps.idempotency.run(
-      scope,
-      ctx.idempotencyKey,
-      { pickupCode, v: ctx.expectedVersion },
-      async (tx, batch) => {
+    const attempt = await this.deps.idempotency
+      .run(scope, ctx.idempotencyKey, { pickupCode, v: ctx.expectedVersion }, async (tx, batch) => {
         const locked = await this.repo.lockForCommand(tx, { id });
         if (!locked) throw notFound('case.not_found', `No case ${caseRef}.`, 'case');
         const row = locked.row;
@@ -516,8 +510,8 @@ export class CasesService {
             calendar,
           ),
         };
-      },
-    );
+      })
+      .catch(this.auditRefusal(caseRef, 'case.deliver', ctx.actor));
     if (attempt.value.wrong) {
       throw invalid(
         'pickupCode',
@@ -543,11 +537,8 @@ export class CasesService {
     const id = await this.resolveId(caseRef);
     const calendar = await this.deps.calendar.calendar();
     const scope = `POST /api/v1/cases/${id}/pickup-code|${actorKey(ctx.actor)}`;
-    const result = await this.deps.idempotency.run(
-      scope,
-      ctx.idempotencyKey,
-      { v: ctx.expectedVersion },
-      async (tx, batch) => {
+    const result = await this.deps.idempotency
+      .run(scope, ctx.idempotencyKey, { v: ctx.expectedVersion }, async (tx, batch) => {
         const locked = await this.repo.lockForCommand(tx, { id });
         if (!locked) throw notFound('case.not_found', `No case ${caseRef}.`, 'case');
         const row = locked.row;
@@ -603,11 +594,11 @@ export class CasesService {
           data: { reissued, hallCode: pickup.hallCode, lockedBefore: pickup.attempts >= MAX_PICKUP_ATTEMPTS },
         };
         batch.add(this.repo.appendEventSql(this.eventRow(id, event)));
-        this.deps.outbox.appendLater(batch, [this.outboxRow(bumped, event, code)]);
+        this.record(batch, bumped, event, code);
         this.announce(batch, bumped);
         return { case: await this.view(bumped, calendar, tx, locked) } satisfies CaseMutation;
-      },
-    );
+      })
+      .catch(this.auditRefusal(caseRef, 'case.reissue_pickup_code', ctx.actor));
     return result.value;
   }
 
@@ -630,11 +621,8 @@ export class CasesService {
     const id = await this.resolveId(caseRef);
     const calendar = await this.deps.calendar.calendar();
     const scope = `POST /api/v1/cases/${id}/parts/${seq}|${actorKey(ctx.actor)}`;
-    const result = await this.deps.idempotency.run(
-      scope,
-      ctx.idempotencyKey,
-      { input, v: ctx.expectedVersion },
-      async (tx, batch) => {
+    const result = await this.deps.idempotency
+      .run(scope, ctx.idempotencyKey, { input, v: ctx.expectedVersion }, async (tx, batch) => {
         const locked = await this.repo.lockForCommand(tx, { id });
         if (!locked) throw notFound('case.not_found', `No case ${caseRef}.`, 'case');
         const row = locked.row;
@@ -667,17 +655,29 @@ export class CasesService {
         const after = parts.map((p) =>
           p.seq === seq ? { ...p, status: 'decided', outcome: input.outcome } : p,
         );
-        const seqNo = (await this.repo.lastEventSeq(tx, id)) + 1;
-        await this.repo.appendEvent(tx, {
-          caseId: id,
-          seq: seqNo,
+        const partEvent: TimelineEvent = {
           type: 'decide_part',
-          fromStatus: row.status,
-          toStatus: row.status,
-          at: now,
-          actor: ctx.actor as unknown as Record<string, unknown>,
-          reason: input.reason ?? null,
+          at: now.toISOString(),
+          on: todayInShanghai(now),
+          actor: ctx.actor,
+          from: row.status as CaseStatus,
+          to: row.status as CaseStatus,
+          ...(input.reason ? { reason: input.reason } : {}),
           data: { part: seq, departmentId: part.departmentId, outcome: input.outcome },
+        };
+        // Written now (not batched): the deciding transition below numbers its event after this one.
+        await this.appendEvent(tx, id, (await this.repo.lastEventSeq(tx, id)) + 1, partEvent);
+        this.deps.audit.appendLater(batch, {
+          at: now,
+          actor: auditActor(ctx.actor),
+          action: 'case.decide_part',
+          target: { type: 'case', id },
+          details: {
+            caseNumber: row.number,
+            part: seq,
+            departmentId: part.departmentId,
+            outcome: input.outcome,
+          },
         });
         if (after.every((p) => p.status === 'decided')) {
           const outcome = after.every((p) => p.outcome === 'granted') ? 'granted' : 'denied';
@@ -699,8 +699,8 @@ export class CasesService {
         return {
           case: await this.view(bumped!, calendar, tx, { parts: after, materials: locked.materials }),
         } satisfies CaseMutation;
-      },
-    );
+      })
+      .catch(this.auditRefusal(caseRef, 'case.decide_part', ctx.actor));
     return result.value;
   }
 
@@ -799,7 +799,7 @@ export class CasesService {
     );
     await this.writeTimers(tx, row.id, plan);
     batch.add(this.repo.appendEventSql(this.eventRow(row.id, event)));
-    this.deps.outbox.appendLater(batch, [this.outboxRow(written, event, pickupCode)]);
+    this.record(batch, written, event, pickupCode);
     this.announce(batch, written);
     return { case: await this.view(written, calendar, tx, locked, plan.clocks) };
   }
@@ -943,14 +943,29 @@ export class CasesService {
         'departmentId',
       );
     }
-    return this.repo.insertDelegation({
-      itemCode: input.itemCode,
-      departmentId: input.departmentId,
-      hallCode: input.hallCode,
-      validFrom,
-      validUntil: input.validUntil,
-      reason: input.reason.trim(),
-      grantedBy: input.grantedBy as unknown as Record<string, unknown>,
+    return this.repo.db.transaction(async (tx) => {
+      const row = await this.repo.insertDelegation(tx, {
+        itemCode: input.itemCode,
+        departmentId: input.departmentId,
+        hallCode: input.hallCode,
+        validFrom,
+        validUntil: input.validUntil,
+        reason: input.reason.trim(),
+        grantedBy: input.grantedBy as unknown as Record<string, unknown>,
+      });
+      await this.deps.audit.append(tx, {
+        actor: auditActor(input.grantedBy),
+        action: 'delegation.grant',
+        target: { type: 'delegation', id: row.id },
+        details: {
+          itemCode: row.itemCode,
+          departmentId: row.departmentId,
+          hallCode: row.hallCode,
+          validFrom: row.validFrom.toISOString(),
+          validUntil: row.validUntil.toISOString(),
+        },
+      });
+      return row;
     });
   }
 
@@ -969,9 +984,17 @@ export class CasesService {
         'Only staff of the granting department may revoke it.',
       );
     }
-    const row = await this.repo.revokeDelegation(id, this.options.clock(), reason.trim());
-    if (!row) throw notFound('delegation.not_found', `No delegation ${id} in force.`, 'id');
-    return row;
+    return this.repo.db.transaction(async (tx) => {
+      const row = await this.repo.revokeDelegation(tx, id, this.options.clock(), reason.trim());
+      if (!row) throw notFound('delegation.not_found', `No delegation ${id} in force.`, 'id');
+      await this.deps.audit.append(tx, {
+        actor: auditActor(actor),
+        action: 'delegation.revoke',
+        target: { type: 'delegation', id: row.id },
+        details: { itemCode: row.itemCode, departmentId: row.departmentId, hallCode: row.hallCode },
+      });
+      return row;
+    });
   }
 
   delegationsOfHall(hallCode: string): Promise<DelegationRow[]> {
@@ -1117,7 +1140,7 @@ export class CasesService {
         await this.appendEvent(tx, row.id, (await this.repo.lastEventSeq(tx, row.id)) + 1, event);
         await this.repo.setClockCopies(tx, row.id, { warning: clocks.warning });
         const batch = new WriteBatch();
-        this.deps.outbox.appendLater(batch, [this.outboxRow({ ...row, warning: clocks.warning }, event)]);
+        this.record(batch, { ...row, warning: clocks.warning }, event);
         this.announce(batch, row);
         await batch.flush(tx);
         return 1;
@@ -1266,6 +1289,58 @@ export class CasesService {
       reason: e.reason ?? null,
       data: e.data,
     };
+  }
+
+  /**
+   * A `.catch` handler for a case mutation: a refusal on grounds of competence (403) is recorded in the
+   * audit log as `outcome: denied` (its own statement: the refused transaction left nothing), then the
+   * error goes on to the caller unchanged. Other errors pass through untouched.
+   */
+  private auditRefusal(caseRef: string, action: string, actor: CaseActor) {
+    return async (e: unknown): Promise<never> => {
+      if (e instanceof AppError && e.kind === 'forbidden') {
+        await this.deps.audit
+          .record({
+            actor: auditActor(actor),
+            action,
+            outcome: 'denied',
+            target: { type: 'case', id: caseRef.slice(0, 128) },
+            details: {
+              code: e.code,
+              ...(actor.departmentId ? { actorDepartmentId: actor.departmentId } : {}),
+              ...(actor.hallCode ? { actorHallCode: actor.hallCode } : {}),
+            },
+          })
+          .catch(() => undefined); // the refusal itself is the answer; a failed audit write must not hide it
+      }
+      throw e;
+    };
+  }
+
+  /**
+   * Queues what every timeline event of a case produces besides itself: the outbox row (notifications)
+   * and the audit entry (`case.<event type>`: who, which case, from which status to which). The audit
+   * details are structured facts only — no free text, which could carry personal data.
+   */
+  private record(batch: WriteBatch, row: CaseRow, e: TimelineEvent, pickupCode?: string): void {
+    this.deps.outbox.appendLater(batch, [this.outboxRow(row, e, pickupCode)]);
+    this.deps.audit.appendLater(batch, {
+      at: new Date(e.at),
+      actor: auditActor(e.actor),
+      action: `case.${e.type}`,
+      target: { type: 'case', id: row.id },
+      details: {
+        caseNumber: row.number,
+        from: e.from ?? null,
+        to: e.to,
+        ...(row.competentDepartmentId ? { competentDepartmentId: row.competentDepartmentId } : {}),
+        ...(e.actor.departmentId ? { actorDepartmentId: e.actor.departmentId } : {}),
+        ...(e.actor.hallCode ? { actorHallCode: e.actor.hallCode } : {}),
+        ...(typeof (e.data as { outcome?: unknown }).outcome === 'string'
+          ? { outcome: (e.data as { outcome: string }).outcome }
+          : {}),
+      },
+    });
   }
 
   private outboxRow(row: CaseRow, e: TimelineEvent, pickupCode?: string): NewOutboxRow {
@@ -1444,6 +1519,11 @@ function caseReference(ref: string): { number: string } | { id: string } {
   if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref))
     return { id: ref.toLowerCase() };
   throw notFound('case.not_found', `No case ${ref}. Give the 21-digit case number or the case id.`, 'case');
+}
+
+/** The audit log's actor for a case actor (its department or hall go into the details). */
+function auditActor(actor: CaseActor): { kind: string; id: string } {
+  return { kind: actor.kind, id: actor.id };
 }
 
 function actorKey(actor: CaseActor): string {

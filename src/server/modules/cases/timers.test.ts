@@ -31,6 +31,7 @@ beforeAll(async () => {
           calendar: s.calendar,
           outbox: s.outbox,
           idempotency: s.idempotency,
+          audit: s.audit,
         },
         { piiHashKey: 'k'.repeat(32), clock: () => now },
       ),
