@@ -15,6 +15,8 @@ import { CATALOG_CHANGES_CHANNEL } from './modules/catalog/service.ts';
 import { custodyRoutes } from './modules/custody/routes.ts';
 import { departmentsRoutes } from './modules/departments/routes.ts';
 import { hallsRoutes } from './modules/halls/routes.ts';
+import { installAuthentication } from './modules/identity/plugin.ts';
+import { identityRoutes } from './modules/identity/routes.ts';
 import { notificationsRoutes } from './modules/notifications/routes.ts';
 import { regionsRoutes } from './modules/regions/routes.ts';
 import {
@@ -103,6 +105,8 @@ export async function startServer(
       webRoot: fs.existsSync(WEB_ROOT) ? WEB_ROOT : undefined,
       trustProxy: config.trustProxy,
       systemRoutes: [systemRoutes({ database, services })],
+      authenticate: (root) =>
+        installAuthentication(root, { identity: services.identity, config: services.authConfig }),
       routes: [
         regionsRoutes(services),
         departmentsRoutes(services),
@@ -112,6 +116,7 @@ export async function startServer(
         casesRoutes(services),
         notificationsRoutes(services),
         custodyRoutes(services),
+        identityRoutes({ identity: services.identity, oidc: services.oidc, authConfig: services.authConfig }),
       ],
     });
     let url = '';
