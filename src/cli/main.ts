@@ -13,6 +13,7 @@ import {
   seedReferenceData,
   summarize,
 } from '../server/services.ts';
+import { accountCommands } from './commands/account.ts';
 import { calendarCommands } from './commands/calendar.ts';
 import { catalogCommands } from './commands/catalog.ts';
 
@@ -97,6 +98,11 @@ export function buildProgram(): Command {
   catalogCommands(program, async () => {
     const { services, close } = await openServices();
     return { catalog: services.catalog, departments: services.departments, close };
+  });
+
+  accountCommands(program, async () => {
+    const { services, close } = await openServices();
+    return { identity: services.identity, close };
   });
 
   return program;
