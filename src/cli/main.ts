@@ -13,6 +13,7 @@ import {
   seedReferenceData,
   summarize,
 } from '../server/services.ts';
+import { accountCommands } from './commands/account.ts';
 import { auditCommands } from './commands/audit.ts';
 import { calendarCommands } from './commands/calendar.ts';
 import { catalogCommands } from './commands/catalog.ts';
@@ -102,6 +103,11 @@ export function buildProgram(): Command {
   auditCommands(program, async () => {
     const { services, close } = await openServices();
     return { audit: services.audit, close };
+  });
+
+  accountCommands(program, async () => {
+    const { services, close } = await openServices();
+    return { identity: services.identity, close };
   });
 
   return program;

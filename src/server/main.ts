@@ -16,6 +16,8 @@ import { CATALOG_CHANGES_CHANNEL } from './modules/catalog/service.ts';
 import { custodyRoutes } from './modules/custody/routes.ts';
 import { departmentsRoutes } from './modules/departments/routes.ts';
 import { hallsRoutes } from './modules/halls/routes.ts';
+import { installAuthentication } from './modules/identity/plugin.ts';
+import { identityRoutes } from './modules/identity/routes.ts';
 import { notificationsRoutes } from './modules/notifications/routes.ts';
 import { regionsRoutes } from './modules/regions/routes.ts';
 import {
@@ -104,6 +106,8 @@ export async function startServer(
       webRoot: fs.existsSync(WEB_ROOT) ? WEB_ROOT : undefined,
       trustProxy: config.trustProxy,
       systemRoutes: [systemRoutes({ database, services })],
+      authenticate: (root) =>
+        installAuthentication(root, { identity: services.identity, config: services.authConfig }),
       routes: [
         regionsRoutes(services),
         departmentsRoutes(services),
@@ -114,6 +118,7 @@ export async function startServer(
         notificationsRoutes(services),
         custodyRoutes(services),
         auditRoutes(services),
+        identityRoutes({ identity: services.identity, oidc: services.oidc, authConfig: services.authConfig }),
       ],
     });
     let url = '';

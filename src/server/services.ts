@@ -11,6 +11,12 @@ import { CustodyService } from './modules/custody/service.ts';
 import { DepartmentsService } from './modules/departments/service.ts';
 import { HallsService } from './modules/halls/service.ts';
 import { IdempotencyService } from './modules/idempotency/service.ts';
+import { type AuthConfig, loadAuthConfig } from './modules/identity/config.ts';
+import { OidcLogin } from './modules/identity/oidc.ts';
+import { TemporarySm4PiiCipher } from './modules/identity/pii.ts';
+import { redactOneTimeCodes } from './modules/identity/redact.ts';
+import { IdentityService } from './modules/identity/service.ts';
+import { DevSmsChannel } from './modules/notifications/channels.ts';
 import { loadNotificationsConfig } from './modules/notifications/config.ts';
 import { NotificationsService } from './modules/notifications/service.ts';
 import { OutboxService } from './modules/outbox/service.ts';
@@ -34,6 +40,11 @@ export interface Services {
   files: FileStore;
   custody: CustodyService;
   audit: AuditService;
+  identity: IdentityService;
+  /** Sign-in through the province's identity platform; undefined when OIDC_ISSUER is unset. */
+  oidc: OidcLogin | undefined;
+  /** Session, cookie, CSRF and federation settings (SESSION_*, DEV_ACTOR_HEADER, OIDC_*). */
+  authConfig: AuthConfig;
 }
 
 /** The settings of the composition that do not come from a module: keys and loggers. */
@@ -57,8 +68,19 @@ export async function createServices(database: Database, config: ServicesConfig)
   const search = new CatalogSearchService(catalog);
   const outbox = new OutboxService(db);
   const idempotency = new IdempotencyService(db);
+  const env = config.env ?? process.env;
+  const notificationsConfig = loadNotificationsConfig(env);
+  // Without a gateway the development SMS adapter records messages; its log line must not show sign-in codes.
+  const devSms = notificationsConfig.smsGatewayUrl
+    ? undefined
+    : new DevSmsChannel({ log: (line) => config.log?.info(redactOneTimeCodes(line)) });
+  if (devSms)
+    config.log?.info(
+      'SMS: SMS_GATEWAY_URL is unset; SMS messages are recorded by the development adapter, not sent.',
+    );
   const notifications = new NotificationsService(db, {
-    config: loadNotificationsConfig(config.env ?? process.env),
+    config: notificationsConfig,
+    ...(devSms ? { channels: { sms: devSms } } : {}),
     ...(config.log ? { log: config.log } : {}),
   });
   outbox.subscribe(notifications.handler);
@@ -72,8 +94,26 @@ export async function createServices(database: Database, config: ServicesConfig)
   );
   const files = createFileStore(config.env ?? process.env, config.dataDir);
   const custody = new CustodyService(db, { cases, idempotency, files });
+  const authConfig = loadAuthConfig(env);
+  // TEMPORARY cipher until the shared SM4 module lands: PII_ENCRYPTION_KEY, or a generated installation key.
+  const piiEncryptionKey =
+    authConfig.piiEncryptionKey ??
+    (await new SettingsService(db).getOrCreate('pii_encryption_key_temporary', () =>
+      randomBytes(32).toString('base64url'),
+    ));
+  const identity = new IdentityService(db, {
+    piiHashKey,
+    cipher: new TemporarySm4PiiCipher(piiEncryptionKey),
+    sms: notifications.channel('sms'),
+    config: authConfig,
+    ...(config.log ? { log: config.log } : {}),
+  });
+  const oidc = authConfig.oidc ? new OidcLogin(identity, authConfig.oidc) : undefined;
   return {
     audit,
+    identity,
+    oidc,
+    authConfig,
     files,
     custody,
     calendar,

@@ -29,6 +29,13 @@ export interface HttpAppOptions {
   /** Folder of the built web client, served at `/` when present. */
   webRoot?: string | undefined;
   version?: string;
+  /**
+   * Installs authentication on the root instance before any route is registered, so its hook runs for
+   * every route (the identity module's `installAuthentication`, which sets `request.principal`).
+   */
+  authenticate?: (app: FastifyInstance) => Promise<void>;
+  /** Where log lines go (default stdout); tests capture them. */
+  logStream?: { write(line: string): void };
 }
 
 export type HttpApp = FastifyInstance;
@@ -40,7 +47,14 @@ export type HttpApp = FastifyInstance;
  */
 export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   const app = Fastify({
-    logger: options.logLevel === false ? false : { level: options.logLevel ?? 'info' },
+    logger:
+      options.logLevel === false
+        ? false
+        : {
+            level: options.logLevel ?? 'info',
+            ...(options.logStream ? { stream: options.logStream } : {}),
+            serializers: { req: requestForLog },
+          },
     logController: new LogController({
       disableRequestLogging: options.logLevel !== 'debug' && options.logLevel !== 'trace',
     }),
@@ -60,6 +74,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
   rejectNulCharacters(app);
+  if (options.authenticate) await options.authenticate(app);
 
   await app.register(swagger, {
     openapi: {
@@ -75,6 +90,10 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
         { name: 'regions', description: '行政区划 administrative divisions (GB/T 2260)' },
         { name: 'halls', description: '政务服务中心/便民服务中心/服务站 service halls' },
         { name: 'departments', description: '部门 competent departments' },
+        {
+          name: 'auth',
+          description: '账户与登录 accounts, sign-in, sessions, API tokens (等保 2.0 level 3 身份鉴别)',
+        },
         {
           name: 'catalog',
           description: '政务服务事项 service catalog, 实施清单, 办事指南 (GB/T 39046-2020)',
@@ -117,6 +136,15 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     });
   }
   return app;
+}
+
+/**
+ * The request as logged (debug/trace request logs): method, path and client — the query string of
+ * `/api/v1/auth/` requests is left out (an OpenID Connect callback carries the authorization code).
+ */
+function requestForLog(req: { method: string; url: string; ip?: string }): Record<string, unknown> {
+  const url = req.url.startsWith('/api/v1/auth/') ? req.url.split('?')[0] : req.url;
+  return { method: req.method, url, remoteAddress: req.ip };
 }
 
 /**

@@ -1,0 +1,283 @@
+import { and, desc, eq, gt, gte, isNull, lt, or, sql } from 'drizzle-orm';
+import type { Db, Tx } from '../../db/index.ts';
+import { countAll } from '../../db/sql.ts';
+import {
+  accounts,
+  apiTokens,
+  authLockouts,
+  federatedIdentities,
+  legalPersonOperators,
+  oidcFlows,
+  otpCodes,
+  sessions,
+} from './schema.ts';
+
+export type AccountRow = typeof accounts.$inferSelect;
+export type NewAccountRow = typeof accounts.$inferInsert;
+export type SessionRow = typeof sessions.$inferSelect;
+export type ApiTokenRow = typeof apiTokens.$inferSelect;
+export type OtpRow = typeof otpCodes.$inferSelect;
+export type OidcFlowRow = typeof oidcFlows.$inferSelect;
+
+/** SQL of the identity module (no business rules). */
+export class IdentityRepository {
+  readonly db: Db;
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  // ------------------------------------------------------------------------------------------ accounts
+
+  async insertAccount(tx: Tx | Db, row: NewAccountRow): Promise<AccountRow> {
+    const [created] = await tx.insert(accounts).values(row).returning();
+    return created!;
+  }
+
+  async accountById(id: string): Promise<AccountRow | undefined> {
+    const [row] = await this.db.select().from(accounts).where(eq(accounts.id, id));
+    return row;
+  }
+
+  async accountByPhoneHash(phoneHash: string): Promise<AccountRow | undefined> {
+    const [row] = await this.db.select().from(accounts).where(eq(accounts.phoneHash, phoneHash));
+    return row;
+  }
+
+  async accountByIdNumberHash(hash: string): Promise<AccountRow | undefined> {
+    const [row] = await this.db.select().from(accounts).where(eq(accounts.idNumberHash, hash));
+    return row;
+  }
+
+  async accountByUsername(username: string): Promise<AccountRow | undefined> {
+    const [row] = await this.db.select().from(accounts).where(eq(accounts.username, username));
+    return row;
+  }
+
+  async accountByCreditCode(code: string): Promise<AccountRow | undefined> {
+    const [row] = await this.db.select().from(accounts).where(eq(accounts.creditCode, code));
+    return row;
+  }
+
+  async updateAccount(id: string, set: Partial<NewAccountRow>): Promise<void> {
+    await this.db.update(accounts).set(set).where(eq(accounts.id, id));
+  }
+
+  /** Sets the last TOTP step only when it is newer (one code, one use, even across nodes). */
+  async advanceTotpStep(id: string, step: number): Promise<boolean> {
+    const rows = await this.db
+      .update(accounts)
+      .set({ totpLastStep: step })
+      .where(and(eq(accounts.id, id), or(isNull(accounts.totpLastStep), lt(accounts.totpLastStep, step))))
+      .returning({ id: accounts.id });
+    return rows.length === 1;
+  }
+
+  async addOperator(tx: Tx | Db, legalPersonId: string, residentId: string): Promise<void> {
+    await tx.insert(legalPersonOperators).values({ legalPersonId, residentId }).onConflictDoNothing();
+  }
+
+  async isOperator(legalPersonId: string, residentId: string): Promise<boolean> {
+    const [row] = await this.db
+      .select({ n: countAll() })
+      .from(legalPersonOperators)
+      .where(
+        and(
+          eq(legalPersonOperators.legalPersonId, legalPersonId),
+          eq(legalPersonOperators.residentId, residentId),
+        ),
+      );
+    return (row?.n ?? 0) > 0;
+  }
+
+  async legalPersonsOf(residentId: string): Promise<string[]> {
+    const rows = await this.db
+      .select({ id: legalPersonOperators.legalPersonId })
+      .from(legalPersonOperators)
+      .where(eq(legalPersonOperators.residentId, residentId));
+    return rows.map((r) => r.id);
+  }
+
+  async federated(issuer: string, subject: string): Promise<string | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(federatedIdentities)
+      .where(and(eq(federatedIdentities.issuer, issuer), eq(federatedIdentities.subject, subject)));
+    return row?.accountId;
+  }
+
+  async link(tx: Tx | Db, issuer: string, subject: string, accountId: string): Promise<void> {
+    await tx.insert(federatedIdentities).values({ issuer, subject, accountId }).onConflictDoNothing();
+  }
+
+  // ------------------------------------------------------------------------------------------ sessions
+
+  async insertSession(row: typeof sessions.$inferInsert): Promise<void> {
+    await this.db.insert(sessions).values(row);
+  }
+
+  async sessionByHash(idHash: string): Promise<SessionRow | undefined> {
+    const [row] = await this.db.select().from(sessions).where(eq(sessions.idHash, idHash));
+    return row;
+  }
+
+  async touchSession(idHash: string, at: Date): Promise<void> {
+    await this.db.update(sessions).set({ lastSeenAt: at }).where(eq(sessions.idHash, idHash));
+  }
+
+  /** Replaces a session's id (and CSRF token) keeping the rest; false when the old id is gone. */
+  async rekeySession(oldHash: string, set: Partial<typeof sessions.$inferInsert>): Promise<boolean> {
+    const rows = await this.db
+      .update(sessions)
+      .set(set)
+      .where(eq(sessions.idHash, oldHash))
+      .returning({ h: sessions.idHash });
+    return rows.length === 1;
+  }
+
+  async deleteSession(idHash: string): Promise<void> {
+    await this.db.delete(sessions).where(eq(sessions.idHash, idHash));
+  }
+
+  async deleteSessionsOf(accountId: string): Promise<number> {
+    const rows = await this.db
+      .delete(sessions)
+      .where(eq(sessions.accountId, accountId))
+      .returning({ h: sessions.idHash });
+    return rows.length;
+  }
+
+  // ------------------------------------------------------------------------------------------ OTP
+
+  async insertOtp(row: typeof otpCodes.$inferInsert): Promise<void> {
+    await this.db.insert(otpCodes).values(row);
+  }
+
+  async countOtpsSince(by: { phoneHash?: string; ip?: string }, since: Date): Promise<number> {
+    const [row] = await this.db
+      .select({ n: countAll() })
+      .from(otpCodes)
+      .where(
+        and(
+          gte(otpCodes.createdAt, since),
+          by.phoneHash ? eq(otpCodes.phoneHash, by.phoneHash) : undefined,
+          by.ip ? eq(otpCodes.requestIp, by.ip) : undefined,
+        ),
+      );
+    return row?.n ?? 0;
+  }
+
+  async latestOtp(phoneHash: string): Promise<OtpRow | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(otpCodes)
+      .where(eq(otpCodes.phoneHash, phoneHash))
+      .orderBy(desc(otpCodes.createdAt))
+      .limit(1);
+    return row;
+  }
+
+  /** Marks a code used; true only for the one caller that consumed it (single use across nodes). */
+  async consumeOtp(id: string, at: Date): Promise<boolean> {
+    const rows = await this.db
+      .update(otpCodes)
+      .set({ consumedAt: at })
+      .where(and(eq(otpCodes.id, id), isNull(otpCodes.consumedAt)))
+      .returning({ id: otpCodes.id });
+    return rows.length === 1;
+  }
+
+  async countOtpAttempt(id: string): Promise<number> {
+    const [row] = await this.db
+      .update(otpCodes)
+      .set({ attempts: sql`${otpCodes.attempts} + 1` })
+      .where(eq(otpCodes.id, id))
+      .returning({ attempts: otpCodes.attempts });
+    return row?.attempts ?? 0;
+  }
+
+  // ------------------------------------------------------------------------------------------ lockouts
+
+  async lockout(key: string): Promise<typeof authLockouts.$inferSelect | undefined> {
+    const [row] = await this.db.select().from(authLockouts).where(eq(authLockouts.key, key));
+    return row;
+  }
+
+  /**
+   * Counts one failure atomically (restarting the count when the last failure is older than `resetBefore`)
+   * and returns the new count.
+   */
+  async countFailure(key: string, at: Date, resetBefore: Date): Promise<number> {
+    const [row] = await this.db
+      .insert(authLockouts)
+      .values({ key, failures: 1, lastFailureAt: at })
+      .onConflictDoUpdate({
+        target: authLockouts.key,
+        set: {
+          failures: sql`case when ${authLockouts.lastFailureAt} < ${resetBefore.toISOString()}::timestamptz then 1 else ${authLockouts.failures} + 1 end`,
+          lastFailureAt: at,
+        },
+      })
+      .returning({ failures: authLockouts.failures });
+    return row!.failures;
+  }
+
+  async lockUntil(key: string, until: Date): Promise<void> {
+    await this.db.update(authLockouts).set({ lockedUntil: until }).where(eq(authLockouts.key, key));
+  }
+
+  async clearLockout(key: string): Promise<void> {
+    await this.db.delete(authLockouts).where(eq(authLockouts.key, key));
+  }
+
+  // ------------------------------------------------------------------------------------------ API tokens
+
+  async insertToken(row: typeof apiTokens.$inferInsert): Promise<ApiTokenRow> {
+    const [created] = await this.db.insert(apiTokens).values(row).returning();
+    return created!;
+  }
+
+  async tokenByHash(hash: string): Promise<ApiTokenRow | undefined> {
+    const [row] = await this.db.select().from(apiTokens).where(eq(apiTokens.tokenHash, hash));
+    return row;
+  }
+
+  async tokensOf(accountId: string): Promise<ApiTokenRow[]> {
+    return this.db
+      .select()
+      .from(apiTokens)
+      .where(eq(apiTokens.accountId, accountId))
+      .orderBy(desc(apiTokens.createdAt));
+  }
+
+  async revokeToken(id: string, accountId: string, at: Date): Promise<boolean> {
+    const rows = await this.db
+      .update(apiTokens)
+      .set({ revokedAt: at })
+      .where(and(eq(apiTokens.id, id), eq(apiTokens.accountId, accountId), isNull(apiTokens.revokedAt)))
+      .returning({ id: apiTokens.id });
+    return rows.length === 1;
+  }
+
+  async touchToken(id: string, at: Date): Promise<void> {
+    await this.db.update(apiTokens).set({ lastUsedAt: at }).where(eq(apiTokens.id, id));
+  }
+
+  // ------------------------------------------------------------------------------------------ OIDC flows
+
+  async insertFlow(row: OidcFlowRow): Promise<void> {
+    await this.db.insert(oidcFlows).values(row);
+  }
+
+  /** Removes and returns a flow (each authorization response is used once); null when gone or older than `since`. */
+  async takeFlow(idHash: string, since: Date): Promise<OidcFlowRow | undefined> {
+    const [row] = await this.db
+      .delete(oidcFlows)
+      .where(and(eq(oidcFlows.idHash, idHash), gt(oidcFlows.createdAt, since)))
+      .returning();
+    return row;
+  }
+
+  async deleteFlowsBefore(before: Date): Promise<void> {
+    await this.db.delete(oidcFlows).where(lt(oidcFlows.createdAt, before));
+  }
+}

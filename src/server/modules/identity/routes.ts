@@ -1,0 +1,426 @@
+import type { FastifyReply } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../../domain/errors.ts';
+import { ErrorBodySchema, errorResponses } from '../../http/errors.ts';
+import type { AuthConfig } from './config.ts';
+import type { OidcLogin } from './oidc.ts';
+import { clearSessionCookie, oidcFlowCookieName, setSessionCookie } from './plugin.ts';
+import { requirePrincipal } from './policy.ts';
+import type { IdentityService, SessionGrant } from './service.ts';
+
+const errors = { ...errorResponses, 401: ErrorBodySchema, 403: ErrorBodySchema, 409: ErrorBodySchema };
+
+const PrincipalSchema = z
+  .object({
+    accountId: z.string(),
+    kind: z.enum(['resident', 'legal_person_operator', 'staff']),
+    via: z.enum(['session', 'api_token', 'dev_header']),
+    name: z.string().optional(),
+    departmentId: z.string().optional(),
+    hallCode: z.string().optional(),
+    legalPersonId: z.string().optional(),
+    isAdmin: z.boolean(),
+    mfa: z.boolean().describe('a second factor (TOTP) was passed in this session'),
+    scopes: z.array(z.string()).optional(),
+    tokenId: z.string().optional(),
+    restricted: z.boolean().optional().describe('an administrator who must enrol TOTP before anything else'),
+  })
+  .meta({ id: 'Principal' });
+
+const AccountSchema = z
+  .object({
+    id: z.string().uuid(),
+    kind: z.enum(['resident', 'legal_person', 'staff']),
+    name: z.string(),
+    idNumber: z.string().nullable().describe('masked, e.g. 5201**********1234'),
+    phone: z.string().nullable().describe('masked, e.g. 138****5678'),
+    creditCode: z.string().nullable(),
+    username: z.string().nullable(),
+    departmentId: z.string().nullable(),
+    hallCode: z.string().nullable(),
+    isAdmin: z.boolean(),
+    totpEnrolled: z.boolean(),
+    createdAt: z.string().describe('ISO 8601'),
+  })
+  .meta({ id: 'Account' });
+
+const SessionSchema = z
+  .object({
+    csrfToken: z.string().describe('send it in X-CSRF-Token on every POST/PUT/PATCH/DELETE of this session'),
+    expiresAt: z.string().describe('ISO 8601, absolute end of the session (SESSION_ABSOLUTE_HOURS)'),
+    principal: PrincipalSchema,
+  })
+  .meta({ id: 'Session' });
+
+const TokenSchema = z
+  .object({
+    id: z.string().uuid(),
+    name: z.string(),
+    scopes: z.array(z.string()),
+    createdAt: z.string(),
+    expiresAt: z.string(),
+    revokedAt: z.string().nullable(),
+    lastUsedAt: z.string().nullable(),
+  })
+  .meta({ id: 'ApiToken' });
+
+const Phone = z.string().min(1).max(20).describe('11-digit mainland mobile number');
+const SESSION_NOTE =
+  'Sets the session cookie (httpOnly, SameSite=Lax, Secure unless SESSION_COOKIE_SECURE=false) with a NEW random id.';
+
+/**
+ * `/api/v1/auth/…`: registration, SMS codes, sign-in (SMS code, password, password + TOTP, the identity
+ * platform over OpenID Connect), TOTP enrolment, acting for a legal person, CSRF token, sign-out, `me`,
+ * and API tokens. Thin: validate, call {@link IdentityService} / {@link OidcLogin}, set cookies, present.
+ */
+export function identityRoutes(deps: {
+  identity: IdentityService;
+  oidc: OidcLogin | undefined;
+  authConfig: AuthConfig;
+}): FastifyPluginAsyncZod {
+  const { identity, authConfig } = deps;
+  const present = (reply: FastifyReply, grant: SessionGrant) => {
+    setSessionCookie(reply, authConfig, grant);
+    return { csrfToken: grant.csrfToken, expiresAt: grant.expiresAt, principal: grant.principal };
+  };
+  /** A new session replaces whatever session this browser had (no fixation, no leftovers). */
+  const replacing = async (sessionId: string | null) => {
+    if (sessionId) await identity.logout(sessionId);
+  };
+  return async (app) => {
+    app.post(
+      '/api/v1/auth/residents',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Register a resident account (实名: name, resident ID number, mobile phone)',
+          description:
+            'The ID number is validated (GB 11643) and, like the phone, stored only encrypted plus a keyed SM3 index; responses show both masked. The password is optional (SMS sign-in works without).',
+          body: z.object({
+            name: z.string().min(1).max(100),
+            idNumber: z.string().min(1).max(40),
+            phone: Phone,
+            password: z.string().max(200).optional(),
+          }),
+          response: { 201: AccountSchema, ...errors },
+        },
+      },
+      async (req, reply) => reply.status(201).send(await identity.registerResident(req.body)),
+    );
+
+    app.post(
+      '/api/v1/auth/legal-persons',
+      {
+        schema: {
+          tags: ['auth'],
+          summary:
+            'Register a legal person (法人) with the signed-in resident as its authorised operator (经办人)',
+          body: z.object({ name: z.string().min(1).max(100), creditCode: z.string().min(1).max(40) }),
+          response: { 201: AccountSchema, ...errors },
+        },
+      },
+      async (req, reply) => {
+        const p = requirePrincipal(req.principal);
+        if (p.kind !== 'resident' || p.via !== 'session')
+          throw new AppError(
+            'forbidden',
+            'auth.resident_only',
+            'Sign in as a resident to register a legal person.',
+          );
+        return reply
+          .status(201)
+          .send(await identity.registerLegalPerson({ ...req.body, operatorIds: [p.accountId] }));
+      },
+    );
+
+    app.post(
+      '/api/v1/auth/sms-code',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Send a 6-digit sign-in code by SMS (valid 5 minutes, single use)',
+          description:
+            'Answers the same for unregistered phones (no message is sent to them). 429 auth.otp_rate_limited past one per minute / five per hour per phone, or 20 per hour per IP.',
+          body: z.object({ phone: Phone }),
+          response: {
+            200: z.object({
+              sentTo: z.string().describe('masked phone'),
+              expiresInSeconds: z.number().int(),
+            }),
+            ...errors,
+          },
+        },
+      },
+      async (req) => identity.requestSmsCode(req.body.phone, req.ip),
+    );
+
+    app.post(
+      '/api/v1/auth/login/sms',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Sign in with phone and SMS code',
+          description: `${SESSION_NOTE} 401 auth.otp_invalid; 429 auth.locked after repeated failures (per phone and per IP, exponential backoff).`,
+          body: z.object({ phone: Phone, code: z.string().min(1).max(10) }),
+          response: { 200: SessionSchema, ...errors },
+        },
+      },
+      async (req, reply) => {
+        const grant = await identity.loginWithSmsCode(req.body, req.ip);
+        await replacing(req.authSessionId);
+        return present(reply, grant);
+      },
+    );
+
+    app.post(
+      '/api/v1/auth/login/password',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Sign in with password (residents: phone; staff: username, plus TOTP when enrolled)',
+          description: `${SESSION_NOTE} Staff with an authenticator send \`totp\` (RFC 6238). An administrator without one gets a restricted session that may only enrol it. 401 auth.invalid_credentials / auth.totp_required / auth.totp_invalid; 429 auth.locked.`,
+          body: z
+            .object({
+              phone: Phone.optional(),
+              username: z.string().min(1).max(64).optional(),
+              password: z.string().min(1).max(200),
+              totp: z.string().min(1).max(10).optional(),
+            })
+            .refine((b) => (b.phone === undefined) !== (b.username === undefined), {
+              message: 'send exactly one of phone (residents) or username (staff)',
+              path: ['phone'],
+            }),
+          response: { 200: SessionSchema, ...errors },
+        },
+      },
+      async (req, reply) => {
+        const grant = await identity.loginWithPassword(req.body, req.ip);
+        await replacing(req.authSessionId);
+        return present(reply, grant);
+      },
+    );
+
+    app.post(
+      '/api/v1/auth/totp/enrol',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Start enrolling a TOTP authenticator (staff): returns the otpauth:// URI for a QR code',
+          response: {
+            200: z.object({
+              otpauthUri: z.string().describe('otpauth://totp/… (RFC 6238: SHA-1, 6 digits, 30 s)'),
+              secret: z.string().describe('base32, for typing in by hand'),
+            }),
+            ...errors,
+          },
+        },
+      },
+      async (req) => identity.enrolTotp(req.principal),
+    );
+
+    app.post(
+      '/api/v1/auth/totp/confirm',
+      {
+        schema: {
+          tags: ['auth'],
+          summary:
+            'Confirm the authenticator with a current code; the session is rotated and counts as two-factor',
+          body: z.object({ code: z.string().min(1).max(10) }),
+          response: { 200: SessionSchema, ...errors },
+        },
+      },
+      async (req, reply) =>
+        present(
+          reply,
+          await identity.confirmTotp(req.principal, req.authSessionId ?? undefined, req.body.code),
+        ),
+    );
+
+    app.post(
+      '/api/v1/auth/act-as',
+      {
+        schema: {
+          tags: ['auth'],
+          summary:
+            'Act for a legal person you are an authorised operator of (null: for yourself); rotates the session',
+          body: z.object({ legalPersonId: z.string().uuid().nullable() }),
+          response: { 200: SessionSchema, ...errors },
+        },
+      },
+      async (req, reply) =>
+        present(
+          reply,
+          await identity.actAs(req.principal, req.authSessionId ?? undefined, req.body.legalPersonId),
+        ),
+    );
+
+    app.get(
+      '/api/v1/auth/csrf-token',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'A new CSRF token for this session (the previous one stops working)',
+          response: { 200: z.object({ csrfToken: z.string() }), ...errors },
+        },
+      },
+      async (req) => {
+        requirePrincipal(req.principal, { allowRestricted: true });
+        if (!req.authSessionId)
+          throw new AppError('unauthenticated', 'auth.required', 'Only cookie sessions have a CSRF token.');
+        return { csrfToken: await identity.renewCsrfToken(req.authSessionId) };
+      },
+    );
+
+    app.post(
+      '/api/v1/auth/logout',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Sign out: ends the session and clears the cookie',
+          response: { 204: z.null().describe('signed out'), ...errors },
+        },
+      },
+      async (req, reply) => {
+        if (req.authSessionId) await identity.logout(req.authSessionId);
+        clearSessionCookie(reply, authConfig);
+        return reply.status(204).send(null);
+      },
+    );
+
+    app.get(
+      '/api/v1/auth/me',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'The signed-in caller: account (ID number and phone masked), principal, legal persons',
+          response: {
+            200: z.object({
+              account: AccountSchema,
+              principal: PrincipalSchema,
+              legalPersons: z.array(
+                z.object({ id: z.string(), name: z.string(), creditCode: z.string().nullable() }),
+              ),
+            }),
+            ...errors,
+          },
+        },
+      },
+      async (req) => identity.me(req.principal),
+    );
+
+    app.get(
+      '/api/v1/auth/oidc/start',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: "Sign in through the province's unified identity platform (OpenID Connect, code + PKCE)",
+          description:
+            'Redirects (303) to the provider, with a short-lived flow cookie binding the callback to this browser. 404 auth.oidc_disabled when OIDC_ISSUER is unset.',
+          querystring: z.object({ returnTo: z.string().max(500).optional().describe('a path on this site') }),
+          response: { 303: z.null(), ...errors },
+        },
+      },
+      async (req, reply) => {
+        const oidc = requireOidc(deps.oidc);
+        const { url, flowId } = await oidc.start(req.query.returnTo ?? '/');
+        reply.setCookie(oidcFlowCookieName(authConfig.cookieSecure), flowId, {
+          httpOnly: true,
+          secure: authConfig.cookieSecure,
+          sameSite: 'lax',
+          path: '/',
+          maxAge: 600,
+        });
+        return reply.redirect(url, 303);
+      },
+    );
+
+    app.get(
+      '/api/v1/auth/oidc/callback',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Redirect URI of the identity platform: finishes sign-in and redirects (303) to returnTo',
+          description: `${SESSION_NOTE} 401 auth.oidc_failed; 403 auth.oidc_unverified without a verified ID number.`,
+          querystring: z.record(z.string(), z.string()),
+          response: { 303: z.null(), ...errors },
+        },
+      },
+      async (req, reply) => {
+        const oidc = requireOidc(deps.oidc);
+        const flowCookie = oidcFlowCookieName(authConfig.cookieSecure);
+        const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '';
+        reply.clearCookie(flowCookie, {
+          path: '/',
+          httpOnly: true,
+          secure: authConfig.cookieSecure,
+          sameSite: 'lax',
+        });
+        const grant = await oidc.callback(req.cookies[flowCookie], query);
+        await replacing(req.authSessionId);
+        setSessionCookie(reply, authConfig, grant);
+        return reply.redirect(grant.returnTo, 303);
+      },
+    );
+
+    app.post(
+      '/api/v1/auth/api-tokens',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Create an API token (staff): scoped, expiring; the token is shown only in this response',
+          description: 'Send it as `Authorization: Bearer tbk_…` (no cookie, no CSRF token).',
+          body: z.object({
+            name: z.string().min(1).max(100),
+            scopes: z
+              .array(z.string().min(3).max(64))
+              .min(1)
+              .max(20)
+              .describe('area:action, e.g. cases:read'),
+            expiresInDays: z.number().int().min(1).max(365).default(90),
+          }),
+          response: { 201: TokenSchema.extend({ token: z.string().describe('shown once') }), ...errors },
+        },
+      },
+      async (req, reply) => reply.status(201).send(await identity.createApiToken(req.principal, req.body)),
+    );
+
+    app.get(
+      '/api/v1/auth/api-tokens',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Your API tokens (never the secrets)',
+          response: { 200: z.object({ items: z.array(TokenSchema) }), ...errors },
+        },
+      },
+      async (req) => ({ items: await identity.listApiTokens(req.principal) }),
+    );
+
+    app.delete(
+      '/api/v1/auth/api-tokens/:id',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Revoke an API token (effective on the next request)',
+          params: z.object({ id: z.string().uuid() }),
+          response: { 204: z.null(), ...errors },
+        },
+      },
+      async (req, reply) => {
+        await identity.revokeApiToken(req.principal, req.params.id);
+        return reply.status(204).send(null);
+      },
+    );
+  };
+}
+
+function requireOidc(oidc: OidcLogin | undefined): OidcLogin {
+  if (!oidc)
+    throw new AppError(
+      'not_found',
+      'auth.oidc_disabled',
+      'Sign-in through the identity platform is not configured here (OIDC_ISSUER is unset).',
+    );
+  return oidc;
+}

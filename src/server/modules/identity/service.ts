@@ -1,0 +1,936 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
+import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
+import { parseCreditCode } from '../../../domain/credit-code.ts';
+import { AppError, conflict, invalid, notFound } from '../../../domain/errors.ts';
+import { maskIdentityNumber, parseIdentityNumber } from '../../../domain/identity-number.ts';
+import type { Db } from '../../db/index.ts';
+import type { Channel } from '../notifications/channels.ts';
+import type { AuthConfig } from './config.ts';
+import { blindIndex, digestsEqual, maskPhone, normalisePhone, type PiiCipher, secretDigest } from './pii.ts';
+import { forbidden, requirePrincipal, requireStaffSession, unauthenticated } from './policy.ts';
+import type { Principal } from './principal.ts';
+import { type AccountRow, type ApiTokenRow, IdentityRepository, type SessionRow } from './repository.ts';
+
+/** Abuse limits (等保 2.0 level 3: 登录失败处理 — limit attempts, lock out, time out sessions). */
+export interface AuthLimits {
+  /** Failures of one account (identifier) before it is locked. */
+  accountFailureThreshold: number;
+  /** Failures from one client IP before it is locked (higher: NAT, halls). */
+  ipFailureThreshold: number;
+  /** First lockout, ms; each further failure doubles it (exponential backoff) up to `lockoutMaxMs`. */
+  lockoutBaseMs: number;
+  lockoutMaxMs: number;
+  /** A failure count restarts when the last failure is older than this, ms. */
+  failureWindowMs: number;
+  /** An SMS code is valid for this long, ms (5 minutes). */
+  otpTtlMs: number;
+  /** At most one SMS code per phone in this interval, ms. */
+  otpResendMs: number;
+  otpPerPhonePerHour: number;
+  otpPerIpPerHour: number;
+  /** Wrong guesses of one SMS code before it is void. */
+  otpMaxAttempts: number;
+}
+
+export const DEFAULT_AUTH_LIMITS: AuthLimits = {
+  accountFailureThreshold: 5,
+  ipFailureThreshold: 20,
+  lockoutBaseMs: 60_000,
+  lockoutMaxMs: 3_600_000,
+  failureWindowMs: 3_600_000,
+  otpTtlMs: 300_000,
+  otpResendMs: 60_000,
+  otpPerPhonePerHour: 5,
+  otpPerIpPerHour: 20,
+  otpMaxAttempts: 5,
+};
+
+export interface IdentityServiceOptions {
+  /** Key of the keyed SM3 blind indexes (the installation's PII hash key). */
+  piiHashKey: string;
+  /** Encryption at rest of ID numbers, phones and TOTP secrets. */
+  cipher: PiiCipher;
+  /** The notifications module's SMS adapter (HTTP gateway, or the recording development adapter). */
+  sms: Channel | undefined;
+  config: Pick<AuthConfig, 'idleMinutes' | 'absoluteHours'>;
+  limits?: Partial<AuthLimits>;
+  clock?: () => Date;
+  log?: { info(message: string): void; warn(message: string): void };
+  /** argon2id cost; tests may lower it. Default: 19 MiB, 2 passes (OWASP minimum). */
+  argon2?: { memoryCost: number; timeCost: number };
+}
+
+/** An account as shown to its owner: personal data masked. */
+export interface AccountView {
+  id: string;
+  kind: AccountRow['kind'];
+  name: string;
+  /** e.g. `5201**********1234` */
+  idNumber: string | null;
+  /** e.g. `138****5678` */
+  phone: string | null;
+  creditCode: string | null;
+  username: string | null;
+  departmentId: string | null;
+  hallCode: string | null;
+  isAdmin: boolean;
+  totpEnrolled: boolean;
+  createdAt: string;
+}
+
+/** A new session: the cookie value and the CSRF token are returned once and stored only as hashes. */
+export interface SessionGrant {
+  sessionId: string;
+  csrfToken: string;
+  /** ISO 8601: absolute end of the session. */
+  expiresAt: string;
+  principal: Principal;
+}
+
+/** A resolved cookie session. */
+export interface ResolvedSession {
+  principal: Principal;
+  session: SessionRow;
+}
+
+export interface ApiTokenView {
+  id: string;
+  name: string;
+  scopes: string[];
+  createdAt: string;
+  expiresAt: string;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+const SCOPE = /^[a-z][a-z0-9_-]*:[a-z*][a-z0-9_*-]*$/;
+const USERNAME = /^[\p{L}\p{N}._-]{2,64}$/u;
+const SESSION_TOUCH_MS = 15_000;
+
+/**
+ * The identity module's public face: accounts (residents, legal persons with their operators, staff),
+ * sign-in (SMS one-time code, password, password + TOTP RFC 6238), cookie sessions with CSRF tokens,
+ * API tokens, federation (./oidc.ts), and abuse limits stored in the database (shared by all nodes).
+ *
+ * Personal data (个人信息保护法, GB/T 39786-2021): ID numbers and phones are kept only as keyed SM3 blind
+ * indexes plus `PiiCipher` ciphertext, shown masked, never logged. Secrets (passwords: argon2id; session
+ * ids, CSRF tokens, API tokens: SM3; SMS codes: HMAC-SM3) are stored hashed and compared in constant time.
+ */
+export class IdentityService {
+  private readonly repo: IdentityRepository;
+  private readonly options: IdentityServiceOptions;
+  private readonly limits: AuthLimits;
+  private readonly clock: () => Date;
+  private readonly log: { info(message: string): void; warn(message: string): void };
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(db: Db, options: IdentityServiceOptions) {
+    this.repo = new IdentityRepository(db);
+    this.options = options;
+    this.limits = { ...DEFAULT_AUTH_LIMITS, ...options.limits };
+    this.clock = options.clock ?? (() => new Date());
+    this.log = options.log ?? { info: () => {}, warn: () => {} };
+  }
+
+  // ================================================================================== accounts
+
+  /**
+   * Registers a resident (居民): real name, resident ID number (GB 11643, validated), mobile phone, and
+   * optionally a password (else SMS sign-in only).
+   * @throws 400 `identity.*` (idNumber), `account.phone_invalid`, `account.name_invalid`,
+   *   `account.password_weak`; 409 `account.already_registered` (field idNumber or phone).
+   */
+  async registerResident(input: {
+    name: string;
+    idNumber: string;
+    phone: string;
+    password?: string | undefined;
+  }): Promise<AccountView> {
+    const name = checkName(input.name, 'name');
+    const idNumber = parseIdentityNumber(input.idNumber, 'idNumber').value;
+    const phone = this.phoneOrThrow(input.phone);
+    if (input.password !== undefined) checkPassword(input.password);
+    const idNumberHash = this.index('id_number', idNumber);
+    const phoneHash = this.index('phone', phone);
+    if (await this.repo.accountByIdNumberHash(idNumberHash))
+      throw conflict(
+        'account.already_registered',
+        'This ID number already has an account: sign in instead.',
+        'idNumber',
+      );
+    if (await this.repo.accountByPhoneHash(phoneHash))
+      throw conflict(
+        'account.already_registered',
+        'This phone number already has an account: sign in instead.',
+        'phone',
+      );
+    const row = await this.repo.insertAccount(this.repo.db, {
+      kind: 'resident',
+      name,
+      idNumberHash,
+      idNumberEnc: this.options.cipher.encrypt(idNumber),
+      phoneHash,
+      phoneEnc: this.options.cipher.encrypt(phone),
+      ...(input.password === undefined ? {} : { passwordHash: await this.hashPassword(input.password) }),
+    });
+    this.log.info(`identity: resident account ${row.id} registered`);
+    return this.view(row);
+  }
+
+  /**
+   * Registers a legal person (法人) by its unified social credit code (GB 32100, validated) with one or more
+   * authorised operators (经办人), which must be resident accounts.
+   * @throws 400 `credit_code.*`, `account.operators_required`; 404 `account.not_found` (an operator);
+   *   409 `account.already_registered` (creditCode).
+   */
+  async registerLegalPerson(input: {
+    name: string;
+    creditCode: string;
+    operatorIds: string[];
+  }): Promise<AccountView> {
+    const name = checkName(input.name, 'name');
+    const creditCode = parseCreditCode(input.creditCode, 'creditCode').value;
+    if (input.operatorIds.length === 0)
+      throw invalid(
+        'operatorIds',
+        'Name at least one resident account as operator (经办人).',
+        'account.operators_required',
+      );
+    for (const [i, id] of input.operatorIds.entries()) {
+      const op = await this.repo.accountById(id);
+      if (op?.kind !== 'resident')
+        throw notFound('account.not_found', `Operator ${id} is not a resident account.`, `operatorIds.${i}`);
+    }
+    if (await this.repo.accountByCreditCode(creditCode))
+      throw conflict('account.already_registered', 'This credit code is already registered.', 'creditCode');
+    const row = await this.repo.db.transaction(async (tx) => {
+      const lp = await this.repo.insertAccount(tx, { kind: 'legal_person', name, creditCode });
+      for (const id of input.operatorIds) await this.repo.addOperator(tx, lp.id, id);
+      return lp;
+    });
+    this.log.info(`identity: legal person account ${row.id} registered`);
+    return this.view(row);
+  }
+
+  /**
+   * Creates a staff account (工作人员) bound to a department id and/or hall code, signing in by `username`
+   * and password (argon2id); `isAdmin` marks administrators, who must enrol TOTP (stand-in until grants).
+   * @throws 400 `account.username_invalid`, `account.binding_required`, `account.password_weak`;
+   *   409 `account.already_registered` (username).
+   */
+  async createStaff(input: {
+    name: string;
+    username: string;
+    password: string;
+    departmentId?: string | undefined;
+    hallCode?: string | undefined;
+    isAdmin?: boolean | undefined;
+  }): Promise<AccountView> {
+    const name = checkName(input.name, 'name');
+    const username = input.username.normalize('NFKC').trim();
+    if (!USERNAME.test(username))
+      throw invalid(
+        'username',
+        'A username has 2–64 letters, digits, ".", "_" or "-".',
+        'account.username_invalid',
+      );
+    if (!input.departmentId && !input.hallCode)
+      throw invalid(
+        'department',
+        'Bind the staff account to a department id and/or a hall code.',
+        'account.binding_required',
+      );
+    checkPassword(input.password);
+    if (await this.repo.accountByUsername(username))
+      throw conflict('account.already_registered', `The username "${username}" is taken.`, 'username');
+    const row = await this.repo.insertAccount(this.repo.db, {
+      kind: 'staff',
+      name,
+      username,
+      departmentId: input.departmentId ?? null,
+      hallCode: input.hallCode ?? null,
+      isAdmin: input.isAdmin ?? false,
+      passwordHash: await this.hashPassword(input.password),
+    });
+    this.log.info(`identity: staff account ${row.id} created`);
+    return this.view(row);
+  }
+
+  /** The caller's own account, masked, with the legal persons they may act for. @throws 401, 404. */
+  async me(principal: Principal | null): Promise<{
+    account: AccountView;
+    principal: Principal;
+    legalPersons: { id: string; name: string; creditCode: string | null }[];
+  }> {
+    const p = requirePrincipal(principal, { allowRestricted: true });
+    const row = await this.repo.accountById(p.accountId);
+    if (!row) throw notFound('account.not_found', 'The signed-in account no longer exists.');
+    const legalPersons = [];
+    if (row.kind === 'resident') {
+      for (const id of await this.repo.legalPersonsOf(row.id)) {
+        const lp = await this.repo.accountById(id);
+        if (lp) legalPersons.push({ id: lp.id, name: lp.name, creditCode: lp.creditCode });
+      }
+    }
+    return { account: this.view(row), principal: p, legalPersons };
+  }
+
+  // ================================================================================== SMS codes
+
+  /**
+   * Sends a 6-digit sign-in code by SMS (valid `otpTtlMs`, 5 minutes; single use). Answers the same whether
+   * or not the phone has an account (no account enumeration); only registered phones get a message.
+   * Limits: one per phone per `otpResendMs`, `otpPerPhonePerHour`, `otpPerIpPerHour` → 429
+   * `auth.otp_rate_limited`. @throws 400 `account.phone_invalid`; 503 `auth.sms_unavailable`.
+   */
+  async requestSmsCode(
+    phoneInput: string,
+    ip: string,
+  ): Promise<{ sentTo: string; expiresInSeconds: number }> {
+    const phone = this.phoneOrThrow(phoneInput);
+    const phoneHash = this.index('phone', phone);
+    const now = this.clock();
+    const hourAgo = new Date(now.getTime() - 3_600_000);
+    const last = await this.repo.latestOtp(phoneHash);
+    const tooSoon = last && now.getTime() - last.createdAt.getTime() < this.limits.otpResendMs;
+    if (
+      tooSoon ||
+      (await this.repo.countOtpsSince({ phoneHash }, hourAgo)) >= this.limits.otpPerPhonePerHour ||
+      (await this.repo.countOtpsSince({ ip }, hourAgo)) >= this.limits.otpPerIpPerHour
+    ) {
+      throw new AppError(
+        'rate_limited',
+        'auth.otp_rate_limited',
+        `Too many codes requested. Wait ${Math.ceil(this.limits.otpResendMs / 1000)} seconds (or an hour after several) and try again.`,
+      );
+    }
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const account = await this.repo.accountByPhoneHash(phoneHash);
+    await this.repo.insertOtp({
+      phoneHash,
+      codeHash: this.index('otp', `${phoneHash}|${code}`),
+      requestIp: ip,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.limits.otpTtlMs),
+      // a code for an unknown phone is never sent: recording it keeps the rate limits and the timing uniform
+      ...(account ? {} : { consumedAt: now }),
+    });
+    if (account && !account.disabledAt) {
+      if (!this.options.sms)
+        throw new AppError(
+          'unavailable',
+          'auth.sms_unavailable',
+          'SMS is not available; sign in with a password.',
+        );
+      await this.options.sms.send({
+        id: crypto.randomUUID(),
+        channel: 'sms',
+        address: phone,
+        locale: 'zh-CN',
+        topic: 'auth.otp',
+        templateKey: 'auth.otp',
+        caseId: null,
+        caseNumber: null,
+        subject: '',
+        body: `【贵州通办】验证码 ${code}，${Math.round(this.limits.otpTtlMs / 60_000)} 分钟内有效，请勿告诉他人。`,
+      });
+      this.log.info(`identity: sign-in code sent to ${maskPhone(phone)}`);
+    }
+    return { sentTo: maskPhone(phone), expiresInSeconds: Math.round(this.limits.otpTtlMs / 1000) };
+  }
+
+  /**
+   * Signs a resident in with phone + SMS code. The latest code only, unexpired, unused; `otpMaxAttempts`
+   * wrong guesses void it; failures count towards the phone's and the IP's lockout.
+   * @throws 401 `auth.otp_invalid`; 429 `auth.locked`; 400 `account.phone_invalid`.
+   */
+  async loginWithSmsCode(input: { phone: string; code: string }, ip: string): Promise<SessionGrant> {
+    const phone = this.phoneOrThrow(input.phone);
+    const phoneHash = this.index('phone', phone);
+    const keys = [`otp:${phoneHash}`, `ip:${ip}`];
+    await this.checkLocked(keys);
+    const now = this.clock();
+    const otp = await this.repo.latestOtp(phoneHash);
+    const given = this.index('otp', `${phoneHash}|${String(input.code).trim()}`);
+    const usable = otp && !otp.consumedAt && otp.expiresAt > now && otp.attempts < this.limits.otpMaxAttempts;
+    if (!usable || !digestsEqual(given, otp.codeHash) || !(await this.repo.consumeOtp(otp.id, now))) {
+      if (usable) await this.repo.countOtpAttempt(otp.id);
+      await this.fail(keys);
+      throw new AppError(
+        'unauthenticated',
+        'auth.otp_invalid',
+        'The code is wrong, used or expired (codes last 5 minutes). Request a new code.',
+        { field: 'code' },
+      );
+    }
+    const account = await this.repo.accountByPhoneHash(phoneHash);
+    if (!account || account.disabledAt)
+      throw new AppError('unauthenticated', 'auth.otp_invalid', 'Request a new code.');
+    await this.repo.clearLockout(keys[0]!);
+    return this.startSession(account, 'sms_otp', false);
+  }
+
+  // ================================================================================== passwords and TOTP
+
+  /**
+   * Password sign-in: residents by `phone`, staff by `username`. Staff with an enrolled TOTP authenticator
+   * also send `totp` (RFC 6238, 6 digits, ±1 step of 30 s; each code once). An administrator without TOTP
+   * gets a restricted session that may only enrol it.
+   * @throws 401 `auth.invalid_credentials` (same for an unknown account), `auth.totp_required`,
+   *   `auth.totp_invalid`; 429 `auth.locked` (per identifier and per IP, exponential backoff).
+   */
+  async loginWithPassword(
+    input: {
+      phone?: string | undefined;
+      username?: string | undefined;
+      password: string;
+      totp?: string | undefined;
+    },
+    ip: string,
+  ): Promise<SessionGrant> {
+    let identifier: string;
+    let account: AccountRow | undefined;
+    if (input.username !== undefined) {
+      identifier = `username|${input.username.normalize('NFKC').trim()}`;
+      account = await this.repo.accountByUsername(input.username.normalize('NFKC').trim());
+      if (account && account.kind !== 'staff') account = undefined;
+    } else if (input.phone !== undefined) {
+      const phone = this.phoneOrThrow(input.phone);
+      identifier = `phone|${phone}`;
+      account = await this.repo.accountByPhoneHash(this.index('phone', phone));
+    } else {
+      throw invalid(
+        'phone',
+        'Send phone (residents) or username (staff) with the password.',
+        'auth.identifier_required',
+      );
+    }
+    const keys = [`login:${this.index('login', identifier)}`, `ip:${ip}`];
+    await this.checkLocked(keys);
+    const stored = account && !account.disabledAt ? account.passwordHash : null;
+    // Verify against a dummy hash when there is no account, so timing does not reveal which accounts exist.
+    const ok = await argon2Verify(stored ?? (await this.dummy()), String(input.password ?? '')).catch(
+      () => false,
+    );
+    if (!ok || !stored || !account) {
+      await this.fail(keys);
+      throw new AppError(
+        'unauthenticated',
+        'auth.invalid_credentials',
+        'The sign-in name or password is wrong. After several failures sign-in is paused for a while.',
+      );
+    }
+    let mfa = false;
+    if (account.kind === 'staff' && account.totpConfirmedAt) {
+      if (!input.totp)
+        throw new AppError(
+          'unauthenticated',
+          'auth.totp_required',
+          'Enter the 6-digit code of your authenticator app.',
+          {
+            field: 'totp',
+          },
+        );
+      if (!(await this.checkTotp(account, input.totp))) {
+        await this.fail(keys);
+        throw new AppError(
+          'unauthenticated',
+          'auth.totp_invalid',
+          'The authenticator code is wrong or was already used.',
+          {
+            field: 'totp',
+          },
+        );
+      }
+      mfa = true;
+    }
+    await this.repo.clearLockout(keys[0]!);
+    return this.startSession(account, account.kind === 'staff' && mfa ? 'password+totp' : 'password', mfa);
+  }
+
+  /**
+   * Starts TOTP enrolment for the signed-in staff member: a new secret (replacing an unconfirmed one) and
+   * its `otpauth://totp/…` URI (RFC 6238, SHA-1, 6 digits, 30 s — what authenticator apps read from a QR
+   * code). Confirm it with {@link confirmTotp}. @throws 401; 403 `auth.staff_only`; 409 `auth.totp_enrolled`.
+   */
+  async enrolTotp(principal: Principal | null): Promise<{ otpauthUri: string; secret: string }> {
+    const p = requirePrincipal(principal, { allowRestricted: true });
+    const account = await this.staffOf(p);
+    if (account.totpConfirmedAt)
+      throw conflict('auth.totp_enrolled', 'An authenticator is already enrolled.');
+    const secret = generateSecret();
+    await this.repo.updateAccount(account.id, {
+      totpSecretEnc: this.options.cipher.encrypt(secret),
+      totpLastStep: null,
+    });
+    const otpauthUri = generateURI({
+      issuer: '贵州通办 tongban',
+      label: account.username ?? account.id,
+      secret,
+    });
+    return { otpauthUri, secret };
+  }
+
+  /**
+   * Confirms enrolment with a current code; the session then counts as two-factor and is rotated
+   * (privilege change). @throws 400 `auth.totp_not_started`; 401 `auth.totp_invalid`.
+   */
+  async confirmTotp(
+    principal: Principal | null,
+    sessionId: string | undefined,
+    code: string,
+  ): Promise<SessionGrant> {
+    const p = requirePrincipal(principal, { allowRestricted: true });
+    const account = await this.staffOf(p);
+    if (!account.totpSecretEnc || account.totpConfirmedAt)
+      throw invalid('code', 'Start with POST /api/v1/auth/totp/enrol.', 'auth.totp_not_started');
+    if (!(await this.checkTotp(account, code)))
+      throw new AppError(
+        'unauthenticated',
+        'auth.totp_invalid',
+        'The authenticator code is wrong; try the current one.',
+        {
+          field: 'code',
+        },
+      );
+    await this.repo.updateAccount(account.id, { totpConfirmedAt: this.clock() });
+    if (!sessionId) throw unauthenticated();
+    return this.rotate(sessionId, { mfa: true, method: 'password+totp' });
+  }
+
+  // ================================================================================== sessions
+
+  /**
+   * Resolves a session id from the cookie. Ends (deletes) it when idle longer than SESSION_IDLE_MINUTES or
+   * older than SESSION_ABSOLUTE_HOURS. Returns null for an unknown or ended session.
+   */
+  async resolveSession(sessionId: string): Promise<ResolvedSession | null> {
+    const idHash = secretDigest(sessionId);
+    const session = await this.repo.sessionByHash(idHash);
+    if (!session) return null;
+    const now = this.clock();
+    const idleMs = this.options.config.idleMinutes * 60_000;
+    if (now >= session.expiresAt || now.getTime() - session.lastSeenAt.getTime() > idleMs) {
+      await this.repo.deleteSession(idHash);
+      return null;
+    }
+    const account = await this.repo.accountById(session.accountId);
+    if (!account || account.disabledAt) {
+      await this.repo.deleteSession(idHash);
+      return null;
+    }
+    if (now.getTime() - session.lastSeenAt.getTime() > SESSION_TOUCH_MS)
+      await this.repo.touchSession(idHash, now);
+    return { session, principal: this.principalOf(account, session) };
+  }
+
+  /** Whether `token` is the session's CSRF token (constant-time). */
+  csrfMatches(session: SessionRow, token: string | undefined): boolean {
+    return (
+      typeof token === 'string' && token.length > 0 && digestsEqual(secretDigest(token), session.csrfHash)
+    );
+  }
+
+  /**
+   * Gives a session a new id and CSRF token, keeping its account and absolute expiry — call it on every
+   * privilege change (grants, acting for a legal person, second factor). The old id stops working at once.
+   * @throws 401 `auth.required` when the session is gone.
+   */
+  async rotate(
+    sessionId: string,
+    changes: { mfa?: boolean; method?: string; actingFor?: string | null } = {},
+  ): Promise<SessionGrant> {
+    const newId = randomSecret();
+    const csrfToken = randomSecret();
+    const now = this.clock();
+    const ok = await this.repo.rekeySession(secretDigest(sessionId), {
+      idHash: secretDigest(newId),
+      csrfHash: secretDigest(csrfToken),
+      lastSeenAt: now,
+      ...changes,
+    });
+    if (!ok) throw unauthenticated('The session has ended; sign in again.');
+    const resolved = await this.resolveSession(newId);
+    if (!resolved) throw unauthenticated('The session has ended; sign in again.');
+    return {
+      sessionId: newId,
+      csrfToken,
+      expiresAt: resolved.session.expiresAt.toISOString(),
+      principal: resolved.principal,
+    };
+  }
+
+  /**
+   * Lets a resident act for a legal person they are an authorised operator of (null: act for themself
+   * again); rotates the session. @throws 403 `auth.not_operator`.
+   */
+  async actAs(
+    principal: Principal | null,
+    sessionId: string | undefined,
+    legalPersonId: string | null,
+  ): Promise<SessionGrant> {
+    const p = requirePrincipal(principal);
+    if (p.via !== 'session' || !sessionId || p.kind === 'staff')
+      throw forbidden(
+        'auth.not_operator',
+        'Only a resident signed in with a session can act for a legal person.',
+      );
+    if (legalPersonId !== null && !(await this.repo.isOperator(legalPersonId, p.accountId)))
+      throw forbidden(
+        'auth.not_operator',
+        'You are not an authorised operator (经办人) of this legal person.',
+      );
+    return this.rotate(sessionId, { actingFor: legalPersonId });
+  }
+
+  /**
+   * Issues a new CSRF token for a session (the old one stops working), e.g. after the page was reloaded
+   * and the client lost the one it got at sign-in. Only the hash is stored. @throws 401 when the session ended.
+   */
+  async renewCsrfToken(sessionId: string): Promise<string> {
+    const csrfToken = randomSecret();
+    if (!(await this.repo.rekeySession(secretDigest(sessionId), { csrfHash: secretDigest(csrfToken) })))
+      throw unauthenticated('The session has ended; sign in again.');
+    return csrfToken;
+  }
+
+  /** Ends a session (logout). Unknown ids are ignored. */
+  async logout(sessionId: string): Promise<void> {
+    await this.repo.deleteSession(secretDigest(sessionId));
+  }
+
+  /** Ends every session of an account (password change, disablement). Returns how many ended. */
+  async logoutEverywhere(accountId: string): Promise<number> {
+    return this.repo.deleteSessionsOf(accountId);
+  }
+
+  /** Starts a fresh session (new random id: a session id planted before sign-in is never reused). */
+  async startSession(account: AccountRow, method: string, mfa: boolean): Promise<SessionGrant> {
+    const sessionId = randomSecret();
+    const csrfToken = randomSecret();
+    const now = this.clock();
+    const session = {
+      idHash: secretDigest(sessionId),
+      accountId: account.id,
+      csrfHash: secretDigest(csrfToken),
+      method,
+      mfa,
+      actingFor: null,
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: new Date(now.getTime() + this.options.config.absoluteHours * 3_600_000),
+    };
+    await this.repo.insertSession(session);
+    this.log.info(`identity: account ${account.id} signed in (${method})`);
+    return {
+      sessionId,
+      csrfToken,
+      expiresAt: session.expiresAt.toISOString(),
+      principal: this.principalOf(account, session),
+    };
+  }
+
+  // ================================================================================== API tokens
+
+  /**
+   * Creates an API token for an integration, acting as the calling staff member limited to `scopes`
+   * (`area:action`, e.g. `cases:read`), expiring after `expiresInDays` (1–365). The token is returned once
+   * (`tbk_…`) and stored as its SM3 hash. @throws 401; 403 `auth.staff_only`; 400 `auth.scope_invalid`.
+   */
+  async createApiToken(
+    principal: Principal | null,
+    input: { name: string; scopes: string[]; expiresInDays: number },
+  ): Promise<ApiTokenView & { token: string }> {
+    const p = requirePrincipal(principal);
+    requireStaffSession(p);
+    for (const [i, s] of input.scopes.entries()) {
+      if (!SCOPE.test(s))
+        throw invalid(
+          `scopes.${i}`,
+          `"${s}" is not a scope: write area:action, e.g. cases:read.`,
+          'auth.scope_invalid',
+        );
+    }
+    const token = `tbk_${randomSecret()}`;
+    const now = this.clock();
+    const row = await this.repo.insertToken({
+      tokenHash: secretDigest(token),
+      name: checkName(input.name, 'name'),
+      accountId: p.accountId,
+      scopes: [...new Set(input.scopes)],
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + input.expiresInDays * 86_400_000),
+    });
+    this.log.info(`identity: API token ${row.id} created by ${p.accountId}`);
+    return { ...tokenView(row), token };
+  }
+
+  /** The caller's API tokens (never the secrets). @throws 401, 403. */
+  async listApiTokens(principal: Principal | null): Promise<ApiTokenView[]> {
+    const p = requirePrincipal(principal);
+    requireStaffSession(p);
+    return (await this.repo.tokensOf(p.accountId)).map(tokenView);
+  }
+
+  /** Revokes one of the caller's tokens; effective on the next request. @throws 404 `auth.token_not_found`. */
+  async revokeApiToken(principal: Principal | null, id: string): Promise<void> {
+    const p = requirePrincipal(principal);
+    requireStaffSession(p);
+    if (!(await this.repo.revokeToken(id, p.accountId, this.clock())))
+      throw notFound('auth.token_not_found', 'No such active token of yours.', 'id');
+    this.log.info(`identity: API token ${id} revoked`);
+  }
+
+  /** The principal of a bearer token; null when unknown, expired, revoked or its account is disabled. */
+  async resolveApiToken(token: string): Promise<Principal | null> {
+    if (!token.startsWith('tbk_')) return null;
+    const row = await this.repo.tokenByHash(secretDigest(token));
+    const now = this.clock();
+    if (!row || row.revokedAt || row.expiresAt <= now) return null;
+    const account = await this.repo.accountById(row.accountId);
+    if (!account || account.disabledAt || account.kind !== 'staff') return null;
+    await this.repo.touchToken(row.id, now);
+    return {
+      accountId: account.id,
+      kind: 'staff',
+      via: 'api_token',
+      name: account.name,
+      ...(account.departmentId ? { departmentId: account.departmentId } : {}),
+      ...(account.hallCode ? { hallCode: account.hallCode } : {}),
+      isAdmin: false,
+      mfa: false,
+      scopes: row.scopes,
+      tokenId: row.id,
+    };
+  }
+
+  // ================================================================================== federation support
+
+  /**
+   * The account of a federated identity (issuer + sub, OpenID Connect Core §2): linked before; else linked
+   * now to the resident with the same verified ID number; else a new resident account.
+   * @throws 403 `auth.oidc_unverified` without a verified, valid ID number or a name for a new account.
+   */
+  async accountForFederatedIdentity(claims: {
+    issuer: string;
+    subject: string;
+    idNumber: string | undefined;
+    name: string | undefined;
+    phone: string | undefined;
+  }): Promise<AccountRow> {
+    const linked = await this.repo.federated(claims.issuer, claims.subject);
+    if (linked) {
+      const account = await this.repo.accountById(linked);
+      if (account && !account.disabledAt) return account;
+      throw forbidden('auth.account_disabled', 'This account is disabled.');
+    }
+    let idNumber: string;
+    try {
+      idNumber = parseIdentityNumber(claims.idNumber ?? '').value;
+    } catch {
+      throw forbidden(
+        'auth.oidc_unverified',
+        'The identity platform did not confirm a valid resident ID number; register or sign in another way.',
+      );
+    }
+    const idNumberHash = this.index('id_number', idNumber);
+    const existing = await this.repo.accountByIdNumberHash(idNumberHash);
+    if (existing) {
+      await this.repo.link(this.repo.db, claims.issuer, claims.subject, existing.id);
+      this.log.info(`identity: account ${existing.id} linked to the identity platform`);
+      return existing;
+    }
+    if (!claims.name) throw forbidden('auth.oidc_unverified', 'The identity platform did not give a name.');
+    const phone = claims.phone ? normalisePhone(claims.phone) : null;
+    const phoneHash = phone ? this.index('phone', phone) : null;
+    const phoneFree = phoneHash ? !(await this.repo.accountByPhoneHash(phoneHash)) : false;
+    return this.repo.db.transaction(async (tx) => {
+      const account = await this.repo.insertAccount(tx, {
+        kind: 'resident',
+        name: claims.name!.slice(0, 100),
+        idNumberHash,
+        idNumberEnc: this.options.cipher.encrypt(idNumber),
+        ...(phone && phoneFree ? { phoneHash, phoneEnc: this.options.cipher.encrypt(phone) } : {}),
+      });
+      await this.repo.link(tx, claims.issuer, claims.subject, account.id);
+      this.log.info(`identity: resident account ${account.id} created from the identity platform`);
+      return account;
+    });
+  }
+
+  /** The repository, for the OIDC helper of this module only (flows in flight). */
+  get flows(): Pick<IdentityRepository, 'insertFlow' | 'takeFlow' | 'deleteFlowsBefore'> {
+    return this.repo;
+  }
+
+  /** This service's clock (tests inject one). */
+  now(): Date {
+    return this.clock();
+  }
+
+  // ================================================================================== internals
+
+  private principalOf(account: AccountRow, session: Pick<SessionRow, 'mfa' | 'actingFor'>): Principal {
+    const isStaff = account.kind === 'staff';
+    return {
+      accountId: account.id,
+      kind: isStaff ? 'staff' : session.actingFor ? 'legal_person_operator' : 'resident',
+      via: 'session',
+      name: account.name,
+      ...(account.departmentId ? { departmentId: account.departmentId } : {}),
+      ...(account.hallCode ? { hallCode: account.hallCode } : {}),
+      ...(session.actingFor ? { legalPersonId: session.actingFor } : {}),
+      isAdmin: account.isAdmin,
+      mfa: session.mfa,
+      ...(isStaff && account.isAdmin && !session.mfa ? { restricted: true } : {}),
+    };
+  }
+
+  private async staffOf(p: Principal): Promise<AccountRow> {
+    const account =
+      p.kind === 'staff' && p.via === 'session' ? await this.repo.accountById(p.accountId) : undefined;
+    if (!account) throw forbidden('auth.staff_only', 'TOTP is for staff accounts signed in with a session.');
+    return account;
+  }
+
+  private async checkTotp(account: AccountRow, code: string): Promise<boolean> {
+    if (!account.totpSecretEnc || !/^\d{6}$/.test(String(code).trim())) return false;
+    const secret = this.options.cipher.decrypt(account.totpSecretEnc);
+    const result = await verifyTotp({
+      secret,
+      token: String(code).trim(),
+      epoch: Math.floor(this.clock().getTime() / 1000),
+      epochTolerance: 30,
+      ...(account.totpLastStep === null ? {} : { afterTimeStep: account.totpLastStep }),
+    }).catch(() => ({ valid: false as const }));
+    if (!result.valid || !('timeStep' in result)) return false;
+    return this.repo.advanceTotpStep(account.id, result.timeStep);
+  }
+
+  private async checkLocked(keys: string[]): Promise<void> {
+    const now = this.clock();
+    for (const key of keys) {
+      const row = await this.repo.lockout(key);
+      if (row?.lockedUntil && row.lockedUntil > now) {
+        const seconds = Math.ceil((row.lockedUntil.getTime() - now.getTime()) / 1000);
+        throw new AppError(
+          'rate_limited',
+          'auth.locked',
+          `Too many failed sign-in attempts. Try again in ${seconds} seconds.`,
+        );
+      }
+    }
+  }
+
+  /** Counts a failure on each key; past its threshold a key is locked for base × 2^(extra failures). */
+  private async fail(keys: string[]): Promise<void> {
+    const now = this.clock();
+    const resetBefore = new Date(now.getTime() - this.limits.failureWindowMs);
+    for (const key of keys) {
+      const failures = await this.repo.countFailure(key, now, resetBefore);
+      const threshold = key.startsWith('ip:')
+        ? this.limits.ipFailureThreshold
+        : this.limits.accountFailureThreshold;
+      if (failures >= threshold) {
+        const ms = Math.min(
+          this.limits.lockoutBaseMs * 2 ** (failures - threshold),
+          this.limits.lockoutMaxMs,
+        );
+        await this.repo.lockUntil(key, new Date(now.getTime() + ms));
+        this.log.warn(
+          `identity: sign-in locked for ${Math.round(ms / 1000)} s after ${failures} failures (${key.split(':')[0]})`,
+        );
+      }
+    }
+  }
+
+  private index(purpose: string, value: string): string {
+    return blindIndex(this.options.piiHashKey, purpose, value);
+  }
+
+  private phoneOrThrow(input: string): string {
+    const phone = normalisePhone(String(input ?? ''));
+    if (!phone)
+      throw invalid(
+        'phone',
+        'Enter an 11-digit mainland mobile number, e.g. 13812345678.',
+        'account.phone_invalid',
+      );
+    return phone;
+  }
+
+  private hashPassword(password: string): Promise<string> {
+    // @node-rs/argon2 defaults to argon2id (RFC 9106); parameters per OWASP: 19 MiB, 2 passes, 1 lane.
+    return argon2Hash(password, {
+      memoryCost: this.options.argon2?.memoryCost ?? 19_456,
+      timeCost: this.options.argon2?.timeCost ?? 2,
+      parallelism: 1,
+    });
+  }
+
+  private dummy(): Promise<string> {
+    this.dummyHash ??= this.hashPassword(randomSecret());
+    return this.dummyHash;
+  }
+
+  private view(row: AccountRow): AccountView {
+    const c = this.options.cipher;
+    return {
+      id: row.id,
+      kind: row.kind,
+      name: row.name,
+      idNumber: row.idNumberEnc ? maskIdentityNumber(c.decrypt(row.idNumberEnc)) : null,
+      phone: row.phoneEnc ? maskPhone(c.decrypt(row.phoneEnc)) : null,
+      creditCode: row.creditCode,
+      username: row.username,
+      departmentId: row.departmentId,
+      hallCode: row.hallCode,
+      isAdmin: row.isAdmin,
+      totpEnrolled: row.totpConfirmedAt !== null,
+      createdAt: row.createdAt.toISOString(),
+    };
+  }
+}
+
+function randomSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+function tokenView(row: ApiTokenRow): ApiTokenView {
+  return {
+    id: row.id,
+    name: row.name,
+    scopes: row.scopes,
+    createdAt: row.createdAt.toISOString(),
+    expiresAt: row.expiresAt.toISOString(),
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+    lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
+  };
+}
+
+function checkName(input: string, field: string): string {
+  const name = String(input ?? '')
+    .normalize('NFKC')
+    .trim();
+  if (name.length < 1 || name.length > 100)
+    throw invalid(field, 'Enter a name of 1–100 characters.', 'account.name_invalid');
+  return name;
+}
+
+/**
+ * Password rule (等保 2.0 level 3 身份鉴别: complexity): at least 10 characters with at least three of
+ * lower-case, upper-case, digits and other characters; at most 200.
+ * @throws 400 `account.password_weak` (field password).
+ */
+export function checkPassword(password: string): void {
+  const p = String(password ?? '');
+  const classes = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]/].filter((r) => r.test(p)).length;
+  if (p.length < 10 || p.length > 200 || classes < 3) {
+    throw invalid(
+      'password',
+      'Choose a password of 10–200 characters using at least three of: lower-case, upper-case, digits, symbols.',
+      'account.password_weak',
+    );
+  }
+}
