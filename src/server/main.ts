@@ -54,6 +54,7 @@ export async function startServer(
   try {
     const services = await createServices(database, {
       piiHashKey: config.piiHashKey,
+      piiEncryptionKeys: config.piiEncryptionKeys,
       dataDir: config.dataDir,
       log: jobLog(config),
     });

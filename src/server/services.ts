@@ -12,6 +12,7 @@ import { IdempotencyService } from './modules/idempotency/service.ts';
 import { loadNotificationsConfig } from './modules/notifications/config.ts';
 import { NotificationsService } from './modules/notifications/service.ts';
 import { OutboxService } from './modules/outbox/service.ts';
+import { loadPiiKeyProvider, PiiReadLog, PiiVault } from './modules/pii/service.ts';
 import { RegionsService } from './modules/regions/service.ts';
 import { CatalogSearchService } from './modules/search/service.ts';
 import { SettingsService } from './modules/settings/service.ts';
@@ -31,10 +32,15 @@ export interface Services {
   cases: CasesService;
   files: FileStore;
   custody: CustodyService;
+  /** Personal data: SM4 envelopes, blind indexes, key rotation. */
+  pii: PiiVault;
+  /** Full reads of personal data (temporary home until the audit module). */
+  piiReads: PiiReadLog;
 }
 
 /** The settings of the composition that do not come from a module: keys and loggers. */
 export type ServicesConfig = Pick<Config, 'piiHashKey' | 'dataDir'> & {
+  piiEncryptionKeys?: Config['piiEncryptionKeys'];
   log?: { info(message: string): void; warn(message: string): void };
   env?: NodeJS.ProcessEnv;
 };
@@ -53,19 +59,27 @@ export async function createServices(database: Database, config: ServicesConfig)
   const search = new CatalogSearchService(catalog);
   const outbox = new OutboxService(db);
   const idempotency = new IdempotencyService(db);
+  const settings = new SettingsService(db);
+  const piiHashKey =
+    config.piiHashKey ??
+    (await settings.getOrCreate('pii_hash_key', () => randomBytes(32).toString('base64url')));
+  const pii = new PiiVault(await loadPiiKeyProvider(config.piiEncryptionKeys, settings, config.log), {
+    hashKey: piiHashKey,
+  });
+  const piiReads = new PiiReadLog(db);
   const notifications = new NotificationsService(db, {
     config: loadNotificationsConfig(config.env ?? process.env),
+    vault: pii,
     ...(config.log ? { log: config.log } : {}),
   });
   outbox.subscribe(notifications.handler);
-  const piiHashKey =
-    config.piiHashKey ??
-    (await new SettingsService(db).getOrCreate('pii_hash_key', () => randomBytes(32).toString('base64url')));
   const cases = new CasesService(
     db,
-    { catalog, halls, departments, calendar, outbox, idempotency },
+    { catalog, halls, departments, calendar, outbox, idempotency, pii, piiReads },
     { piiHashKey },
   );
+  pii.register({ name: 'cases', reseal: (limit) => cases.resealPii(limit) });
+  pii.register({ name: 'notifications', reseal: (limit) => notifications.resealPii(limit) });
   const files = createFileStore(config.env ?? process.env, config.dataDir);
   const custody = new CustodyService(db, { cases, idempotency, files });
   return {
@@ -81,6 +95,8 @@ export async function createServices(database: Database, config: ServicesConfig)
     idempotency,
     notifications,
     cases,
+    pii,
+    piiReads,
   };
 }
 

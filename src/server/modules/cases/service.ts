@@ -41,6 +41,15 @@ import type { Db, Tx } from '../../db/index.ts';
 import type { IdempotencyService } from '../idempotency/service.ts';
 import type { NewOutboxRow, OutboxService } from '../outbox/service.ts';
 import {
+  maskAddress,
+  maskName,
+  maskPhone,
+  type PiiField,
+  type PiiReadAudit,
+  type PiiVault,
+} from '../pii/service.ts';
+import { mayRevealApplicant } from './policy.ts';
+import {
   type CaseMaterialRow,
   type CasePartRow,
   type CaseRow,
@@ -74,7 +83,33 @@ export interface CaseDeps {
   calendar: { calendar(): Promise<WorkingDayCalendar> };
   outbox: Pick<OutboxService, 'append'>;
   idempotency: Pick<IdempotencyService, 'run'>;
+  /** Seals and opens personal data (SM4 envelopes; the pii module's vault). */
+  pii: Pick<PiiVault, 'encrypt' | 'unseal' | 'reseal' | 'currentKeyId' | 'staleKeyIds'>;
+  /** Records full reads of personal data (the audit module, once merged). */
+  piiReads: PiiReadAudit;
 }
+
+/** An applicant's (and agent's) identifiers in full, as {@link CasesService.revealApplicant} returns them. */
+export interface ApplicantReveal {
+  caseNumber: string;
+  applicant: Record<string, unknown>;
+  agent: Record<string, unknown> | null;
+  /** The fields revealed (and audited), e.g. `applicant.idNumber`. */
+  revealed: string[];
+}
+
+/** Fields of a party (applicant or agent) stored only as SM4 envelopes. */
+const SEALED_PARTY_FIELDS: Partial<Record<string, PiiField>> = {
+  idNumber: 'idNumber',
+  phone: 'phone',
+  email: 'email',
+};
+/** Fields of the mail delivery preference stored only as SM4 envelopes. */
+const SEALED_PREFERENCE_FIELDS: Partial<Record<string, PiiField>> = {
+  recipient: 'name',
+  phone: 'phone',
+  address: 'address',
+};
 
 export interface CaseServiceOptions {
   /** Key of the keyed SM3 hash (HMAC-SM3) used to find an applicant's cases without storing a lookup in clear. */
@@ -234,9 +269,12 @@ export class CasesService {
         itemCode: app.itemCode,
         itemName: routed.item.name,
         implementationCode: routed.guide.implementation!.code,
-        applicant: app.applicant as Record<string, unknown>,
+        ...this.sealedColumns({
+          applicant: app.applicant as Record<string, unknown>,
+          agent: (app.agent as Record<string, unknown> | undefined) ?? null,
+          delivery: { preference: app.delivery } as Record<string, unknown>,
+        }),
         applicantKey: this.applicantKey(app.applicant),
-        agent: (app.agent as Record<string, unknown> | undefined) ?? null,
         channel: app.channel,
         processingMode: app.processingMode,
         intakeHallCode: app.intakeHallCode ?? null,
@@ -247,7 +285,6 @@ export class CasesService {
         status: state.status,
         state: state as unknown as Record<string, unknown>,
         limits: routed.limits as unknown as Record<string, unknown>,
-        delivery: { preference: app.delivery } as Record<string, unknown>,
         visits: atWindow && !app.agent ? 1 : 0,
         createdAt: now,
         updatedAt: now,
@@ -446,7 +483,8 @@ export class CasesService {
     const attempt = await this.deps.idempotency.run(
       scope,
       ctx.idempotencyKey,
-      { pickupCode, v: ctx.expectedVersion },
+      // The retry record keeps a keyed hash, never the code (a plain hash of 6 digits is guessable).
+      { pickupCodeHash: this.codeHash(id, pickupCode), v: ctx.expectedVersion },
       async (tx) => {
         const row = await this.repo.lockById(tx, id);
         if (!row) throw notFound('case.not_found', `No case ${caseRef}.`, 'case');
@@ -1075,6 +1113,76 @@ export class CasesService {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Personal data
+
+  /**
+   * The applicant's (and agent's) identifiers in full — ID number, phone, email, as filed — for a stated
+   * purpose (个人信息保护法 arts. 28, 51; GB/T 35273-2020 §7.1 使用限制). Allowed by {@link mayRevealApplicant}
+   * (for now: staff of the competent department or of the intake hall). Every revealed field is recorded
+   * through {@link PiiReadAudit} in the same transaction as the read, so there is no read without its
+   * record. A read with a side effect: not idempotent, every call is audited again.
+   * @param p.purpose why the full value is needed, 2–200 characters (e.g. `核验原件` — checking the original).
+   * @throws AppError(validation, `pii.purpose_required`, field `purpose`); AppError(not_found,
+   *   `case.not_found`); AppError(forbidden, `pii.reveal_forbidden`) — nothing is recorded then.
+   */
+  async revealApplicant(caseRef: string, p: { actor: CaseActor; purpose: string }): Promise<ApplicantReveal> {
+    const purpose = typeof p.purpose === 'string' ? p.purpose.trim() : '';
+    if (purpose.length < 2 || purpose.length > 200)
+      throw invalid(
+        'purpose',
+        'State why the full ID number and phone are needed (2–200 characters, e.g. 核验原件); the read is audited.',
+        'pii.purpose_required',
+      );
+    const id = await this.resolveId(caseRef);
+    return this.repo.db.transaction(async (tx) => {
+      const row = (await this.repo.findById(id, tx))!;
+      if (!mayRevealApplicant(p.actor, row)) {
+        throw new AppError(
+          'forbidden',
+          'pii.reveal_forbidden',
+          `${p.actor.kind} ${p.actor.id} may not read the full identifiers of case ${row.number}: staff of its competent department or intake hall may, for a stated purpose.`,
+        );
+      }
+      const revealed: string[] = [];
+      const open = (party: Record<string, unknown>, prefix: string) => {
+        const out = { ...party };
+        for (const k of Object.keys(SEALED_PARTY_FIELDS)) {
+          if (typeof out[k] !== 'string') continue;
+          out[k] = this.deps.pii.unseal(out[k]);
+          revealed.push(`${prefix}.${k}`);
+        }
+        return out;
+      };
+      const applicant = open(row.applicant, 'applicant');
+      const agent = row.agent ? open(row.agent, 'agent') : null;
+      for (const field of revealed)
+        await this.deps.piiReads.recordFullRead(tx, {
+          actor: p.actor as unknown as Record<string, unknown>,
+          target: `case:${row.number}`,
+          field,
+          purpose,
+        });
+      return { caseNumber: row.number, applicant, agent, revealed };
+    });
+  }
+
+  /**
+   * Key rotation and migration step for the case tables: seals up to `limit` cases still holding
+   * plaintext (written before encryption) or envelopes under an older key, under the current key. Rows
+   * are claimed with FOR UPDATE SKIP LOCKED (a case a command holds is left for the next round; several
+   * nodes share the work). Not a change of the case: no version bump, no event.
+   * @returns how many cases were rewritten (0 when all are under the current key).
+   */
+  async resealPii(limit = 200): Promise<number> {
+    const stale = this.deps.pii.staleKeyIds();
+    return this.repo.db.transaction(async (tx) => {
+      const rows = await this.repo.lockPiiStale(tx, stale, limit);
+      for (const r of rows) await this.repo.setPii(tx, r.id, this.sealedColumns(r));
+      return rows.length;
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // helpers
 
   private async resolveId(caseRef: string): Promise<string> {
@@ -1114,6 +1222,7 @@ export class CasesService {
 
   private outboxRow(row: CaseRow, e: TimelineEvent, pickupCode?: string): NewOutboxRow {
     const applicant = row.applicant as { name?: string; phone?: string; email?: string; accountId?: string };
+    const pii = this.deps.pii;
     const pref = (row.delivery as { preference?: { method: string; hallCode?: string } } | null)?.preference;
     const data = e.data as Record<string, unknown>;
     return {
@@ -1128,8 +1237,9 @@ export class CasesService {
         status: e.to,
         applicant: {
           name: applicant.name ?? '',
-          ...(applicant.phone ? { phone: applicant.phone } : {}),
-          ...(applicant.email ? { email: applicant.email } : {}),
+          // Sealed (SM4 envelopes): the notifications module opens them only to send.
+          ...(applicant.phone ? { phoneSealed: pii.reseal(applicant.phone, 'phone') } : {}),
+          ...(applicant.email ? { emailSealed: pii.reseal(applicant.email, 'email') } : {}),
           ...(applicant.accountId ? { accountId: applicant.accountId } : {}),
         },
         competentDepartmentId: row.competentDepartmentId,
@@ -1137,7 +1247,9 @@ export class CasesService {
         ...(e.reason ? { reason: e.reason } : {}),
         ...(data.gaps ? { gaps: data.gaps } : {}),
         ...(data.outcome ? { outcome: data.outcome } : {}),
-        ...(pickupCode ? { pickupCode, pickupHallCode: pref?.hallCode } : {}),
+        ...(pickupCode
+          ? { pickupCodeSealed: pii.encrypt(pickupCode, 'pickupCode'), pickupHallCode: pref?.hallCode }
+          : {}),
         ...(e.type === 'deliver' && data.reference ? { trackingNumber: data.reference } : {}),
         ...(row.decisionDue ? { deadline: row.decisionDue } : {}),
         ...(data.level ? { warning: data.level } : {}),
@@ -1189,9 +1301,10 @@ export class CasesService {
       // The mailing details are personal data: masked in every view (the dispatch desk gets them with
       // its role once the identity issue lands).
       const p = { ...(delivery.preference as Record<string, unknown>) };
-      if (typeof p.phone === 'string') p.phone = maskPhone(p.phone);
-      if (typeof p.address === 'string') p.address = `${p.address.slice(0, 6)}…`;
-      if (typeof p.recipient === 'string') p.recipient = `${p.recipient.slice(0, 1)}**`;
+      const open = (v: string) => this.deps.pii.unseal(v);
+      if (typeof p.phone === 'string') p.phone = maskPhone(open(p.phone));
+      if (typeof p.address === 'string') p.address = maskAddress(open(p.address));
+      if (typeof p.recipient === 'string') p.recipient = maskName(open(p.recipient));
       delivery.preference = p;
     }
     if (delivery?.pickup) {
@@ -1205,8 +1318,8 @@ export class CasesService {
       outcome: row.outcome,
       itemCode: row.itemCode,
       implementationCode: row.implementationCode,
-      applicant: maskApplicant(row.applicant),
-      agent: row.agent ? maskApplicant(row.agent) : null,
+      applicant: this.maskParty(row.applicant),
+      agent: row.agent ? this.maskParty(row.agent) : null,
       channel: row.channel,
       processingMode: row.processingMode,
       intakeHallCode: row.intakeHallCode,
@@ -1240,6 +1353,53 @@ export class CasesService {
       })),
       createdAt: row.createdAt.toISOString(),
       updatedAt: row.updatedAt.toISOString(),
+    };
+  }
+
+  /** A party (applicant/agent) for a view: sealed identifiers opened and masked. */
+  private maskParty(a: Record<string, unknown>): Record<string, unknown> {
+    const out = { ...a };
+    const open = (v: unknown) => (typeof v === 'string' ? this.deps.pii.unseal(v) : undefined);
+    const idNumber = open(out.idNumber);
+    if (idNumber !== undefined) out.idNumber = maskIdentityNumber(idNumber);
+    const phone = open(out.phone);
+    if (phone !== undefined) out.phone = maskPhone(phone);
+    const email = open(out.email);
+    if (email !== undefined) out.email = maskEmail(email);
+    return out;
+  }
+
+  /**
+   * The personal-data columns as stored: ID numbers, phones, emails and the mailing recipient/address as
+   * SM4 envelopes under the current key (plaintext sealed, older envelopes re-sealed), with that key's id.
+   */
+  private sealedColumns(c: {
+    applicant: Record<string, unknown>;
+    agent: Record<string, unknown> | null;
+    delivery: Record<string, unknown> | null;
+  }): {
+    applicant: Record<string, unknown>;
+    agent: Record<string, unknown> | null;
+    delivery: Record<string, unknown> | null;
+    piiKeyId: string;
+  } {
+    const seal = (o: Record<string, unknown>, fields: Partial<Record<string, PiiField>>) => {
+      const out = { ...o };
+      for (const [k, field] of Object.entries(fields))
+        if (typeof out[k] === 'string') out[k] = this.deps.pii.reseal(out[k], field!);
+      return out;
+    };
+    const preference = c.delivery?.preference as Record<string, unknown> | undefined;
+    return {
+      applicant: seal(c.applicant, SEALED_PARTY_FIELDS),
+      agent: c.agent ? seal(c.agent, SEALED_PARTY_FIELDS) : null,
+      delivery: c.delivery
+        ? {
+            ...c.delivery,
+            ...(preference ? { preference: seal(preference, SEALED_PREFERENCE_FIELDS) } : {}),
+          }
+        : null,
+      piiKeyId: this.deps.pii.currentKeyId(),
     };
   }
 
@@ -1302,15 +1462,9 @@ function rename(field: string) {
   };
 }
 
-function maskApplicant(a: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...a };
-  if (typeof out.idNumber === 'string') out.idNumber = maskIdentityNumber(out.idNumber);
-  if (typeof out.phone === 'string') out.phone = maskPhone(out.phone);
-  return out;
-}
-
-function maskPhone(phone: string): string {
-  return `${phone.slice(0, 3)}****${phone.slice(-4)}`;
+function maskEmail(email: string): string {
+  const at = email.indexOf('@');
+  return at > 0 ? `${email[0]}***${email.slice(at)}` : '***';
 }
 
 function startOfShanghaiDay(day: string): Date {

@@ -30,6 +30,8 @@ beforeAll(async () => {
           calendar: s.calendar,
           outbox: s.outbox,
           idempotency: s.idempotency,
+          pii: s.pii,
+          piiReads: s.piiReads,
         },
         { piiHashKey: 'k'.repeat(32), clock: () => now },
       ),
