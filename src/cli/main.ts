@@ -15,6 +15,7 @@ import {
 } from '../server/services.ts';
 import { calendarCommands } from './commands/calendar.ts';
 import { catalogCommands } from './commands/catalog.ts';
+import { piiCommands } from './commands/pii.ts';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -97,6 +98,10 @@ export function buildProgram(): Command {
   catalogCommands(program, async () => {
     const { services, close } = await openServices();
     return { catalog: services.catalog, departments: services.departments, close };
+  });
+  piiCommands(program, async () => {
+    const { services, close } = await openServices();
+    return { rotate: (limit) => services.pii.rotate(limit), close };
   });
 
   return program;

@@ -11,17 +11,21 @@ export interface JobRound {
   timersFired: number;
   eventsDispatched: number;
   messages: { claimed: number; delivered: number };
+  /** Rows re-sealed under the current PII key (rotation / encryption of older rows), per store. */
+  piiResealed: number;
 }
 
 /**
  * Background work of one node, on the database so any number of nodes share it: fire due clock timers
  * (warnings, deemed acceptance), dispatch outbox events to their handlers (notifications), send due
- * messages. Each step claims its rows with FOR UPDATE SKIP LOCKED. Rounds never overlap on a node; a
+ * messages, re-seal a batch of personal data still in plaintext or under an older key (key rotation
+ * without downtime: reads keep working under old keys meanwhile). Each step claims its rows with FOR
+ * UPDATE SKIP LOCKED. Rounds never overlap on a node; a
  * failing round is logged and the next one retries.
  * @param intervalMs time between rounds (0: no timer, only `runOnce`).
  */
 export function startJobs(
-  services: Pick<Services, 'cases' | 'outbox' | 'notifications'>,
+  services: Pick<Services, 'cases' | 'outbox' | 'notifications'> & { pii?: Pick<Services['pii'], 'rotate'> },
   options: { intervalMs: number; log?: (message: string, error: unknown) => void },
 ): JobRunner {
   let running: Promise<JobRound> | null = null;
@@ -34,7 +38,13 @@ export function startJobs(
       if (eventsDispatched >= 2000) break;
     }
     const sent = await services.notifications.sendDue({ limit: 50 });
-    return { timersFired, eventsDispatched, messages: { claimed: sent.claimed, delivered: sent.delivered } };
+    const resealed = services.pii ? await services.pii.rotate(200) : {};
+    return {
+      timersFired,
+      eventsDispatched,
+      messages: { claimed: sent.claimed, delivered: sent.delivered },
+      piiResealed: Object.values(resealed).reduce((a, b) => a + b, 0),
+    };
   };
   const runOnce = (): Promise<JobRound> => {
     if (!running) {
