@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from './config.ts';
 import type { Database } from './db/index.ts';
 import { CalendarService } from './modules/calendar/service.ts';
-import { CasesService } from './modules/cases/service.ts';
+import { CasesService, LEGACY_PAYLOAD_KEYS, sealLegacyCasePayload } from './modules/cases/service.ts';
 import { SAMPLE_CATALOG_XLSX } from './modules/catalog/sample.ts';
 import { CatalogService } from './modules/catalog/service.ts';
 import { CustodyService } from './modules/custody/service.ts';
@@ -80,6 +80,12 @@ export async function createServices(database: Database, config: ServicesConfig)
   );
   pii.register({ name: 'cases', reseal: (limit) => cases.resealPii(limit) });
   pii.register({ name: 'notifications', reseal: (limit) => notifications.resealPii(limit) });
+  // Case events written in clear before encryption (new ones carry envelopes only).
+  pii.register({
+    name: 'outbox',
+    reseal: (limit) =>
+      outbox.rewritePayloads(LEGACY_PAYLOAD_KEYS, limit, (p) => sealLegacyCasePayload(pii, p)),
+  });
   const files = createFileStore(config.env ?? process.env, config.dataDir);
   const custody = new CustodyService(db, { cases, idempotency, files });
   return {

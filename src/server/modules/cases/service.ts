@@ -1462,6 +1462,31 @@ function rename(field: string) {
   };
 }
 
+/** Keys of case event payloads written in clear before encryption (see {@link sealLegacyCasePayload}). */
+export const LEGACY_PAYLOAD_KEYS = ['phone', 'email', 'pickupCode'];
+
+/**
+ * A case event payload written before encryption, sealed: `applicant.phone`/`email` and `pickupCode`
+ * become `phoneSealed`/`emailSealed`/`pickupCodeSealed` envelopes (the notifications module reads both).
+ */
+export function sealLegacyCasePayload(
+  pii: Pick<PiiVault, 'reseal'>,
+  payload: Record<string, unknown>,
+): Record<string, unknown> {
+  const { pickupCode, ...rest } = payload;
+  const out: Record<string, unknown> = { ...rest };
+  if (typeof pickupCode === 'string') out.pickupCodeSealed = pii.reseal(pickupCode, 'pickupCode');
+  if (out.applicant && typeof out.applicant === 'object') {
+    const { phone, email, ...a } = out.applicant as Record<string, unknown>;
+    out.applicant = {
+      ...a,
+      ...(typeof phone === 'string' ? { phoneSealed: pii.reseal(phone, 'phone') } : {}),
+      ...(typeof email === 'string' ? { emailSealed: pii.reseal(email, 'email') } : {}),
+    };
+  }
+  return out;
+}
+
 function maskEmail(email: string): string {
   const at = email.indexOf('@');
   return at > 0 ? `${email[0]}***${email.slice(at)}` : '***';

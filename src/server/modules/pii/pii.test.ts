@@ -6,7 +6,7 @@ import { loadConfig } from '../../config.ts';
 import { rowsOf } from '../../db/sql.ts';
 import type { RunningServer } from '../../main.ts';
 import { startTestServer } from '../../testing.ts';
-import { CasesService } from '../cases/service.ts';
+import { CasesService, LEGACY_PAYLOAD_KEYS, sealLegacyCasePayload } from '../cases/service.ts';
 import { NotificationsService } from '../notifications/service.ts';
 import { SettingsService } from '../settings/service.ts';
 import {
@@ -231,6 +231,11 @@ describe('personal data in the case engine', () => {
     const notifications2 = new NotificationsService(db(), { vault: vault2 });
     vault2.register({ name: 'cases', reseal: (n) => cases2.resealPii(n) });
     vault2.register({ name: 'notifications', reseal: (n) => notifications2.resealPii(n) });
+    vault2.register({
+      name: 'outbox',
+      reseal: (n) =>
+        s.outbox.rewritePayloads(LEGACY_PAYLOAD_KEYS, n, (p) => sealLegacyCasePayload(vault2, p)),
+    });
 
     // A case and an SMS written before encryption existed (plaintext, no key id).
     const legacyId = syntheticIdNumber('520103', '19850505', '773');
@@ -241,11 +246,19 @@ describe('personal data in the case engine', () => {
     await db().execute(sql`update notification_messages set pii_key_id = null, address_sealed = null,
       address = '13900007773', body = '【贵州通办】请凭取件码 123456 到大厅领取办理结果。', body_sealed = null
       where id = (select id from notification_messages where channel = 'sms' order by created_at limit 1)`);
+    await db().execute(sql`insert into outbox (topic, aggregate_type, aggregate_id, payload, dispatched_at)
+      values ('case.decided', 'case', ${legacy.id}, ${JSON.stringify({
+        caseId: legacy.id,
+        caseNumber: legacy.number,
+        itemName: '居民身份证换领',
+        applicant: { name: '旧', phone: '13900007773' },
+        pickupCode: '123456',
+      })}::jsonb, now())`);
     expect((await s.cases.get(legacy.number)).applicant.idNumber).toBe(maskIdNumber(legacyId)); // still readable
 
     // Step by step: one row per store, reads work in between (old and new keys both open).
     const first = await vault2.rotate(1);
-    expect(first).toEqual({ cases: 1, notifications: 1 });
+    expect(first).toEqual({ cases: 1, notifications: 1, outbox: 1 });
     for (const n of flow.caseNumbers) expect((await cases2.get(n)).applicant.idNumber).toMatch(/^\d{4}\*+/);
     let total = 2;
     for (let r = await vault2.rotate(50); Object.values(r).some((v) => v > 0); r = await vault2.rotate(50))
@@ -272,7 +285,12 @@ describe('personal data in the case engine', () => {
     // Through the new key configuration every view still reads; a node left on the old list cannot.
     for (const n of [...flow.caseNumbers, legacy.number]) await cases2.get(n);
     await expect(s.cases.get(legacy.number)).rejects.toMatchObject({ code: 'pii.unknown_key' });
-    expect(await vault2.rotate(50)).toEqual({ cases: 0, notifications: 0 });
+    expect(await vault2.rotate(50)).toEqual({ cases: 0, notifications: 0, outbox: 0 });
+    const [legacyEvent] = (await s.outbox.eventsOf('case', legacy.id)).filter(
+      (e) => e.topic === 'case.decided',
+    );
+    expect(JSON.stringify(legacyEvent!.payload)).not.toMatch(/13900007773|123456/);
+    expect(vault2.decrypt(legacyEvent!.payload.pickupCodeSealed as string)).toBe('123456');
 
     // Several nodes: a row another transaction holds is skipped (SKIP LOCKED), not waited for.
     if (server.database.kind === 'postgres') {
