@@ -11,5 +11,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Every file's stdout/stderr/console is scanned for ID numbers and phone numbers (fails the file).
+    setupFiles: ['src/testing/log-scan.setup.ts'],
   },
 });

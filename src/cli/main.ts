@@ -17,6 +17,7 @@ import { accountCommands } from './commands/account.ts';
 import { auditCommands } from './commands/audit.ts';
 import { calendarCommands } from './commands/calendar.ts';
 import { catalogCommands } from './commands/catalog.ts';
+import { piiCommands } from './commands/pii.ts';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -108,6 +109,11 @@ export function buildProgram(): Command {
   accountCommands(program, async () => {
     const { services, close } = await openServices();
     return { identity: services.identity, close };
+  });
+
+  piiCommands(program, async () => {
+    const { services, close } = await openServices();
+    return { rotate: (limit) => services.pii.rotate(limit), close };
   });
 
   return program;

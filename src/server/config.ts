@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { invalid } from '../domain/errors.ts';
+import { type PiiKey, parsePiiKeys } from './modules/pii/keys.ts';
 
 /**
  * Runtime configuration, read once from environment variables. Every value has a default that runs on
@@ -15,6 +16,7 @@ import { invalid } from '../domain/errors.ts';
  * | LOG_LEVEL     | pino level: fatal error warn info debug trace silent           | info             |
  * | RATE_LIMIT_MAX| requests per minute per client IP on /api                      | 600              |
  * | PII_HASH_KEY  | key of the keyed SM3 hash for applicant lookups (≥ 32 chars)   | generated, stored|
+ * | PII_ENCRYPTION_KEYS | SM4 keys `id:base64,id:base64` (first current, rest decrypt only) | generated, stored|
  * | JOBS_INTERVAL_MS | how often this node runs outbox/notification/timer work (0: off) | 2000          |
  * | TRUST_PROXY   | behind a reverse proxy: true, or the proxies' addresses/CIDRs  | false            |
  */
@@ -27,6 +29,8 @@ export interface Config {
   rateLimitMax: number;
   /** Key of the keyed SM3 hash for applicant lookups; undefined: one generated and kept in the database. */
   piiHashKey: string | undefined;
+  /** SM4 master keys for personal data, current first; undefined: a development key kept in the database. */
+  piiEncryptionKeys: PiiKey[] | undefined;
   /** Interval of the background jobs on this node, ms (0 disables them, e.g. for a read-only node). */
   jobsIntervalMs: number;
   /** Trust X-Forwarded-For (rate limits per real client behind a proxy). */
@@ -45,6 +49,10 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_MAX: z.coerce.number().int().positive().default(600),
   PII_HASH_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  PII_ENCRYPTION_KEYS: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v)),
   JOBS_INTERVAL_MS: z.coerce.number().int().min(0).default(2000),
   TRUST_PROXY: z
     .string()
@@ -85,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitMax: e.RATE_LIMIT_MAX,
     trustProxy: e.TRUST_PROXY,
     piiHashKey: e.PII_HASH_KEY,
+    piiEncryptionKeys: e.PII_ENCRYPTION_KEYS === undefined ? undefined : parsePiiKeys(e.PII_ENCRYPTION_KEYS),
     jobsIntervalMs: e.JOBS_INTERVAL_MS,
   };
 }

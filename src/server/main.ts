@@ -50,15 +50,22 @@ export interface RunningServer {
  */
 export async function startServer(
   config: Config,
-  options: { listen?: boolean; database?: Database; jobs?: boolean } = {},
+  options: {
+    listen?: boolean;
+    database?: Database;
+    jobs?: boolean;
+    /** Where the HTTP server's and the jobs' log lines go (default stdout/stderr); tests capture them. */
+    logStream?: { write(line: string): void };
+  } = {},
 ): Promise<RunningServer> {
   const database =
     options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   try {
     const services = await createServices(database, {
       piiHashKey: config.piiHashKey,
+      piiEncryptionKeys: config.piiEncryptionKeys,
       dataDir: config.dataDir,
-      log: jobLog(config),
+      log: jobLog(config, options.logStream),
     });
     let summary = await summarize(services);
     if (summary.divisions.province === 0) await seedReferenceData(database, services);
@@ -98,13 +105,17 @@ export async function startServer(
     };
     const jobs = startJobs(services, {
       intervalMs: options.jobs === false ? 0 : config.jobsIntervalMs,
-      log: (message, error) => console.error(message, error),
+      log: (message, error) =>
+        options.logStream
+          ? options.logStream.write(`${message}: ${(error as Error)?.message ?? String(error)}\n`)
+          : console.error(message, error),
     });
     const app = await buildHttpApp({
       logLevel: config.logLevel === 'silent' ? false : config.logLevel,
       rateLimitMax: config.rateLimitMax,
       webRoot: fs.existsSync(WEB_ROOT) ? WEB_ROOT : undefined,
       trustProxy: config.trustProxy,
+      ...(options.logStream ? { logStream: options.logStream } : {}),
       systemRoutes: [systemRoutes({ database, services })],
       authenticate: (root) =>
         installAuthentication(root, { identity: services.identity, config: services.authConfig }),

@@ -4,7 +4,7 @@ import type { Database } from './db/index.ts';
 import { loadAuditConfig } from './modules/audit/config.ts';
 import { AuditService } from './modules/audit/service.ts';
 import { CalendarService } from './modules/calendar/service.ts';
-import { CasesService } from './modules/cases/service.ts';
+import { CasesService, LEGACY_PAYLOAD_KEYS, sealLegacyCasePayload } from './modules/cases/service.ts';
 import { SAMPLE_CATALOG_XLSX } from './modules/catalog/sample.ts';
 import { CatalogService } from './modules/catalog/service.ts';
 import { CustodyService } from './modules/custody/service.ts';
@@ -13,13 +13,13 @@ import { HallsService } from './modules/halls/service.ts';
 import { IdempotencyService } from './modules/idempotency/service.ts';
 import { type AuthConfig, loadAuthConfig } from './modules/identity/config.ts';
 import { OidcLogin } from './modules/identity/oidc.ts';
-import { TemporarySm4PiiCipher } from './modules/identity/pii.ts';
 import { redactOneTimeCodes } from './modules/identity/redact.ts';
 import { IdentityService } from './modules/identity/service.ts';
 import { DevSmsChannel } from './modules/notifications/channels.ts';
 import { loadNotificationsConfig } from './modules/notifications/config.ts';
 import { NotificationsService } from './modules/notifications/service.ts';
 import { OutboxService } from './modules/outbox/service.ts';
+import { loadPiiKeyProvider, PiiVault } from './modules/pii/service.ts';
 import { RegionsService } from './modules/regions/service.ts';
 import { CatalogSearchService } from './modules/search/service.ts';
 import { SettingsService } from './modules/settings/service.ts';
@@ -45,10 +45,13 @@ export interface Services {
   oidc: OidcLogin | undefined;
   /** Session, cookie, CSRF and federation settings (SESSION_*, DEV_ACTOR_HEADER, OIDC_*). */
   authConfig: AuthConfig;
+  /** Personal data: SM4 envelopes, blind indexes, key rotation. */
+  pii: PiiVault;
 }
 
 /** The settings of the composition that do not come from a module: keys and loggers. */
 export type ServicesConfig = Pick<Config, 'piiHashKey' | 'dataDir'> & {
+  piiEncryptionKeys?: Config['piiEncryptionKeys'];
   log?: { info(message: string): void; warn(message: string): void };
   env?: NodeJS.ProcessEnv;
 };
@@ -69,6 +72,13 @@ export async function createServices(database: Database, config: ServicesConfig)
   const outbox = new OutboxService(db);
   const idempotency = new IdempotencyService(db);
   const env = config.env ?? process.env;
+  const settings = new SettingsService(db);
+  const piiHashKey =
+    config.piiHashKey ??
+    (await settings.getOrCreate('pii_hash_key', () => randomBytes(32).toString('base64url')));
+  const pii = new PiiVault(await loadPiiKeyProvider(config.piiEncryptionKeys, settings, config.log), {
+    hashKey: piiHashKey,
+  });
   const notificationsConfig = loadNotificationsConfig(env);
   // Without a gateway the development SMS adapter records messages; its log line must not show sign-in codes.
   const devSms = notificationsConfig.smsGatewayUrl
@@ -80,30 +90,30 @@ export async function createServices(database: Database, config: ServicesConfig)
     );
   const notifications = new NotificationsService(db, {
     config: notificationsConfig,
+    vault: pii,
     ...(devSms ? { channels: { sms: devSms } } : {}),
     ...(config.log ? { log: config.log } : {}),
   });
   outbox.subscribe(notifications.handler);
-  const piiHashKey =
-    config.piiHashKey ??
-    (await new SettingsService(db).getOrCreate('pii_hash_key', () => randomBytes(32).toString('base64url')));
   const cases = new CasesService(
     db,
-    { catalog, halls, departments, calendar, outbox, idempotency, audit },
+    { catalog, halls, departments, calendar, outbox, idempotency, audit, pii },
     { piiHashKey },
   );
+  pii.register({ name: 'cases', reseal: (limit) => cases.resealPii(limit) });
+  pii.register({ name: 'notifications', reseal: (limit) => notifications.resealPii(limit) });
+  // Case events written in clear before encryption (new ones carry envelopes only).
+  pii.register({
+    name: 'outbox',
+    reseal: (limit) =>
+      outbox.rewritePayloads(LEGACY_PAYLOAD_KEYS, limit, (p) => sealLegacyCasePayload(pii, p)),
+  });
   const files = createFileStore(config.env ?? process.env, config.dataDir);
   const custody = new CustodyService(db, { cases, idempotency, files });
   const authConfig = loadAuthConfig(env);
-  // TEMPORARY cipher until the shared SM4 module lands: PII_ENCRYPTION_KEY, or a generated installation key.
-  const piiEncryptionKey =
-    authConfig.piiEncryptionKey ??
-    (await new SettingsService(db).getOrCreate('pii_encryption_key_temporary', () =>
-      randomBytes(32).toString('base64url'),
-    ));
   const identity = new IdentityService(db, {
     piiHashKey,
-    cipher: new TemporarySm4PiiCipher(piiEncryptionKey),
+    cipher: pii,
     sms: notifications.channel('sms'),
     config: authConfig,
     ...(config.log ? { log: config.log } : {}),
@@ -126,6 +136,7 @@ export async function createServices(database: Database, config: ServicesConfig)
     idempotency,
     notifications,
     cases,
+    pii,
   };
 }
 

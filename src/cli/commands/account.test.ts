@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../server/db/index.ts';
 import { openTestDatabase } from '../../server/db/testing.ts';
 import { loadAuthConfig } from '../../server/modules/identity/config.ts';
-import { TemporarySm4PiiCipher } from '../../server/modules/identity/pii.ts';
 import { IdentityService } from '../../server/modules/identity/service.ts';
+import { PiiVault } from '../../server/modules/pii/service.ts';
 import { accountCommands } from './account.ts';
 
 let database: Database;
@@ -25,7 +25,7 @@ beforeAll(async () => {
   database = await openTestDatabase();
   identity = new IdentityService(database.db, {
     piiHashKey: 'cli-test-pii-hash-key-0123456789abcdef',
-    cipher: new TemporarySm4PiiCipher('cli-test-pii-encryption-key-0123456789'),
+    cipher: PiiVault.ephemeral(),
     sms: undefined,
     config: loadAuthConfig({}),
   });

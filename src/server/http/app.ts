@@ -34,9 +34,31 @@ export interface HttpAppOptions {
    * every route (the identity module's `installAuthentication`, which sets `request.principal`).
    */
   authenticate?: (app: FastifyInstance) => Promise<void>;
-  /** Where log lines go (default stdout); tests capture them. */
+  /** Where log lines go (default stdout); tests capture them to scan for personal data. */
   logStream?: { write(line: string): void };
 }
+
+/**
+ * Log fields pino replaces with `[redacted]` wherever they appear (GB/T 35273-2020 §6.3, 等保 2.0 安全审计:
+ * logs carry no credentials or personal data): credentials in headers, and any object field named like
+ * a secret or an identifier that a log call might pass.
+ */
+export const LOG_REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-csrf-token"]',
+  'req.headers["idempotency-key"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["x-csrf-token"]',
+  '*.password',
+  '*.token',
+  '*.pickupCode',
+  '*.idNumber',
+  '*.phone',
+  '*.identifier',
+];
 
 export type HttpApp = FastifyInstance;
 
@@ -54,6 +76,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
             level: options.logLevel ?? 'info',
             ...(options.logStream ? { stream: options.logStream } : {}),
             serializers: { req: requestForLog },
+            redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
           },
     logController: new LogController({
       disableRequestLogging: options.logLevel !== 'debug' && options.logLevel !== 'trace',

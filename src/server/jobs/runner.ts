@@ -13,18 +13,24 @@ export interface JobRound {
   messages: { claimed: number; delivered: number };
   /** Audit entries given their chain position and SM3 hash (0 when another node is chaining). */
   auditChained: number;
+  /** Rows re-sealed under the current PII key (rotation / encryption of older rows), per store. */
+  piiResealed: number;
 }
 
 /**
  * Background work of one node, on the database so any number of nodes share it: fire due clock timers
  * (warnings, deemed acceptance), dispatch outbox events to their handlers (notifications), send due
  * messages, chain pending audit entries (one node at a time: the chain head is locked FOR UPDATE SKIP
- * LOCKED; the others skip). Each step claims its rows with FOR UPDATE SKIP LOCKED. Rounds never overlap on a node; a
+ * LOCKED; the others skip), re-seal a batch of personal data still in plaintext or under an older key (key rotation
+ * without downtime: reads keep working under old keys meanwhile). Each step claims its rows with FOR
+ * UPDATE SKIP LOCKED. Rounds never overlap on a node; a
  * failing round is logged and the next one retries.
  * @param intervalMs time between rounds (0: no timer, only `runOnce`).
  */
 export function startJobs(
-  services: Pick<Services, 'cases' | 'outbox' | 'notifications' | 'audit'>,
+  services: Pick<Services, 'cases' | 'outbox' | 'notifications' | 'audit'> & {
+    pii?: Pick<Services['pii'], 'rotate'>;
+  },
   options: { intervalMs: number; log?: (message: string, error: unknown) => void },
 ): JobRunner {
   let running: Promise<JobRound> | null = null;
@@ -42,11 +48,13 @@ export function startJobs(
       auditChained += n;
       if (auditChained >= 20_000) break;
     }
+    const resealed = services.pii ? await services.pii.rotate(200) : {};
     return {
       timersFired,
       eventsDispatched,
       messages: { claimed: sent.claimed, delivered: sent.delivered },
       auditChained,
+      piiResealed: Object.values(resealed).reduce((a, b) => a + b, 0),
     };
   };
   const runOnce = (): Promise<JobRound> => {

@@ -304,6 +304,32 @@ export class CasesRepository {
       .limit(limit);
   }
 
+  // -- personal data (key rotation) ----------------------------------------------------------------
+
+  /**
+   * Locks up to `limit` cases whose personal data is in plaintext (`pii_key_id` null) or sealed under one
+   * of `staleKeyIds`, skipping rows another transaction holds (FOR UPDATE SKIP LOCKED: nodes share it).
+   */
+  lockPiiStale(tx: Tx, staleKeyIds: string[], limit: number) {
+    const stale = staleKeyIds.length > 0 ? inArray(cases.piiKeyId, staleKeyIds) : undefined;
+    return tx
+      .select({ id: cases.id, applicant: cases.applicant, agent: cases.agent, delivery: cases.delivery })
+      .from(cases)
+      .where(stale ? or(isNull(cases.piiKeyId), stale) : isNull(cases.piiKeyId))
+      .orderBy(asc(cases.id))
+      .limit(limit)
+      .for('update', { skipLocked: true });
+  }
+
+  /** Rewrites the personal-data columns of a locked case (not a change of the case: no version bump). */
+  async setPii(
+    tx: Tx,
+    id: string,
+    set: Pick<NewCaseRow, 'applicant' | 'agent' | 'delivery' | 'piiKeyId'>,
+  ): Promise<void> {
+    await tx.update(cases).set(set).where(eq(cases.id, id));
+  }
+
   // -- timers ---------------------------------------------------------------------------------------
 
   /** Replaces the case's pending timers with `timers` (already-fired ones are kept as they are). */

@@ -302,6 +302,41 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
       async (req) => ({ items: await deps.cases.applicantCases(req.body.identifier, req.body.limit) }),
     );
 
+    app.post(
+      '/api/v1/cases/:ref/applicant/reveal',
+      {
+        schema: {
+          tags: ['cases'],
+          summary: 'The applicant’s full ID number, phone and email, for a stated purpose (audited)',
+          description:
+            'Staff of the competent department or the intake hall only (403 `pii.reveal_forbidden` otherwise). ' +
+            'Every revealed field is recorded with the actor and the purpose (个人信息保护法 arts. 28, 51). ' +
+            'A read with a side effect: no Idempotency-Key; every call is recorded again. Responses are ' +
+            '`Cache-Control: no-store`.',
+          params: z.object({ ref: z.string().describe('case number (21 digits) or id') }),
+          headers: z.object({ 'x-tongban-actor': z.string() }),
+          body: z.strictObject({
+            purpose: z.string().max(500).describe('why the full values are needed, 2–200 characters'),
+          }),
+          response: {
+            200: z.object({
+              caseNumber: z.string(),
+              applicant: z.record(z.string(), z.unknown()),
+              agent: z.record(z.string(), z.unknown()).nullable(),
+              revealed: z.array(z.string()).describe('fields revealed and audited, e.g. applicant.idNumber'),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (req, reply) => {
+        const actor = parseActorHeader(req.headers['x-tongban-actor']);
+        const result = await deps.cases.revealApplicant(req.params.ref, { actor, purpose: req.body.purpose });
+        void reply.header('cache-control', 'no-store');
+        return result;
+      },
+    );
+
     const DelegationSchema = z
       .object({
         id: z.string(),

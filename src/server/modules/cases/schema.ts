@@ -39,6 +39,12 @@ export const cases = pgTable(
     applicantKey: text('applicant_key').notNull(),
     /** 帮办代办: the agent and the authorization (委托) reference, when someone applies on another's behalf. */
     agent: jsonb('agent').$type<Record<string, unknown> | null>(),
+    /**
+     * Key id of the SM4 envelopes in `applicant`, `agent` and `delivery` (ID number, phone, email, mailing
+     * recipient/address are stored only as envelopes, see the pii module); null: a row written before
+     * encryption, sealed by the rotation job. Rows under an older key are re-sealed by the same job.
+     */
+    piiKeyId: text('pii_key_id'),
     channel: text('channel').notNull(),
     processingMode: text('processing_mode').notNull(),
     intakeHallCode: text('intake_hall_code'),
@@ -69,6 +75,7 @@ export const cases = pgTable(
     index('cases_inbox_idx').on(t.competentDepartmentId, t.decisionDue, t.id),
     index('cases_intake_idx').on(t.intakeHallCode, t.createdAt),
     index('cases_applicant_idx').on(t.applicantKey, t.createdAt),
+    index('cases_pii_key_idx').on(t.piiKeyId),
     index('cases_open_warning_idx')
       .on(t.warning)
       .where(sql`${t.status} not in ('not_accepted','decided','delivered','rated','withdrawn')`),

@@ -42,6 +42,8 @@ import type { Db, Tx } from '../../db/index.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { IdempotencyService } from '../idempotency/service.ts';
 import type { NewOutboxRow, OutboxService } from '../outbox/service.ts';
+import { maskAddress, maskName, maskPhone, type PiiField, type PiiVault } from '../pii/service.ts';
+import { mayRevealApplicant } from './policy.ts';
 import {
   type CaseMaterialSummary,
   type CasePartSummary,
@@ -80,7 +82,31 @@ export interface CaseDeps {
   /** 审计日志: every transition, delegation and refused attempt is recorded (等保 2.0 安全审计). */
   audit: Pick<AuditService, 'append' | 'appendLater' | 'record'>;
   idempotency: Pick<IdempotencyService, 'run'>;
+  /** Seals and opens personal data (SM4 envelopes; the pii module's vault). */
+  pii: Pick<PiiVault, 'encrypt' | 'unseal' | 'reseal' | 'currentKeyId' | 'staleKeyIds'>;
 }
+
+/** An applicant's (and agent's) identifiers in full, as {@link CasesService.revealApplicant} returns them. */
+export interface ApplicantReveal {
+  caseNumber: string;
+  applicant: Record<string, unknown>;
+  agent: Record<string, unknown> | null;
+  /** The fields revealed (and audited), e.g. `applicant.idNumber`. */
+  revealed: string[];
+}
+
+/** Fields of a party (applicant or agent) stored only as SM4 envelopes. */
+const SEALED_PARTY_FIELDS: Partial<Record<string, PiiField>> = {
+  idNumber: 'idNumber',
+  phone: 'phone',
+  email: 'email',
+};
+/** Fields of the mail delivery preference stored only as SM4 envelopes. */
+const SEALED_PREFERENCE_FIELDS: Partial<Record<string, PiiField>> = {
+  recipient: 'name',
+  phone: 'phone',
+  address: 'address',
+};
 
 export interface CaseServiceOptions {
   /** Key of the keyed SM3 hash (HMAC-SM3) used to find an applicant's cases without storing a lookup in clear. */
@@ -244,9 +270,12 @@ export class CasesService {
         itemCode: app.itemCode,
         itemName: routed.item.name,
         implementationCode: routed.guide.implementation!.code,
-        applicant: app.applicant as Record<string, unknown>,
+        ...this.sealedColumns({
+          applicant: app.applicant as Record<string, unknown>,
+          agent: (app.agent as Record<string, unknown> | undefined) ?? null,
+          delivery: { preference: app.delivery } as Record<string, unknown>,
+        }),
         applicantKey: this.applicantKey(app.applicant),
-        agent: (app.agent as Record<string, unknown> | undefined) ?? null,
         channel: app.channel,
         processingMode: app.processingMode,
         intakeHallCode: app.intakeHallCode ?? null,
@@ -257,7 +286,6 @@ export class CasesService {
         status: state.status,
         state: state as unknown as Record<string, unknown>,
         limits: routed.limits as unknown as Record<string, unknown>,
-        delivery: { preference: app.delivery } as Record<string, unknown>,
         visits: atWindow && !app.agent ? 1 : 0,
         createdAt: now,
         updatedAt: now,
@@ -457,60 +485,66 @@ export class CasesService {
     const calendar = await this.deps.calendar.calendar();
     const scope = `POST /api/v1/cases/${id}/pickup|${actorKey(ctx.actor)}`;
     const attempt = await this.deps.idempotency
-      .run(scope, ctx.idempotencyKey, { pickupCode, v: ctx.expectedVersion }, async (tx, batch) => {
-        const locked = await this.repo.lockForCommand(tx, { id });
-        if (!locked) throw notFound('case.not_found', `No case ${caseRef}.`, 'case');
-        const row = locked.row;
-        const delivery = (row.delivery ?? {}) as Record<string, unknown>;
-        const pickup = delivery.pickup as
-          | { codeHash: string; attempts: number; hallCode: string }
-          | undefined;
-        if (!pickup)
-          throw conflict(
-            'case.no_pickup',
-            'This case has no pickup code: it is not decided yet, or it is delivered otherwise.',
-          );
-        // Authorize before counting an attempt: only the desk of the chosen pickup hall hands over,
-        // so nobody elsewhere can burn the applicant's attempts.
-        if (ctx.actor.kind !== 'staff' || ctx.actor.hallCode !== pickup.hallCode) {
-          throw new AppError(
-            'forbidden',
-            'case.wrong_pickup_hall',
-            `The result waits at ${pickup.hallCode}: staff of that hall hand it over (X-Tongban-Actor …;hall=${pickup.hallCode}).`,
-          );
-        }
-        if (row.status !== 'decided') {
-          throw conflict(
-            'case.illegal_transition',
-            `cannot hand over a case that is ${row.status}; allowed from: decided`,
-          );
-        }
-        if (pickup.attempts >= MAX_PICKUP_ATTEMPTS) {
-          throw conflict(
-            'case.pickup_locked',
-            'Too many wrong pickup codes: the applicant must ask for a new code.',
-          );
-        }
-        if (!this.codeMatches(pickup.codeHash, row.id, pickupCode)) {
-          // Counting a wrong code is not a change of the case: no version bump, no timeline entry.
-          await this.repo.setDelivery(tx, row.id, {
-            ...delivery,
-            pickup: { ...pickup, attempts: pickup.attempts + 1 },
-          });
-          return { wrong: true as const };
-        }
-        return {
-          wrong: false as const,
-          mutation: await this.transition(
-            tx,
-            batch,
-            locked,
-            { type: 'deliver', method: 'pickup', reference: pickup.hallCode },
-            { ...ctx, visit: true },
-            calendar,
-          ),
-        };
-      })
+      .run(
+        scope,
+        ctx.idempotencyKey,
+        // The retry record keeps a keyed hash, never the code (a plain hash of 6 digits is guessable).
+        { pickupCodeHash: this.codeHash(id, pickupCode), v: ctx.expectedVersion },
+        async (tx, batch) => {
+          const locked = await this.repo.lockForCommand(tx, { id });
+          if (!locked) throw notFound('case.not_found', `No case ${caseRef}.`, 'case');
+          const row = locked.row;
+          const delivery = (row.delivery ?? {}) as Record<string, unknown>;
+          const pickup = delivery.pickup as
+            | { codeHash: string; attempts: number; hallCode: string }
+            | undefined;
+          if (!pickup)
+            throw conflict(
+              'case.no_pickup',
+              'This case has no pickup code: it is not decided yet, or it is delivered otherwise.',
+            );
+          // Authorize before counting an attempt: only the desk of the chosen pickup hall hands over,
+          // so nobody elsewhere can burn the applicant's attempts.
+          if (ctx.actor.kind !== 'staff' || ctx.actor.hallCode !== pickup.hallCode) {
+            throw new AppError(
+              'forbidden',
+              'case.wrong_pickup_hall',
+              `The result waits at ${pickup.hallCode}: staff of that hall hand it over (X-Tongban-Actor …;hall=${pickup.hallCode}).`,
+            );
+          }
+          if (row.status !== 'decided') {
+            throw conflict(
+              'case.illegal_transition',
+              `cannot hand over a case that is ${row.status}; allowed from: decided`,
+            );
+          }
+          if (pickup.attempts >= MAX_PICKUP_ATTEMPTS) {
+            throw conflict(
+              'case.pickup_locked',
+              'Too many wrong pickup codes: the applicant must ask for a new code.',
+            );
+          }
+          if (!this.codeMatches(pickup.codeHash, row.id, pickupCode)) {
+            // Counting a wrong code is not a change of the case: no version bump, no timeline entry.
+            await this.repo.setDelivery(tx, row.id, {
+              ...delivery,
+              pickup: { ...pickup, attempts: pickup.attempts + 1 },
+            });
+            return { wrong: true as const };
+          }
+          return {
+            wrong: false as const,
+            mutation: await this.transition(
+              tx,
+              batch,
+              locked,
+              { type: 'deliver', method: 'pickup', reference: pickup.hallCode },
+              { ...ctx, visit: true },
+              calendar,
+            ),
+          };
+        },
+      )
       .catch(this.auditRefusal(caseRef, 'case.deliver', ctx.actor));
     if (attempt.value.wrong) {
       throw invalid(
@@ -1250,6 +1284,82 @@ export class CasesService {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Personal data
+
+  /**
+   * The applicant's (and agent's) identifiers in full — ID number, phone, email, as filed — for a stated
+   * purpose (个人信息保护法 arts. 28, 51; GB/T 35273-2020 §7.1 使用限制). Allowed by {@link mayRevealApplicant}
+   * (for now: staff of the competent department or of the intake hall). Every revealed field is recorded
+   * in the audit log (`pii.read_full`) in the same transaction as the read, so there is no read without its
+   * record. A read with a side effect: not idempotent, every call is audited again.
+   * @param p.purpose why the full value is needed, 2–200 characters (e.g. `核验原件` — checking the original).
+   * @throws AppError(validation, `pii.purpose_required`, field `purpose`); AppError(not_found,
+   *   `case.not_found`); AppError(forbidden, `pii.reveal_forbidden`) — nothing is recorded then.
+   */
+  async revealApplicant(caseRef: string, p: { actor: CaseActor; purpose: string }): Promise<ApplicantReveal> {
+    const purpose = typeof p.purpose === 'string' ? p.purpose.trim() : '';
+    if (purpose.length < 2 || purpose.length > 200)
+      throw invalid(
+        'purpose',
+        'State why the full ID number and phone are needed (2–200 characters, e.g. 核验原件); the read is audited.',
+        'pii.purpose_required',
+      );
+    const id = await this.resolveId(caseRef);
+    return this.repo.db.transaction(async (tx) => {
+      const row = (await this.repo.findById(id, tx))!;
+      if (!mayRevealApplicant(p.actor, row)) {
+        throw new AppError(
+          'forbidden',
+          'pii.reveal_forbidden',
+          `${p.actor.kind} ${p.actor.id} may not read the full identifiers of case ${row.number}: staff of its competent department or intake hall may, for a stated purpose.`,
+        );
+      }
+      const revealed: string[] = [];
+      const open = (party: Record<string, unknown>, prefix: string) => {
+        const out = { ...party };
+        for (const k of Object.keys(SEALED_PARTY_FIELDS)) {
+          if (typeof out[k] !== 'string') continue;
+          out[k] = this.deps.pii.unseal(out[k]);
+          revealed.push(`${prefix}.${k}`);
+        }
+        return out;
+      };
+      const applicant = open(row.applicant, 'applicant');
+      const agent = row.agent ? open(row.agent, 'agent') : null;
+      // 个人信息保护法 art. 6 / 等保 2.0: one audit entry per full read, with its purpose and the fields.
+      await this.deps.audit.append(tx, {
+        actor: auditActor(p.actor),
+        action: 'pii.read_full',
+        target: { type: 'case', id: row.id },
+        purpose,
+        details: {
+          caseNumber: row.number,
+          fields: revealed,
+          ...(p.actor.departmentId ? { actorDepartmentId: p.actor.departmentId } : {}),
+          ...(p.actor.hallCode ? { actorHallCode: p.actor.hallCode } : {}),
+        },
+      });
+      return { caseNumber: row.number, applicant, agent, revealed };
+    });
+  }
+
+  /**
+   * Key rotation and migration step for the case tables: seals up to `limit` cases still holding
+   * plaintext (written before encryption) or envelopes under an older key, under the current key. Rows
+   * are claimed with FOR UPDATE SKIP LOCKED (a case a command holds is left for the next round; several
+   * nodes share the work). Not a change of the case: no version bump, no event.
+   * @returns how many cases were rewritten (0 when all are under the current key).
+   */
+  async resealPii(limit = 200): Promise<number> {
+    const stale = this.deps.pii.staleKeyIds();
+    return this.repo.db.transaction(async (tx) => {
+      const rows = await this.repo.lockPiiStale(tx, stale, limit);
+      for (const r of rows) await this.repo.setPii(tx, r.id, this.sealedColumns(r));
+      return rows.length;
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // helpers
 
   private async resolveId(caseRef: string): Promise<string> {
@@ -1345,6 +1455,7 @@ export class CasesService {
 
   private outboxRow(row: CaseRow, e: TimelineEvent, pickupCode?: string): NewOutboxRow {
     const applicant = row.applicant as { name?: string; phone?: string; email?: string; accountId?: string };
+    const pii = this.deps.pii;
     const pref = (row.delivery as { preference?: { method: string; hallCode?: string } } | null)?.preference;
     const data = e.data as Record<string, unknown>;
     return {
@@ -1359,8 +1470,9 @@ export class CasesService {
         status: e.to,
         applicant: {
           name: applicant.name ?? '',
-          ...(applicant.phone ? { phone: applicant.phone } : {}),
-          ...(applicant.email ? { email: applicant.email } : {}),
+          // Sealed (SM4 envelopes): the notifications module opens them only to send.
+          ...(applicant.phone ? { phoneSealed: pii.reseal(applicant.phone, 'phone') } : {}),
+          ...(applicant.email ? { emailSealed: pii.reseal(applicant.email, 'email') } : {}),
           ...(applicant.accountId ? { accountId: applicant.accountId } : {}),
         },
         competentDepartmentId: row.competentDepartmentId,
@@ -1368,7 +1480,9 @@ export class CasesService {
         ...(e.reason ? { reason: e.reason } : {}),
         ...(data.gaps ? { gaps: data.gaps } : {}),
         ...(data.outcome ? { outcome: data.outcome } : {}),
-        ...(pickupCode ? { pickupCode, pickupHallCode: pref?.hallCode } : {}),
+        ...(pickupCode
+          ? { pickupCodeSealed: pii.encrypt(pickupCode, 'pickupCode'), pickupHallCode: pref?.hallCode }
+          : {}),
         ...(e.type === 'deliver' && data.reference ? { trackingNumber: data.reference } : {}),
         ...(row.decisionDue ? { deadline: row.decisionDue } : {}),
         ...(data.level ? { warning: data.level } : {}),
@@ -1419,9 +1533,10 @@ export class CasesService {
       // The mailing details are personal data: masked in every view (the dispatch desk gets them with
       // its role once the identity issue lands).
       const p = { ...(delivery.preference as Record<string, unknown>) };
-      if (typeof p.phone === 'string') p.phone = maskPhone(p.phone);
-      if (typeof p.address === 'string') p.address = `${p.address.slice(0, 6)}…`;
-      if (typeof p.recipient === 'string') p.recipient = `${p.recipient.slice(0, 1)}**`;
+      const open = (v: string) => this.deps.pii.unseal(v);
+      if (typeof p.phone === 'string') p.phone = maskPhone(open(p.phone));
+      if (typeof p.address === 'string') p.address = maskAddress(open(p.address));
+      if (typeof p.recipient === 'string') p.recipient = maskName(open(p.recipient));
       delivery.preference = p;
     }
     if (delivery?.pickup) {
@@ -1435,8 +1550,8 @@ export class CasesService {
       outcome: row.outcome,
       itemCode: row.itemCode,
       implementationCode: row.implementationCode,
-      applicant: maskApplicant(row.applicant),
-      agent: row.agent ? maskApplicant(row.agent) : null,
+      applicant: this.maskParty(row.applicant),
+      agent: row.agent ? this.maskParty(row.agent) : null,
       channel: row.channel,
       processingMode: row.processingMode,
       intakeHallCode: row.intakeHallCode,
@@ -1472,6 +1587,53 @@ export class CasesService {
       })),
       createdAt: row.createdAt.toISOString(),
       updatedAt: row.updatedAt.toISOString(),
+    };
+  }
+
+  /** A party (applicant/agent) for a view: sealed identifiers opened and masked. */
+  private maskParty(a: Record<string, unknown>): Record<string, unknown> {
+    const out = { ...a };
+    const open = (v: unknown) => (typeof v === 'string' ? this.deps.pii.unseal(v) : undefined);
+    const idNumber = open(out.idNumber);
+    if (idNumber !== undefined) out.idNumber = maskIdentityNumber(idNumber);
+    const phone = open(out.phone);
+    if (phone !== undefined) out.phone = maskPhone(phone);
+    const email = open(out.email);
+    if (email !== undefined) out.email = maskEmail(email);
+    return out;
+  }
+
+  /**
+   * The personal-data columns as stored: ID numbers, phones, emails and the mailing recipient/address as
+   * SM4 envelopes under the current key (plaintext sealed, older envelopes re-sealed), with that key's id.
+   */
+  private sealedColumns(c: {
+    applicant: Record<string, unknown>;
+    agent: Record<string, unknown> | null;
+    delivery: Record<string, unknown> | null;
+  }): {
+    applicant: Record<string, unknown>;
+    agent: Record<string, unknown> | null;
+    delivery: Record<string, unknown> | null;
+    piiKeyId: string;
+  } {
+    const seal = (o: Record<string, unknown>, fields: Partial<Record<string, PiiField>>) => {
+      const out = { ...o };
+      for (const [k, field] of Object.entries(fields))
+        if (typeof out[k] === 'string') out[k] = this.deps.pii.reseal(out[k], field!);
+      return out;
+    };
+    const preference = c.delivery?.preference as Record<string, unknown> | undefined;
+    return {
+      applicant: seal(c.applicant, SEALED_PARTY_FIELDS),
+      agent: c.agent ? seal(c.agent, SEALED_PARTY_FIELDS) : null,
+      delivery: c.delivery
+        ? {
+            ...c.delivery,
+            ...(preference ? { preference: seal(preference, SEALED_PREFERENCE_FIELDS) } : {}),
+          }
+        : null,
+      piiKeyId: this.deps.pii.currentKeyId(),
     };
   }
 
@@ -1561,15 +1723,34 @@ function rename(field: string) {
   };
 }
 
-function maskApplicant(a: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...a };
-  if (typeof out.idNumber === 'string') out.idNumber = maskIdentityNumber(out.idNumber);
-  if (typeof out.phone === 'string') out.phone = maskPhone(out.phone);
+/** Keys of case event payloads written in clear before encryption (see {@link sealLegacyCasePayload}). */
+export const LEGACY_PAYLOAD_KEYS = ['phone', 'email', 'pickupCode'];
+
+/**
+ * A case event payload written before encryption, sealed: `applicant.phone`/`email` and `pickupCode`
+ * become `phoneSealed`/`emailSealed`/`pickupCodeSealed` envelopes (the notifications module reads both).
+ */
+export function sealLegacyCasePayload(
+  pii: Pick<PiiVault, 'reseal'>,
+  payload: Record<string, unknown>,
+): Record<string, unknown> {
+  const { pickupCode, ...rest } = payload;
+  const out: Record<string, unknown> = { ...rest };
+  if (typeof pickupCode === 'string') out.pickupCodeSealed = pii.reseal(pickupCode, 'pickupCode');
+  if (out.applicant && typeof out.applicant === 'object') {
+    const { phone, email, ...a } = out.applicant as Record<string, unknown>;
+    out.applicant = {
+      ...a,
+      ...(typeof phone === 'string' ? { phoneSealed: pii.reseal(phone, 'phone') } : {}),
+      ...(typeof email === 'string' ? { emailSealed: pii.reseal(email, 'email') } : {}),
+    };
+  }
   return out;
 }
 
-function maskPhone(phone: string): string {
-  return `${phone.slice(0, 3)}****${phone.slice(-4)}`;
+function maskEmail(email: string): string {
+  const at = email.indexOf('@');
+  return at > 0 ? `${email[0]}***${email.slice(at)}` : '***';
 }
 
 function startOfShanghaiDay(day: string): Date {

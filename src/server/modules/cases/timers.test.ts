@@ -32,6 +32,7 @@ beforeAll(async () => {
           outbox: s.outbox,
           idempotency: s.idempotency,
           audit: s.audit,
+          pii: s.pii,
         },
         { piiHashKey: 'k'.repeat(32), clock: () => now },
       ),

@@ -12,7 +12,6 @@ import { parseEnv } from '../../config.ts';
  * | SESSION_ABSOLUTE_HOURS | a session ends this many hours after sign-in, whatever the use     | 12 |
  * | DEV_ACTOR_HEADER       | accept `X-Tongban-Actor` (DEVELOPMENT ONLY: anyone can claim anyone) | true unless NODE_ENV=production |
  * | AUTH_ALLOWED_ORIGINS   | comma-separated extra origins allowed on unsafe requests          | none (same origin only) |
- * | PII_ENCRYPTION_KEY     | secret (≥ 32 chars) of the temporary SM4 PII cipher               | generated once, kept in the database |
  * | OIDC_ISSUER            | issuer URL of the province's unified identity platform            | unset: federation off |
  * | OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_REDIRECT_URI | our client at that platform          | required with OIDC_ISSUER |
  * | OIDC_ID_NUMBER_CLAIM   | claim carrying the verified resident ID number                    | id_number |
@@ -23,7 +22,6 @@ export interface AuthConfig {
   absoluteHours: number;
   devActorHeader: boolean;
   allowedOrigins: string[];
-  piiEncryptionKey: string | undefined;
   oidc:
     | {
         issuer: string;
@@ -49,7 +47,6 @@ const EnvSchema = z.object({
   SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(720).default(12),
   DEV_ACTOR_HEADER: bool,
   AUTH_ALLOWED_ORIGINS: z.string().default(''),
-  PII_ENCRYPTION_KEY: optional(z.string().min(32, 'must be at least 32 characters')),
   OIDC_ISSUER: optional(z.string().regex(/^https?:\/\//, 'must be an https:// URL')),
   OIDC_CLIENT_ID: optional(z.string()),
   OIDC_CLIENT_SECRET: optional(z.string()),
@@ -103,7 +100,6 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig
     allowedOrigins: e.AUTH_ALLOWED_ORIGINS.split(',')
       .map((s) => s.trim())
       .filter(Boolean),
-    piiEncryptionKey: e.PII_ENCRYPTION_KEY,
     oidc,
   };
 }

@@ -442,10 +442,10 @@ describe('abuse limits', () => {
 
   it('the lockout is in the database: a second service instance (another node) sees it', async () => {
     const { IdentityService } = await import('./service.ts');
-    const { TemporarySm4PiiCipher } = await import('./pii.ts');
+    const { PiiVault } = await import('../pii/service.ts');
     const other = new IdentityService(h.database.db, {
       piiHashKey: 'test-pii-hash-key-0123456789abcdef',
-      cipher: new TemporarySm4PiiCipher('test-pii-encryption-key-0123456789'),
+      cipher: PiiVault.ephemeral(),
       sms: h.sms,
       config: h.config,
       clock: () => h.now(),

@@ -169,9 +169,9 @@ export class IdentityService {
       kind: 'resident',
       name,
       idNumberHash,
-      idNumberEnc: this.options.cipher.encrypt(idNumber),
+      idNumberEnc: this.options.cipher.encrypt(idNumber, 'idNumber'),
       phoneHash,
-      phoneEnc: this.options.cipher.encrypt(phone),
+      phoneEnc: this.options.cipher.encrypt(phone, 'phone'),
       ...(input.password === undefined ? {} : { passwordHash: await this.hashPassword(input.password) }),
     });
     this.log.info(`identity: resident account ${row.id} registered`);
@@ -461,7 +461,7 @@ export class IdentityService {
       throw conflict('auth.totp_enrolled', 'An authenticator is already enrolled.');
     const secret = generateSecret();
     await this.repo.updateAccount(account.id, {
-      totpSecretEnc: this.options.cipher.encrypt(secret),
+      totpSecretEnc: this.options.cipher.encrypt(secret, 'totpSecret'),
       totpLastStep: null,
     });
     const otpauthUri = generateURI({
@@ -750,8 +750,8 @@ export class IdentityService {
         kind: 'resident',
         name: claims.name!.slice(0, 100),
         idNumberHash,
-        idNumberEnc: this.options.cipher.encrypt(idNumber),
-        ...(phone && phoneFree ? { phoneHash, phoneEnc: this.options.cipher.encrypt(phone) } : {}),
+        idNumberEnc: this.options.cipher.encrypt(idNumber, 'idNumber'),
+        ...(phone && phoneFree ? { phoneHash, phoneEnc: this.options.cipher.encrypt(phone, 'phone') } : {}),
       });
       await this.repo.link(tx, claims.issuer, claims.subject, account.id);
       this.log.info(`identity: resident account ${account.id} created from the identity platform`);

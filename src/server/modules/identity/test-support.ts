@@ -3,9 +3,9 @@ import type { Database } from '../../db/index.ts';
 import { openTestDatabase } from '../../db/testing.ts';
 import { buildHttpApp, type HttpApp } from '../../http/app.ts';
 import { DevSmsChannel } from '../notifications/channels.ts';
+import { PiiVault } from '../pii/service.ts';
 import { type AuthConfig, loadAuthConfig } from './config.ts';
 import { OidcLogin } from './oidc.ts';
-import { TemporarySm4PiiCipher } from './pii.ts';
 import { installAuthentication } from './plugin.ts';
 import { principalToCaseActor } from './principal.ts';
 import { redactOneTimeCodes } from './redact.ts';
@@ -49,7 +49,7 @@ export async function startIdentityHarness(
   const config = loadAuthConfig({ HOST: '127.0.0.1', ...options.env });
   const identity = new IdentityService(database.db, {
     piiHashKey: 'test-pii-hash-key-0123456789abcdef',
-    cipher: new TemporarySm4PiiCipher('test-pii-encryption-key-0123456789'),
+    cipher: PiiVault.ephemeral(),
     sms,
     config,
     clock: () => now,

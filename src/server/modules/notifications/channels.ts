@@ -272,7 +272,10 @@ export class DevSmsChannel implements Channel {
   async send(message: OutgoingMessage): Promise<void> {
     this.sent.push({ messageId: message.id, to: message.address, text: message.body, at: new Date() });
     if (this.sent.length > this.capacity) this.sent.splice(0, this.sent.length - this.capacity);
-    this.log?.(`SMS (development adapter, not sent) to ${maskAddress(message.address)}: ${message.body}`);
+    // The text may carry a pickup code: logs get only its template and length (the text is in `sent`).
+    this.log?.(
+      `SMS (development adapter, not sent) to ${maskAddress(message.address)}: ${message.templateKey}, ${[...message.body].length} characters`,
+    );
   }
 }
 

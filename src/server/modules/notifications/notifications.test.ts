@@ -8,6 +8,7 @@ import type { Database } from '../../db/index.ts';
 import { openTestDatabase } from '../../db/testing.ts';
 import { buildHttpApp } from '../../http/app.ts';
 import { OutboxService } from '../outbox/service.ts';
+import { PiiVault } from '../pii/service.ts';
 import { type Channel, DevSmsChannel, HttpSmsChannel, SmtpEmailChannel } from './channels.ts';
 import { loadNotificationsConfig } from './config.ts';
 import { NotificationsRepository } from './repository.ts';
@@ -59,10 +60,13 @@ interface Env {
  * The file's database with this module's tables emptied (so one test's due messages never reach
  * another test's sender), the outbox, and a notifications service subscribed to it.
  */
+/** The installation's PII vault, shared by every notifications service of this file (like nodes sharing keys). */
+const vault = PiiVault.ephemeral();
+
 async function setup(options: NotificationsServiceOptions = {}): Promise<Env> {
   await database.db.execute(sql`truncate notification_messages, push_subscriptions`);
   const outbox = new OutboxService(database.db);
-  const notifications = new NotificationsService(database.db, { config, ...options });
+  const notifications = new NotificationsService(database.db, { config, vault, ...options });
   cleanups.push(() => notifications.close());
   outbox.subscribe(notifications.handler);
   return { database, outbox, notifications, repo: new NotificationsRepository(database.db) };
@@ -513,8 +517,9 @@ describe('sender: claims, leases and crashes', () => {
     });
     const sentA: string[] = [];
     const sentB: string[] = [];
-    const a = new NotificationsService(env.database.db, { config, channels: { sms: slow(sentA) } });
-    const b = new NotificationsService(env.database.db, { config, channels: { sms: slow(sentB) } });
+    // Nodes of one installation share the PII keys (PII_ENCRYPTION_KEYS).
+    const a = new NotificationsService(env.database.db, { config, vault, channels: { sms: slow(sentA) } });
+    const b = new NotificationsService(env.database.db, { config, vault, channels: { sms: slow(sentB) } });
     const drain = async (s: NotificationsService) => {
       while ((await s.sendDue({ limit: 7 })).claimed > 0);
     };

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, lte, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/index.ts';
 import { countAll } from '../../db/sql.ts';
 import { messages, pushSubscriptions } from './schema.ts';
@@ -104,6 +104,8 @@ export class NotificationsRepository {
       outcome.status === 'delivered'
         ? {
             status: 'delivered' as const,
+            // Delivered over an external channel: the full text (e.g. with the pickup code) is no longer kept.
+            bodySealed: null,
             deliveredAt: outcome.at,
             nextAttemptAt: null,
             lastError: null,
@@ -121,6 +123,30 @@ export class NotificationsRepository {
       .where(and(eq(messages.id, id), eq(messages.status, 'sending'), eq(messages.attempts, attempts)))
       .returning({ id: messages.id });
     return rows.length === 1;
+  }
+
+  /**
+   * Locks up to `limit` messages written before encryption (`pii_key_id` null) or sealed under one of
+   * `staleKeyIds`, skipping rows another transaction holds (FOR UPDATE SKIP LOCKED).
+   */
+  lockPiiStale(tx: Tx, staleKeyIds: string[], limit: number): Promise<MessageRow[]> {
+    const stale = staleKeyIds.length > 0 ? inArray(messages.piiKeyId, staleKeyIds) : undefined;
+    return tx
+      .select()
+      .from(messages)
+      .where(stale ? or(isNull(messages.piiKeyId), stale) : isNull(messages.piiKeyId))
+      .orderBy(asc(messages.id))
+      .limit(limit)
+      .for('update', { skipLocked: true });
+  }
+
+  /** Rewrites the personal-data columns of a locked message. */
+  async setPii(
+    tx: Tx,
+    id: string,
+    set: Pick<NewMessageRow, 'address' | 'addressSealed' | 'body' | 'bodySealed' | 'piiKeyId'>,
+  ): Promise<void> {
+    await tx.update(messages).set(set).where(eq(messages.id, id));
   }
 
   /** Inbox messages of a recipient, newest first, strictly before the `(createdAt, id)` cursor. */

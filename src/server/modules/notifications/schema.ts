@@ -34,14 +34,28 @@ export const messages = pgTable(
     /** account id / staff id / department id; `case:<caseId>` for an applicant without an account. */
     recipientId: text('recipient_id').notNull(),
     channel: text('channel', { enum: CHANNEL_NAMES }).notNull(),
-    /** phone (sms), email address (email), push endpoint (web_push); '' for the inbox. */
+    /**
+     * push endpoint (web_push); '' for the inbox; for sms and email the blind index `bi:<HMAC-SM3 hex>` of
+     * the phone / email address (so the unique key still de-duplicates) — the address itself is only in
+     * `address_sealed`.
+     */
     address: text('address').notNull().default(''),
+    /** SM4 envelope of the phone number / email address (sms, email); opened only to send. */
+    addressSealed: text('address_sealed'),
     /** BCP 47: `zh-CN` or `en`. */
     locale: text('locale').notNull(),
     /** i18next key of the template, e.g. `case.accepted`. */
     templateKey: text('template_key').notNull(),
     subject: text('subject').notNull(),
+    /** The text; for a message carrying a secret (pickup code) the text with the secret redacted (`******`). */
     body: text('body').notNull(),
+    /**
+     * SM4 envelope of the full text when `body` is redacted: opened to send and to show the recipient's
+     * inbox; cleared once an external channel (sms, email, push) delivered it.
+     */
+    bodySealed: text('body_sealed'),
+    /** Key id of the envelopes in this row; `none` when it has none; null: written before encryption. */
+    piiKeyId: text('pii_key_id'),
     status: text('status', { enum: MESSAGE_STATUSES }).notNull().default('created'),
     /** Send attempts started so far (incremented when a sender claims the message). */
     attempts: integer('attempts').notNull().default(0),
@@ -65,6 +79,7 @@ export const messages = pgTable(
       t.channel,
       t.address,
     ),
+    index('notification_messages_pii_key_idx').on(t.piiKeyId),
     index('notification_messages_due_idx').on(t.nextAttemptAt).where(sql`${t.nextAttemptAt} is not null`),
     index('notification_messages_inbox_idx').on(
       t.recipientKind,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { invalid } from '../../../domain/errors.ts';
 import type { Db, Tx } from '../../db/index.ts';
 import type { OutboxHandler, OutboxRow } from '../outbox/service.ts';
+import { PiiVault } from '../pii/service.ts';
 import {
   type Channel,
   ChannelError,
@@ -53,8 +54,28 @@ export interface NotificationsServiceOptions {
   /** How long a claimed (`sending`) message is leased before another sender may take it, ms. */
   leaseMs?: number;
   log?: NotificationsLog;
+  /**
+   * Seals phone numbers, email addresses and texts carrying a pickup code at rest, and opens them to send
+   * (the installation's PII vault). Default: a vault with a random in-memory key (tests only — sealed
+   * messages cannot be sent after a restart).
+   */
+  vault?: NotificationsVault;
   /** The time source (default `() => new Date()`). */
   clock?: () => Date;
+}
+
+/** The parts of the PII vault the notifications module uses. */
+export type NotificationsVault = Pick<
+  PiiVault,
+  'encrypt' | 'unseal' | 'reseal' | 'blindIndex' | 'currentKeyId' | 'staleKeyIds'
+>;
+
+/** What replaces a pickup code in stored (redacted) texts. */
+const REDACTED_CODE = '******';
+
+/** Replaces pickup codes in a text rendered before encryption existed. */
+function redactCodes(text: string): string {
+  return text.replace(/(取件码|pickup code)(\s*)\d{6}/giu, `$1$2${REDACTED_CODE}`);
 }
 
 /** A recipient: `applicant:<account id or case:<case id>>`, `staff:<staff id>`, `department:<department id>`. */
@@ -181,6 +202,7 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * two senders at the same time, and never lost.
  */
 export class NotificationsService {
+  private readonly vault: NotificationsVault;
   private readonly repo: NotificationsRepository;
   private readonly channels: Partial<Record<ChannelName, Channel>>;
   private readonly retryDelaysMs: readonly number[];
@@ -192,6 +214,7 @@ export class NotificationsService {
 
   constructor(db: Db, options: NotificationsServiceOptions = {}) {
     this.repo = new NotificationsRepository(db);
+    this.vault = options.vault ?? PiiVault.ephemeral();
     this.retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.log = options.log ?? { info: () => {}, warn: () => {} };
@@ -295,40 +318,73 @@ export class NotificationsService {
       updatedAt: now,
     };
     const pending = { status: 'created' as const, nextAttemptAt: now };
-    const applicantMessage = renderCaseMessage('applicant', type, p, normalizeLocale(p.locale ?? undefined));
-    if (applicantMessage) {
-      const a = p.applicant ?? {};
+    const a = p.applicant ?? {};
+    // Sealed values are opened in memory only: what is stored is sealed again (or a blind index).
+    const code = this.openSafely(p.pickupCodeSealed ?? p.pickupCode, event, 'pickup code');
+    const locale = normalizeLocale(p.locale ?? undefined);
+    const noCode = { ...p, pickupCode: undefined, pickupCodeSealed: undefined };
+    const applicantMessage = renderCaseMessage(
+      'applicant',
+      type,
+      code ? { ...p, pickupCode: code } : noCode,
+      locale,
+    );
+    const redacted = code
+      ? renderCaseMessage('applicant', type, { ...p, pickupCode: REDACTED_CODE }, locale)
+      : applicantMessage;
+    const keyId = this.vault.currentKeyId();
+    if (applicantMessage && redacted) {
       const recipient = {
         recipientKind: 'applicant' as const,
         recipientId: a.accountId ?? `case:${p.caseId}`,
       };
+      const sealBody = (full: string) => (code ? this.vault.encrypt(full, 'messageBody') : null);
       const text = {
         locale: applicantMessage.locale,
         templateKey: applicantMessage.templateKey,
         subject: applicantMessage.subject,
-        body: applicantMessage.body,
+        body: redacted.body,
+        bodySealed: sealBody(applicantMessage.body),
+        piiKeyId: code ? keyId : 'none',
       };
       rows.push({ ...base, ...recipient, ...text, channel: 'inbox', status: 'delivered', deliveredAt: now });
-      if (a.phone)
+      const phone = this.openSafely(a.phoneSealed ?? a.phone, event, 'phone');
+      if (phone)
         rows.push({
           ...base,
           ...recipient,
           ...text,
           ...pending,
           channel: 'sms',
-          address: a.phone,
-          body: applicantMessage.sms,
+          address: `bi:${this.vault.blindIndex(phone, 'phone')}`,
+          addressSealed: this.vault.encrypt(phone, 'phone'),
+          body: redacted.sms,
+          bodySealed: sealBody(applicantMessage.sms),
+          piiKeyId: keyId,
         });
-      if (a.email)
-        rows.push({ ...base, ...recipient, ...text, ...pending, channel: 'email', address: a.email });
+      const email = this.openSafely(a.emailSealed ?? a.email, event, 'email');
+      if (email)
+        rows.push({
+          ...base,
+          ...recipient,
+          ...text,
+          ...pending,
+          channel: 'email',
+          address: `bi:${this.vault.blindIndex(email, 'email')}`,
+          addressSealed: this.vault.encrypt(email, 'email'),
+          piiKeyId: keyId,
+        });
       if (a.accountId)
         for (const s of await this.repo.subscriptionsOf(tx, a.accountId))
           rows.push({ ...base, ...recipient, ...text, ...pending, channel: 'web_push', address: s.endpoint });
     }
-    const staffMessage = p.competentDepartmentId ? renderCaseMessage('staff', type, p, 'zh-CN') : undefined;
+    const staffMessage = p.competentDepartmentId
+      ? renderCaseMessage('staff', type, noCode, 'zh-CN')
+      : undefined;
     if (staffMessage && p.competentDepartmentId)
       rows.push({
         ...base,
+        piiKeyId: 'none',
         recipientKind: 'department',
         recipientId: p.competentDepartmentId,
         channel: 'inbox',
@@ -386,7 +442,7 @@ export class NotificationsService {
     const channel = this.channels[m.channel];
     try {
       if (!channel) throw new ChannelError(`No adapter for channel ${m.channel}.`, { permanent: true });
-      await channel.send(toOutgoing(m));
+      await channel.send(this.toOutgoing(m));
       await this.repo.recordOutcome(m.id, m.attempts, { status: 'delivered', at: at() });
       return 'delivered';
     } catch (e) {
@@ -407,7 +463,7 @@ export class NotificationsService {
         nextAttemptAt: retry ? new Date(now.getTime() + delay) : null,
       });
       this.log.warn(
-        `Notifications: ${m.channel} message ${m.id} to ${maskAddress(m.address)} failed: ${error}`,
+        `Notifications: ${m.channel} message ${m.id} to ${this.maskedAddress(m)} failed: ${error}`,
       );
       return retry ? 'retrying' : 'failed';
     }
@@ -434,7 +490,7 @@ export class NotificationsService {
     ]);
     const last = rows.at(-1);
     return {
-      items: rows.map(toInboxMessage),
+      items: rows.map((m) => toInboxMessage(m, this.fullBody(m))),
       unread,
       next: rows.length === limit && last ? encodeCursor(last) : null,
     };
@@ -515,12 +571,89 @@ export class NotificationsService {
 
   /** Every message made from a case's events with its delivery state (addresses masked), oldest first. */
   async messagesOfCase(caseId: string): Promise<MessageView[]> {
-    return (await this.repo.messagesOfCase(caseId)).map(toMessageView);
+    return (await this.repo.messagesOfCase(caseId)).map((m) => toMessageView(m, this.maskedAddress(m)));
   }
 
   /** Message counts by status, e.g. `{ delivered: 120, created: 3, failed: 1 }` (for `/health`). */
   countByStatus(): Promise<Record<string, number>> {
     return this.repo.countByStatus();
+  }
+
+  /**
+   * Key rotation and migration step for messages: seals up to `limit` messages written before encryption
+   * (phone / email address → blind index + envelope; a text with a pickup code → redacted + envelope) or
+   * sealed under an older key (re-sealed under the current one). Rows are claimed with FOR UPDATE SKIP
+   * LOCKED, so several nodes share the work. @returns how many messages were rewritten.
+   */
+  async resealPii(limit = 200): Promise<number> {
+    const stale = this.vault.staleKeyIds();
+    const current = this.vault.currentKeyId();
+    return this.repo.db.transaction(async (tx) => {
+      const rows = await this.repo.lockPiiStale(tx, stale, limit);
+      for (const m of rows) {
+        let { address, addressSealed, body, bodySealed } = m;
+        const field = m.channel === 'sms' ? 'phone' : 'email';
+        if ((m.channel === 'sms' || m.channel === 'email') && !addressSealed && address) {
+          addressSealed = this.vault.encrypt(address, field);
+          address = `bi:${this.vault.blindIndex(address, field)}`;
+        } else if (addressSealed) addressSealed = this.vault.reseal(addressSealed, field);
+        if (bodySealed) bodySealed = this.vault.reseal(bodySealed, 'messageBody');
+        else if (m.piiKeyId === null && redactCodes(body) !== body) {
+          bodySealed = this.vault.encrypt(body, 'messageBody');
+          body = redactCodes(body);
+        }
+        const piiKeyId = addressSealed || bodySealed ? current : 'none';
+        await this.repo.setPii(tx, m.id, { address, addressSealed, body, bodySealed, piiKeyId });
+      }
+      return rows.length;
+    });
+  }
+
+  /** Opens a sealed (or legacy clear) value of an event; undefined, with a warning, when it cannot be opened. */
+  private openSafely(value: string | null | undefined, event: OutboxRow, what: string): string | undefined {
+    if (!value) return undefined;
+    try {
+      return this.vault.unseal(value);
+    } catch (e) {
+      this.log.warn(
+        `Notifications: outbox event ${event.id} carries a ${what} that cannot be opened (${(e as Error).message}); left out.`,
+      );
+      return undefined;
+    }
+  }
+
+  /** The address to send to: the opened envelope for sms/email, else the stored address. */
+  private addressOf(m: MessageRow): string {
+    return m.addressSealed ? this.vault.unseal(m.addressSealed) : m.address;
+  }
+
+  /** The address masked for views and logs (`138****5678`, `w***@example.cn`). */
+  private maskedAddress(m: MessageRow): string {
+    try {
+      return maskAddress(this.addressOf(m));
+    } catch {
+      return '(sealed)';
+    }
+  }
+
+  /** The full text (with the pickup code) for the recipient and the channel. */
+  private fullBody(m: MessageRow): string {
+    return m.bodySealed ? this.vault.unseal(m.bodySealed) : m.body;
+  }
+
+  private toOutgoing(m: MessageRow): OutgoingMessage {
+    return {
+      id: m.id,
+      channel: m.channel,
+      address: this.addressOf(m),
+      locale: m.locale,
+      topic: m.topic,
+      templateKey: m.templateKey,
+      caseId: m.caseId,
+      caseNumber: m.caseNumber,
+      subject: m.subject,
+      body: this.fullBody(m),
+    };
   }
 
   /** Closes transports that hold connections (SMTP pools). */
@@ -546,22 +679,7 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   return { createdAt, id };
 }
 
-function toOutgoing(m: MessageRow): OutgoingMessage {
-  return {
-    id: m.id,
-    channel: m.channel,
-    address: m.address,
-    locale: m.locale,
-    topic: m.topic,
-    templateKey: m.templateKey,
-    caseId: m.caseId,
-    caseNumber: m.caseNumber,
-    subject: m.subject,
-    body: m.body,
-  };
-}
-
-function toInboxMessage(m: MessageRow): InboxMessage {
+function toInboxMessage(m: MessageRow, body: string): InboxMessage {
   return {
     id: m.id,
     topic: m.topic,
@@ -569,19 +687,20 @@ function toInboxMessage(m: MessageRow): InboxMessage {
     caseNumber: m.caseNumber,
     locale: m.locale,
     subject: m.subject,
-    body: m.body,
+    body,
     createdAt: m.createdAt.toISOString(),
     readAt: m.readAt?.toISOString() ?? null,
   };
 }
 
-function toMessageView(m: MessageRow): MessageView {
+/** A message for operations: address masked, the body as stored (a pickup code redacted). */
+function toMessageView(m: MessageRow, maskedAddress: string): MessageView {
   return {
     id: m.id,
     topic: m.topic,
     recipient: formatRecipient({ kind: m.recipientKind, id: m.recipientId }),
     channel: m.channel,
-    address: maskAddress(m.address),
+    address: maskedAddress,
     locale: m.locale,
     templateKey: m.templateKey,
     subject: m.subject,

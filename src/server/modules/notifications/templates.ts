@@ -79,8 +79,10 @@ export const CaseEventPayloadSchema = z.object({
   applicant: z
     .object({
       name: z.string().nullish(),
-      phone: z.string().nullish(),
-      email: z.string().nullish(),
+      phone: z.string().nullish().describe('legacy: in clear (events written before encryption)'),
+      phoneSealed: z.string().nullish().describe('SM4 envelope of the phone (pii module)'),
+      email: z.string().nullish().describe('legacy: in clear'),
+      emailSealed: z.string().nullish().describe('SM4 envelope of the email address'),
       accountId: z.string().nullish(),
     })
     .nullish(),
@@ -89,7 +91,8 @@ export const CaseEventPayloadSchema = z.object({
   reason: z.string().nullish(),
   gaps: z.array(z.object({ material: z.string(), reason: z.string() })).nullish(),
   outcome: z.string().nullish().describe('granted | denied'),
-  pickupCode: z.string().nullish(),
+  pickupCode: z.string().nullish().describe('legacy: in clear (events written before encryption)'),
+  pickupCodeSealed: z.string().nullish().describe('SM4 envelope of the 6-digit pickup code'),
   pickupHallCode: z.string().nullish(),
   trackingNumber: z.string().nullish(),
   deadline: z.string().nullish().describe('YYYY-MM-DD'),

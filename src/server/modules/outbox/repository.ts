@@ -40,6 +40,30 @@ export class OutboxRepository {
       await tx.update(outbox).set({ dispatchedAt: new Date() }).where(inArray(outbox.id, ids));
   }
 
+  /**
+   * Locks up to `limit` rows whose payload (or its `applicant` object) has one of `keys` at the top level,
+   * skipping rows another transaction holds (FOR UPDATE SKIP LOCKED).
+   */
+  async lockWithPayloadKeys(
+    tx: Tx,
+    keys: string[],
+    limit: number,
+  ): Promise<{ id: number; payload: Record<string, unknown> }[]> {
+    const list = sql.raw(`array[${keys.map((k) => `'${k.replaceAll("'", "''")}'`).join(',')}]`);
+    const result = await tx.execute(sql`
+      select id, payload from outbox
+      where payload ?| ${list} or (jsonb_typeof(payload->'applicant') = 'object' and payload->'applicant' ?| ${list})
+      order by id limit ${limit} for update skip locked`);
+    return rowsOf<{ id: number | string; payload: Record<string, unknown> }>(result).map((r) => ({
+      id: Number(r.id),
+      payload: r.payload,
+    }));
+  }
+
+  async setPayload(tx: Tx, id: number, payload: Record<string, unknown>): Promise<void> {
+    await tx.update(outbox).set({ payload }).where(sql`${outbox.id} = ${id}`);
+  }
+
   async listFor(aggregateType: string, aggregateId: string): Promise<OutboxRow[]> {
     return this.db
       .select()

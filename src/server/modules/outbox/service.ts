@@ -56,6 +56,23 @@ export class OutboxService {
     });
   }
 
+  /**
+   * Rewrites stored payloads that still carry one of `keys` (at the top level or in `applicant`), e.g.
+   * personal data written in clear before encryption: up to `limit` rows, claimed with FOR UPDATE SKIP
+   * LOCKED, each replaced by `rewrite(payload)` (which must remove those keys). @returns rows rewritten.
+   */
+  async rewritePayloads(
+    keys: string[],
+    limit: number,
+    rewrite: (payload: Record<string, unknown>) => Record<string, unknown>,
+  ): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const rows = await this.repo.lockWithPayloadKeys(tx, keys, limit);
+      for (const r of rows) await this.repo.setPayload(tx, r.id, rewrite(r.payload));
+      return rows.length;
+    });
+  }
+
   /** Events of one aggregate in order (for timelines and tests). */
   eventsOf(aggregateType: string, aggregateId: string): Promise<OutboxRow[]> {
     return this.repo.listFor(aggregateType, aggregateId);

@@ -116,6 +116,10 @@ CREATE TABLE "identity_sessions" (
 	"expires_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
+ALTER TABLE "cases" ADD COLUMN "pii_key_id" text;--> statement-breakpoint
+ALTER TABLE "notification_messages" ADD COLUMN "address_sealed" text;--> statement-breakpoint
+ALTER TABLE "notification_messages" ADD COLUMN "body_sealed" text;--> statement-breakpoint
+ALTER TABLE "notification_messages" ADD COLUMN "pii_key_id" text;--> statement-breakpoint
 CREATE UNIQUE INDEX "audit_entries_chain_seq_idx" ON "audit_entries" USING btree ("chain_seq");--> statement-breakpoint
 CREATE INDEX "audit_entries_unchained_idx" ON "audit_entries" USING btree ("at","id") WHERE "audit_entries"."chain_seq" is null;--> statement-breakpoint
 CREATE INDEX "audit_entries_at_idx" ON "audit_entries" USING btree ("at","id");--> statement-breakpoint
@@ -128,4 +132,6 @@ CREATE UNIQUE INDEX "identity_accounts_username_uq" ON "identity_accounts" USING
 CREATE INDEX "identity_legal_person_operators_resident_id_index" ON "identity_legal_person_operators" USING btree ("resident_id");--> statement-breakpoint
 CREATE INDEX "identity_otp_codes_phone_hash_created_at_index" ON "identity_otp_codes" USING btree ("phone_hash","created_at");--> statement-breakpoint
 CREATE INDEX "identity_otp_codes_request_ip_created_at_index" ON "identity_otp_codes" USING btree ("request_ip","created_at");--> statement-breakpoint
-CREATE INDEX "identity_sessions_account_id_index" ON "identity_sessions" USING btree ("account_id");
+CREATE INDEX "identity_sessions_account_id_index" ON "identity_sessions" USING btree ("account_id");--> statement-breakpoint
+CREATE INDEX "cases_pii_key_idx" ON "cases" USING btree ("pii_key_id");--> statement-breakpoint
+CREATE INDEX "notification_messages_pii_key_idx" ON "notification_messages" USING btree ("pii_key_id");
