@@ -45,7 +45,6 @@ export async function runPiiFlow(server: RunningServer, salt = '1'): Promise<Pii
       headers: {
         ...(actor ? { 'x-tongban-actor': actor } : {}),
         ...(method === 'POST' ? { 'idempotency-key': randomUUID() } : {}),
-        authorization: 'Bearer secret-token-must-not-be-logged',
         cookie: 'session=secret-cookie-must-not-be-logged',
       },
       ...(body !== undefined ? { payload: body as object } : {}),

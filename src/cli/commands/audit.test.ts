@@ -103,7 +103,7 @@ describe('tongban audit verify|prune', () => {
     await audit.chainAll();
     await append(3);
     expect(await run('audit', 'prune')).toBe(0);
-    expect(out[0]).toMatch(/^pruned 2 entries older than 180 days \(before \d{4}-/);
+    expect(out[0]).toMatch(/^pruned 2 entries older than 184 days \(before \d{4}-/);
     expect(out[1]).toMatch(/^checkpoint: position 2, SM3 [0-9a-f]{64}$/);
     expect(await run('audit', 'verify')).toBe(0);
     expect(out).toContain('audit log intact: 1 entries verified (from the pruning checkpoint at position 2)');
@@ -135,7 +135,7 @@ describe('the real `tongban` process', () => {
     }
   };
 
-  it('exits 1 and prints the edited entry; refuses AUDIT_RETENTION_DAYS below 180', async () => {
+  it('exits 1 and prints the edited entry; refuses AUDIT_RETENTION_DAYS below 184', async () => {
     const db = await openDatabase({ dataDir });
     const s = new AuditService(db.db);
     const ids: string[] = [];
@@ -153,7 +153,7 @@ describe('the real `tongban` process', () => {
     }).catch((e: { code: number; stderr: string }) => e);
     expect((low as { code: number }).code).toBe(1);
     expect((low as { stderr: string }).stderr).toMatch(
-      /error \[config\.invalid\]: Environment variable AUDIT_RETENTION_DAYS must be at least 180/,
+      /error \[config\.invalid\]: Environment variable AUDIT_RETENTION_DAYS must be at least 184/,
     );
   }, 60_000);
 });

@@ -28,7 +28,7 @@ const fmt = (n: number) => n.toLocaleString('en-US');
  * - verify: chains pending entries first (unless `--no-chain`), then walks the SM3 hash chain from the
  *   pruning checkpoint to the head. Intact: prints the count and the head hash, exit code 0. Broken:
  *   prints `audit log BROKEN at chain position N, entry <id>: <what is wrong>` on stderr, exit code 1.
- * - prune: deletes chained entries older than AUDIT_RETENTION_DAYS (≥ 180 calendar days) and records
+ * - prune: deletes chained entries older than AUDIT_RETENTION_DAYS (≥ 184 calendar days) and records
  *   the checkpoint; refuses (exit code 1, nothing deleted in that batch) when an entry to delete fails
  *   verification. Schedule it daily (cron / systemd timer); it never runs by itself.
  */
@@ -70,7 +70,7 @@ export function auditCommands(
   cmd
     .command('prune')
     .description(
-      'delete chained entries older than AUDIT_RETENTION_DAYS (≥ 180 days), keeping the chain verifiable',
+      'delete chained entries older than AUDIT_RETENTION_DAYS (≥ 184 days), keeping the chain verifiable',
     )
     .action(async () => {
       const ctx = await open();

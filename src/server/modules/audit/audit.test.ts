@@ -229,11 +229,11 @@ describe('retention and pruning', () => {
   }
 
   it('prunes the chained prefix past retention; verify stays green from the checkpoint', async () => {
-    const ids = await chainOf([400, 300, 181, 179, 10, 1]);
+    const ids = await chainOf([400, 300, 185, 183, 10, 1]);
     await audit.record(entry(99, { at: daysAgo(500) })); // pending: never pruned
     const r = await audit.prune({ now, batchSize: 2 });
     expect(r.pruned).toBe(3);
-    expect(r.cutoff).toEqual(daysAgo(180));
+    expect(r.cutoff).toEqual(daysAgo(184));
     expect(r.checkpoint).toMatchObject({ chainSeq: 3 });
     expect(await count(sql`id in (${ids[0]}, ${ids[1]}, ${ids[2]})`)).toBe(0);
     expect(await count()).toBe(4);
@@ -262,12 +262,12 @@ describe('retention and pruning', () => {
     expect(await count()).toBe(3);
   });
 
-  it('retention below 180 days is refused, naming AUDIT_RETENTION_DAYS', async () => {
-    for (const v of ['179', '90', '0', 'abc', '180.5']) {
+  it('retention below 184 days is refused, naming AUDIT_RETENTION_DAYS', async () => {
+    for (const v of ['183', '180', '90', '0', 'abc', '184.5']) {
       const e = await rejectionOf(async () => loadAuditConfig({ AUDIT_RETENTION_DAYS: v }));
       expect([e.code, e.field]).toEqual(['config.invalid', 'AUDIT_RETENTION_DAYS']);
     }
-    expect(loadAuditConfig({}).retentionDays).toBe(180);
+    expect(loadAuditConfig({}).retentionDays).toBe(184);
     expect(loadAuditConfig({ AUDIT_RETENTION_DAYS: '365' }).retentionDays).toBe(365);
     const e = await rejectionOf(async () => new AuditService(database.db, { retentionDays: 30 }));
     expect([e.code, e.field]).toEqual(['config.invalid', 'AUDIT_RETENTION_DAYS']);

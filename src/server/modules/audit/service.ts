@@ -182,7 +182,7 @@ function sensitiveValue(value: string): string | null {
 /**
  * The sensitive-details guard: audit details must never hold passwords, one-time or pickup codes,
  * tokens, secrets, full resident ID numbers (GB 11643) or phone numbers (个人信息保护法 art. 51; the log
- * is kept ≥ 180 days and read by auditors). Rejects such keys anywhere in the object (`password`,
+ * is kept ≥ 184 days and read by auditors). Rejects such keys anywhere in the object (`password`,
  * `newPassword`, `otp`, `accessToken`, `idNumber`, `phone`, `pickupCode` …; keys ending in `Masked`,
  * `Hash` or `Last4` are allowed) and string or number values that contain a valid 18-digit ID number or
  * an 11-digit mobile number.
@@ -315,7 +315,7 @@ const DAY_MS = 86_400_000;
  * The audit module's public face: the tamper-evident audit log (审计日志) — append-only, SM3
  * hash-chained (GB/T 32905-2016), covering logins, grants, delegations, full-PII reads, case
  * transitions and admin changes (GB/T 39786-2021 §8.1.4.3, 等保 2.0 安全审计), kept at least
- * `retentionDays` (≥ 180, 网络安全法 art. 21).
+ * `retentionDays` (≥ 184, 网络安全法 art. 21).
  *
  * - `append(tx, entry)`: ONE INSERT in the caller's transaction, no lock — it exists iff `tx` commits.
  * - `chain(limit)`: run by each node's jobs loop; gives pending entries their chain position and hash
@@ -327,12 +327,12 @@ const DAY_MS = 86_400_000;
 export class AuditService {
   private readonly db: Db;
   private readonly repo: AuditRepository;
-  /** Calendar days entries are kept (≥ 180). */
+  /** Calendar days entries are kept (≥ 184). */
   readonly retentionDays: number;
 
   /**
-   * @param options.retentionDays calendar days (default 180; from AUDIT_RETENTION_DAYS via loadAuditConfig).
-   * @throws AppError(validation, `config.invalid`, field AUDIT_RETENTION_DAYS) below 180 days.
+   * @param options.retentionDays calendar days (default 184; from AUDIT_RETENTION_DAYS via loadAuditConfig).
+   * @throws AppError(validation, `config.invalid`, field AUDIT_RETENTION_DAYS) below 184 days.
    */
   constructor(db: Db, options: { retentionDays?: number } = {}) {
     const days = options.retentionDays ?? MIN_AUDIT_RETENTION_DAYS;

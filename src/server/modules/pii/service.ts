@@ -7,7 +7,6 @@ import {
   timingSafeEqual,
 } from 'node:crypto';
 import { AppError, invalid } from '../../../domain/errors.ts';
-import type { Db, Tx } from '../../db/index.ts';
 import { PII_KEY_ID, type PiiKeyProvider, StaticKeyProvider } from './keys.ts';
 
 export type { PiiKey, PiiKeyProvider } from './keys.ts';
