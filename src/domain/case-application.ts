@@ -87,9 +87,16 @@ const divisionCode = z
   .string()
   .regex(/^(\d{6}|\d{9}|\d{12})$/, 'a county (6), township (9) or village (12) digit code');
 
-/** Form data: flat key → text/number/boolean (the item-specific form schema comes with the workbench issue). */
+/**
+ * Form data (申请表单 content): flat key → text / number / boolean / list of option values (multiselect).
+ * This is only the shape; the values are checked against the item's form definition (`formFields`,
+ * src/domain/form.ts `validateFormData`) when the case is submitted.
+ */
 export const FormDataSchema = z
-  .record(z.string().min(1).max(64), z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]))
+  .record(
+    z.string().min(1).max(64),
+    z.union([z.string().max(2000), z.number(), z.boolean(), z.null(), z.array(z.string().max(200)).max(200)]),
+  )
   .refine((r) => Object.keys(r).length <= 100, 'at most 100 form fields');
 
 /** 申报 — the body of `POST /api/v1/cases`. */

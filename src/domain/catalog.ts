@@ -15,6 +15,7 @@
 import { z } from 'zod';
 import { DEPARTMENT_KIND_CODES, type DepartmentKind } from './department.ts';
 import { type FieldIssue, invalidMany } from './errors.ts';
+import { FormFieldsSchema } from './form.ts';
 
 /** One entry of a code list: the standard's code and its Chinese label. */
 export interface CodeListEntry {
@@ -343,7 +344,8 @@ export function promisedLimitProblem(promised: TimeLimit, legal: TimeLimit | nul
 /**
  * 政务服务事项 (基本目录) — the province-standard definition of a service item, after GB/T 39046-2020
  * table 4. Time limits carry their unit; `legalTimeLimit` null means no statutory limit (法律法规未规定).
- * `popularity` (0–100, relative yearly volume) is a tongban extension used to rank search results.
+ * `popularity` (0–100, relative yearly volume) is a tongban extension used to rank search results;
+ * `formFields` (申请表单, tongban extension) defines the form an application fills in (src/domain/form.ts).
  */
 const ServiceItemObject = z.object({
   code: BasicCodeSchema,
@@ -390,6 +392,9 @@ const ServiceItemObject = z.object({
     .default(0)
     .describe('热度 0–100 (tongban extension, search ranking)'),
   materials: z.array(MaterialSchema).max(100).default([]).describe('申请材料'),
+  formFields: FormFieldsSchema.default([]).describe(
+    '申请表单: the fields an application fills in (src/domain/form.ts); formData is validated against them',
+  ),
   sample: z.boolean().describe('true: sample data written by the project, not an official catalog entry'),
 });
 

@@ -699,3 +699,98 @@ describe('policy holes found by an adversarial review stay closed', () => {
     expect(applicantPart.status).toBe(403);
   });
 });
+
+describe('申请表单: form data is checked against the item’s form', () => {
+  // 社会保障卡补领: reason (select, required), lossDate and reportedLoss (required when reason = lost),
+  // contactPhone (phone, required) — see data/catalog/sample-catalog.json.
+  const applicantId = idNumber('520102', '19880808', '881');
+  const body = (formData: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    itemCode: '200002002000',
+    applicant: { kind: 'natural_person', name: '钱八', idNumber: applicantId },
+    channel: 'mobile',
+    processingMode: 'online',
+    decidingDivisionCode: '520102',
+    delivery: { method: 'pickup', hallCode: '520102-zwfw' },
+    formData,
+    ...extra,
+  });
+  const casesOfApplicant = async () =>
+    (await call('POST', '/api/v1/applicant-cases', { body: { identifier: applicantId } })).body.items
+      .length as number;
+
+  it('a bad form is a 400 case.application_invalid naming every bad formData.<key> at once, and creates no case', async () => {
+    const before = await casesOfApplicant();
+    const r = await call('POST', '/api/v1/cases', {
+      actor: 'applicant:qian',
+      body: body({ colour: 'red', reason: 'lost', lossDate: '2025-02-30', contactPhone: '12345' }),
+    });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('case.application_invalid');
+    expect(r.body.error.field).toBe('formData.colour');
+    const issues = r.body.error.issues as { field: string; message: string }[];
+    expect(issues.map((i) => i.field)).toEqual([
+      'formData.colour',
+      'formData.lossDate',
+      'formData.reportedLoss',
+      'formData.contactPhone',
+    ]);
+    expect(issues[1]?.message).toMatch(/遗失日期: enter a real date as YYYY-MM-DD/);
+    expect(issues[2]?.message).toMatch(/是否已办理挂失 is required/);
+    expect(issues[3]?.message).toMatch(/联系手机: enter a mainland mobile number/);
+    // with the application's other problems, in the same answer
+    const both = await call('POST', '/api/v1/cases', {
+      actor: 'applicant:qian',
+      body: body({ reason: 'stolen' }, { delivery: { method: 'e_licence' } }),
+    });
+    expect(both.status).toBe(400);
+    expect(both.body.error.issues.map((i: { field: string }) => i.field)).toEqual([
+      'delivery.method',
+      'formData.contactPhone',
+    ]);
+    // a value for a field the form hides (lossDate applies only to reason = lost)
+    const hidden = await call('POST', '/api/v1/cases', {
+      actor: 'applicant:qian',
+      body: body({ reason: 'damaged', lossDate: '2025-03-01', contactPhone: '13800000009' }),
+    });
+    expect([hidden.status, hidden.body.error.field]).toEqual([400, 'formData.lossDate']);
+    expect(await casesOfApplicant()).toBe(before);
+  });
+
+  it('good form data is stored cleaned and shown with the case', async () => {
+    const r = await call('POST', '/api/v1/cases', {
+      actor: 'applicant:qian',
+      body: body({
+        reason: 'lost',
+        lossDate: '2025-03-01',
+        reportedLoss: true,
+        contactPhone: ' 13800000009 ',
+      }),
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    const stored = {
+      reason: 'lost',
+      lossDate: '2025-03-01',
+      reportedLoss: true,
+      contactPhone: '13800000009',
+    };
+    expect(r.body.case.formData).toEqual(stored);
+    const again = await call('GET', `/api/v1/cases/${r.body.case.number}`);
+    expect(again.status).toBe(200);
+    expect(again.body.formData).toEqual(stored);
+  });
+
+  it('a bad value of an optional field is refused too (最低生活保障申请 familySize)', async () => {
+    const r = await call('POST', '/api/v1/cases', {
+      actor: 'applicant:qian',
+      body: {
+        ...body({}),
+        itemCode: '050004001000', // 最低生活保障申请: optional fields only
+        processingMode: 'off_site_intake',
+        intakeHallCode: '520102-zwfw',
+        decidingDivisionCode: '520102',
+        formData: { familySize: 'three' },
+      },
+    });
+    expect([r.status, r.body.error?.field]).toEqual([400, 'formData.familySize']);
+  });
+});

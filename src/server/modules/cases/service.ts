@@ -36,6 +36,7 @@ import {
   invalidMany,
   notFound,
 } from '../../../domain/errors.ts';
+import { validateFormData } from '../../../domain/form.ts';
 import { maskIdentityNumber } from '../../../domain/identity-number.ts';
 import { WriteBatch } from '../../db/batch.ts';
 import type { Db, Tx } from '../../db/index.ts';
@@ -282,7 +283,7 @@ export class CasesService {
         intakeDivisionCode: routed.numberDivision,
         competentDepartmentId: routed.guide.implementation!.departmentId!,
         decidingDivisionCode: app.decidingDivisionCode,
-        formData: app.formData,
+        formData: routed.formData,
         status: state.status,
         state: state as unknown as Record<string, unknown>,
         limits: routed.limits as unknown as Record<string, unknown>,
@@ -321,7 +322,11 @@ export class CasesService {
     return result.value;
   }
 
-  /** Resolves the competent department(s) and the limits for an application. */
+  /**
+   * Resolves the competent department(s) and the limits for an application, and checks its form data
+   * against the item's form (formFields, src/domain/form.ts): bad values are listed as `formData.<key>`
+   * with the other problems; the cleaned form data is returned for storing.
+   */
   private async route(app: SubmitCase) {
     const item = await this.deps.catalog.getItem(app.itemCode);
     const issues: FieldIssue[] = [];
@@ -362,6 +367,9 @@ export class CasesService {
     if (app.processingMode !== 'multi_site_joint' && app.parts?.length) {
       issues.push({ field: 'parts', message: 'parts are only for 多地联办 (multi_site_joint).' });
     }
+    // 申请表单: the form data is checked against the item's form definition (every bad field at once).
+    const form = validateFormData(item.formFields, app.formData);
+    if (!form.ok) issues.push(...form.issues);
     if (issues.length > 0)
       throw invalidMany(
         'case.application_invalid',
@@ -430,7 +438,7 @@ export class CasesService {
     const numberDivision = hall
       ? (hall.countyCode ?? toGb2260Code(hall.divisionCode))
       : countyCodeOf(app.decidingDivisionCode);
-    return { item: guide.item, guide, parts, limits, numberDivision };
+    return { item: guide.item, guide, parts, limits, numberDivision, formData: form.ok ? form.data : {} };
   }
 
   // ---------------------------------------------------------------------------------------------

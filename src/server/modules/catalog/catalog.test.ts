@@ -94,6 +94,24 @@ describe('catalog import (one transaction; an invalid file changes nothing)', ()
     expect(await catalog.exportCatalog()).toEqual(before);
   });
 
+  it('a file with a bad 表单 cell or a JSON import with a bad form definition changes nothing', async () => {
+    const before = await catalog.exportCatalog();
+    const changed = structuredClone(source);
+    changed.items[0] = { ...changed.items[0]!, name: '改过的名字' };
+    const file = path.join(tmp, 'bad-form.csv');
+    fs.writeFileSync(file, writeCatalogCsv(changed).replace('lost=遗失;stolen=被盗', 'lost=遗失;lost=被盗'));
+    const e = await errorOf(catalog.importFile(file));
+    expect(e.code).toBe('catalog.invalid_file');
+    expect(e.issues).toHaveLength(1);
+    expect(e.issues?.[0]?.field).toMatch(/^sheet 表单, row \d+, column 选项$/);
+    expect(e.issues?.[0]?.message).toMatch(/the option value lost appears twice/);
+    const json = structuredClone(changed) as unknown as { items: { formFields: unknown[] }[] };
+    json.items[0]!.formFields = [{ key: 'a', label: '甲', type: 'select' }];
+    const j = await errorOf(catalog.importCatalog(json as never));
+    expect(j.issues?.map((i) => i.field)).toEqual(['items.0.formFields.0.options']);
+    expect(await catalog.exportCatalog()).toEqual(before);
+  });
+
   it('refuses variance rows naming a division outside the province or an unknown hall, changing nothing', async () => {
     const before = await catalog.exportCatalog();
     const bad = structuredClone(source);
@@ -298,6 +316,18 @@ describe('HTTP routes', () => {
     expect((await get(`/api/v1/catalog/items/${FOOD}/guide`)).status).toBe(400);
     const unknown = await get(`/api/v1/catalog/items/${FOOD}/guide?division=529999`);
     expect([unknown.status, unknown.body.error.code]).toEqual([404, 'division.not_found']);
+    const card = await get(`/api/v1/catalog/items/${codeOf('社会保障卡补领')}/guide?division=520102`);
+    expect(card.status).toBe(200);
+    expect(card.body.item.formFields.map((f: { key: string }) => f.key)).toEqual([
+      'reason',
+      'lossDate',
+      'reportedLoss',
+      'contactPhone',
+    ]);
+    expect(card.body.item.formFields[1]).toMatchObject({
+      type: 'date',
+      visibleWhen: { key: 'reason', equals: 'lost' },
+    });
     const noItem = await get('/api/v1/catalog/items/999999999999/guide?division=520115');
     expect([noItem.status, noItem.body.error.code]).toEqual([404, 'catalog.item_not_found']);
   });

@@ -168,7 +168,12 @@ export class CatalogRepository {
   }
 
   private withMaterials(rows: ItemRow[], materials: Map<string, Material[]>): ServiceItem[] {
-    return rows.map((row) => ({ ...row.definition, materials: materials.get(row.code) ?? [] }));
+    // Definitions stored before items had forms carry no formFields: an empty form.
+    return rows.map((row) => ({
+      ...row.definition,
+      formFields: row.definition.formFields ?? [],
+      materials: materials.get(row.code) ?? [],
+    }));
   }
 
   async findItem(code: string): Promise<ServiceItem | null> {

@@ -4,6 +4,7 @@ import type { AppError } from '../../../domain/errors.ts';
 import { rejectionOf as errorOf } from '../../../testing/app-error.ts';
 import { loadSampleCatalogSource } from './sample.ts';
 import {
+  FORM_COLUMNS,
   formatOf,
   ITEM_COLUMNS,
   parseCatalogRows,
@@ -186,5 +187,195 @@ describe('catalog workbook validation: every problem, with sheet, row and column
     } catch (e) {
       expect((e as AppError).issues?.[0]?.field).toBe(`sheet 事项, row ${lineOfItem}, column 事项类型`);
     }
+  });
+});
+
+describe('表单 sheet: application form fields', () => {
+  const withForms = source.items.filter((i) => i.formFields.length > 0);
+
+  it('the sample catalog has forms, and both xlsx and csv round-trip them exactly', async () => {
+    expect(withForms.length).toBeGreaterThanOrEqual(5);
+    const types = new Set(withForms.flatMap((i) => i.formFields.map((f) => f.type)));
+    expect(types.size).toBeGreaterThanOrEqual(10);
+    expect(withForms.some((i) => i.formFields.some((f) => f.visibleWhen))).toBe(true);
+    const fromXlsx = parseCatalogRows(await readCatalogXlsx(await writeCatalogXlsx(source)));
+    expect(fromXlsx.items.map((i) => i.formFields)).toEqual(source.items.map((i) => i.formFields));
+    const csv = writeCatalogCsv(source);
+    expect(csv).toContain('\r\n[表单]\r\n基本编码,序号,字段标识,字段名称');
+    const fromCsv = parseCatalogRows(readCatalogCsv(csv));
+    expect(fromCsv.items.map((i) => i.formFields)).toEqual(source.items.map((i) => i.formFields));
+  });
+
+  it('writes one row per field with options as value=label;… and conditions by key', async () => {
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load((await writeCatalogXlsx(source)) as never);
+    const ws = wb.getWorksheet(SHEETS.forms)!;
+    const rows: Record<string, unknown>[] = [];
+    ws.eachRow((r, n) => {
+      if (n === 1) return;
+      const o: Record<string, unknown> = {};
+      r.eachCell((c, i) => {
+        o[String(ws.getRow(1).getCell(i).value)] = c.value;
+      });
+      rows.push(o);
+    });
+    expect(rows).toHaveLength(withForms.reduce((n, i) => n + i.formFields.length, 0));
+    const reason = rows.find((r) => r.基本编码 === '200002002000' && r.字段标识 === 'reason');
+    expect(reason).toMatchObject({
+      序号: 1,
+      字段类型: '单选',
+      必填: '是',
+      选项: 'lost=遗失;stolen=被盗;damaged=损坏',
+    });
+    const reported = rows.find((r) => r.基本编码 === '200002002000' && r.字段标识 === 'reportedLoss');
+    expect(reported).toMatchObject({
+      显示条件字段: 'reason',
+      显示条件值: 'lost',
+      其他语言名称: 'en=Loss reported',
+    });
+    const note = rows.find((r) => r.字段标识 === 'disabilityNote');
+    expect(note).toMatchObject({ 显示条件字段: 'hasDisabledMember', 显示条件值: '是' });
+  });
+
+  it('reads types, conditions and numbers written by hand (identifiers, 是/否, decimals) from a csv', () => {
+    const items = writeCatalogCsv({ items: source.items.slice(0, 1), implementations: [] });
+    const code = source.items[0]!.code;
+    const csv = `${items}\r\n[表单]\r\n${FORM_COLUMNS.join(',')}\r\n${[
+      [
+        code,
+        2,
+        'area',
+        '面积',
+        'en=Area;ug=كۆلەم',
+        'number',
+        '否',
+        '',
+        '',
+        '0.5',
+        '300',
+        '',
+        '',
+        '平方米',
+        '',
+        '',
+      ],
+      [code, 1, 'owner', '是否产权人', '', '是否', '是', '', '', '', '', '', '', '', '', ''],
+      [
+        code,
+        3,
+        'deed',
+        '产权证号',
+        '',
+        'text',
+        '1',
+        '如 黔(2024)南明区不动产权第0001号',
+        '',
+        '',
+        '',
+        '60',
+        '',
+        '',
+        'owner',
+        '是',
+      ],
+    ]
+      .map((r) => r.join(','))
+      .join('\r\n')}\r\n`;
+    const [item] = parseCatalogRows(readCatalogCsv(csv)).items;
+    expect(item?.formFields).toEqual([
+      { key: 'owner', label: '是否产权人', type: 'boolean', required: true },
+      {
+        key: 'area',
+        label: '面积',
+        labels: { en: 'Area', ug: 'كۆلەم' },
+        type: 'number',
+        required: false,
+        min: 0.5,
+        max: 300,
+        unit: '平方米',
+      },
+      {
+        key: 'deed',
+        label: '产权证号',
+        type: 'text',
+        required: true,
+        help: '如 黔(2024)南明区不动产权第0001号',
+        maxLength: 60,
+        visibleWhen: { key: 'owner', equals: true },
+      },
+    ]);
+  });
+
+  it('lists every bad cell of the 表单 sheet with sheet, row and column, and imports nothing', async () => {
+    const bytes = await edited((wb) => {
+      const ws = wb.getWorksheet(SHEETS.forms)!;
+      const rowOf = (code: string, key: string) => {
+        let found = 0;
+        ws.eachRow((r, n) => {
+          if (r.getCell(col(ws, '基本编码')).value === code && r.getCell(col(ws, '字段标识')).value === key)
+            found = n;
+        });
+        if (!found) throw new Error(key);
+        return found;
+      };
+      ws.getCell(rowOf('200002002000', 'reason'), col(ws, '选项')).value = 'lost 遗失';
+      ws.getCell(rowOf('200002002000', 'lossDate'), col(ws, '字段类型')).value = '时间';
+      ws.getCell(rowOf('200002002000', 'contactPhone'), col(ws, '字段标识')).value = 'reportedLoss';
+      ws.getCell(rowOf('050004001000', 'familySize'), col(ws, '最小值')).value = 30;
+      ws.getCell(rowOf('050004001000', 'monthlyIncome'), col(ws, '最大值')).value = 'lots';
+      ws.getCell(rowOf('050002001000', 'bankAccount'), col(ws, '格式')).value = '(\\d+)+';
+      ws.getCell(rowOf('050002001000', 'bankName'), col(ws, '显示条件值')).value = 'cash';
+      ws.getCell(rowOf('070001001000', 'childName'), col(ws, '基本编码')).value = 'NOPE0001';
+      ws.getCell(rowOf('010007001000', 'tradeName'), col(ws, '序号')).value = 2;
+      ws.getCell(rowOf('010007001000', 'employees'), col(ws, '显示条件字段')).value = 'later';
+      ws.getCell(rowOf('010007001000', 'employees'), col(ws, '显示条件值')).value = 'x';
+    });
+    const e = await errorOf(async () => parseCatalogRows(await readCatalogXlsx(bytes)));
+    expect(e.code).toBe('catalog.invalid_file');
+    const byField = new Map(e.issues?.map((i) => [i.field, i.message]));
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(bytes as never);
+    const ws = wb.getWorksheet(SHEETS.forms)!;
+    const at = (code: string, key: string, column: string) => {
+      let found = 0;
+      ws.eachRow((r, n) => {
+        if (
+          r.getCell(col(ws, '基本编码')).value === code &&
+          r.getCell(col(ws, '字段标识')).value === key &&
+          !found
+        )
+          found = n;
+      });
+      return `sheet 表单, row ${found}, column ${column}`;
+    };
+    const expected: [string, RegExp][] = [
+      [at('200002002000', 'reason', '选项'), /not a list of options; write 值=名称/],
+      [at('200002002000', 'lossDate', '字段类型'), /"时间" is not a 字段类型/],
+      [at('050004001000', 'familySize', '最小值'), /min 30 is greater than max 20/],
+      [at('050004001000', 'monthlyIncome', '最大值'), /"lots" is not a number/],
+      [at('050002001000', 'bankAccount', '格式'), /exponential time/],
+      [at('050002001000', 'bankName', '显示条件值'), /"cash" is not a value the field payout can hold/],
+      [at('NOPE0001', 'childName', '基本编码'), /not an item of the 事项 sheet/],
+      [at('010007001000', 'employees', '显示条件字段'), /refers to later, which is not an earlier field/],
+    ];
+    for (const [field, message] of expected)
+      expect(byField.get(field) ?? JSON.stringify(e.issues), field).toMatch(message);
+    // the duplicate key and the duplicate 序号 are each reported on the later row
+    expect(e.issues?.some((i) => /the key reportedLoss appears twice/.test(i.message))).toBe(true);
+    expect(e.issues?.some((i) => /already has a form field number 2/.test(i.message))).toBe(true);
+    expect(e.issues?.every((i) => /^sheet 表单, row \d+, column \S+$/.test(i.field))).toBe(true);
+  });
+
+  it('a file without a 表单 sheet imports items with empty forms; a 表单 sheet must have its columns', async () => {
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load((await writeCatalogXlsx(source)) as never);
+    wb.removeWorksheet(wb.getWorksheet(SHEETS.forms)!.id);
+    const back = parseCatalogRows(await readCatalogXlsx(Buffer.from(await wb.xlsx.writeBuffer())));
+    expect(back.items.every((i) => i.formFields.length === 0)).toBe(true);
+    wb.addWorksheet(SHEETS.forms).addRow(['基本编码', '序号', '字段标识']);
+    const e = await errorOf(async () =>
+      parseCatalogRows(await readCatalogXlsx(Buffer.from(await wb.xlsx.writeBuffer()))),
+    );
+    expect(e.issues?.map((i) => i.field)).toContain('sheet 表单, row 1, column 字段类型');
   });
 });

@@ -34,6 +34,13 @@ import {
 } from '../../../domain/catalog.ts';
 import { DEPARTMENT_KINDS } from '../../../domain/department.ts';
 import { type FieldIssue, invalid, invalidMany } from '../../../domain/errors.ts';
+import {
+  FORM_FIELD_TYPE_LABELS,
+  FORM_FIELD_TYPES,
+  type FormField,
+  FormFieldSchema,
+  FormFieldsSchema,
+} from '../../../domain/form.ts';
 
 /**
  * The catalog workbook: reads and writes the service catalog as .xlsx (exceljs) or .csv, in one column
@@ -46,10 +53,12 @@ import { type FieldIssue, invalid, invalidMany } from '../../../domain/errors.ts
  * - sheet 事项 (items): one row per service item — see {@link ITEM_COLUMNS};
  * - sheet 材料 (materials): one row per material, keyed by 基本编码 + 序号 — {@link MATERIAL_COLUMNS};
  * - sheet 实施清单 (local variances): one row per item + division; blank cells inherit — {@link VARIANCE_COLUMNS};
+ * - sheet 表单 (application form fields, src/domain/form.ts): one row per field, keyed by 基本编码 + 序号 —
+ *   {@link FORM_COLUMNS}; options as `value=label;value=label`, other-language names as `en=Name;…`;
  * - sheet 说明: provenance and notes, ignored on import.
  * Columns are found by header, so their order does not matter and extra columns are ignored.
  *
- * CSV: one file holds the sheets as sections, each starting with a line `[事项]`, `[材料]` or `[实施清单]`
+ * CSV: one file holds the sheets as sections, each starting with a line `[事项]`, `[材料]`, `[实施清单]` or `[表单]`
  * followed by its header line; a CSV without section lines is read as the 事项 sheet alone. Row numbers
  * in CSV errors are line numbers of the file.
  */
@@ -68,8 +77,15 @@ export const CatalogDataSchema = z.object({
 export type CatalogData = z.infer<typeof CatalogDataSchema>;
 export type CatalogDataInput = z.input<typeof CatalogDataSchema>;
 
-export const SHEETS = { items: '事项', materials: '材料', variances: '实施清单', readme: '说明' } as const;
-type DataSheet = (typeof SHEETS)['items' | 'materials' | 'variances'];
+export const SHEETS = {
+  items: '事项',
+  materials: '材料',
+  variances: '实施清单',
+  forms: '表单',
+  readme: '说明',
+} as const;
+type DataSheetKey = 'items' | 'materials' | 'variances' | 'forms';
+type DataSheet = (typeof SHEETS)[DataSheetKey];
 
 /** A row of a sheet as read from a file: its sheet, its row (xlsx row / CSV line) and cells by header. */
 export interface RawRow {
@@ -83,6 +99,7 @@ export interface RawCatalog {
   items: RawRow[];
   materials: RawRow[];
   variances: RawRow[];
+  forms: RawRow[];
   present: Set<DataSheet>;
   /** Header-row problems (missing columns), reported with the other issues. */
   issues: FieldIssue[];
@@ -149,11 +166,40 @@ export const VARIANCE_COLUMNS = [
   '受理大厅编码',
 ] as const;
 
+/**
+ * 表单 sheet columns, in export order: one row per form field (src/domain/form.ts) of an item, in 序号
+ * order. 字段类型 takes the Chinese name (单行文本 …) or the identifier (text …); 选项 `value=label;…`;
+ * 其他语言名称 `en=Name;…`; 显示条件字段 + 显示条件值: shown only when that earlier field has that value.
+ */
+export const FORM_COLUMNS = [
+  '基本编码',
+  '序号',
+  '字段标识',
+  '字段名称',
+  '其他语言名称',
+  '字段类型',
+  '必填',
+  '填写说明',
+  '选项',
+  '最小值',
+  '最大值',
+  '最大长度',
+  '格式',
+  '单位',
+  '显示条件字段',
+  '显示条件值',
+] as const;
+
 const REQUIRED_COLUMNS: Record<DataSheet, readonly string[]> = {
   [SHEETS.items]: ITEM_COLUMNS,
   [SHEETS.materials]: MATERIAL_COLUMNS,
   [SHEETS.variances]: VARIANCE_COLUMNS,
+  [SHEETS.forms]: FORM_COLUMNS,
 };
+
+const FORM_FIELD_TYPE_LIST: CodeList = Object.fromEntries(
+  FORM_FIELD_TYPES.map((t) => [t, { code: t, label: FORM_FIELD_TYPE_LABELS[t] }]),
+);
 
 /** Which 事项 column holds each ServiceItem field (for mapping schema problems back to cells). */
 const ITEM_FIELD_COLUMN: Record<string, string> = {
@@ -191,6 +237,21 @@ const MATERIAL_FIELD_COLUMN: Record<string, string> = {
   form: '材料形式',
   source: '来源渠道',
   notes: '备注',
+};
+const FORM_FIELD_COLUMN: Record<string, string> = {
+  key: '字段标识',
+  label: '字段名称',
+  labels: '其他语言名称',
+  type: '字段类型',
+  required: '必填',
+  help: '填写说明',
+  options: '选项',
+  min: '最小值',
+  max: '最大值',
+  maxLength: '最大长度',
+  pattern: '格式',
+  unit: '单位',
+  visibleWhen: '显示条件字段',
 };
 const VARIANCE_FIELD_COLUMN: Record<string, string> = {
   promisedTimeLimit: '承诺办结时限',
@@ -383,6 +444,147 @@ function readItemRow(raw: RawRow, issues: FieldIssue[]): ServiceItem | null {
   return r.failed.size > 0 ? null : parsed.data;
 }
 
+/** Splits `a=b;c=d` (or one pair per line) into pairs; null when a part has no `=`. */
+function pairs(text: string): [string, string][] | null {
+  const out: [string, string][] = [];
+  for (const part of text.split(/[;\n]/)) {
+    const p = part.trim();
+    if (p === '') continue;
+    const eq = p.indexOf('=');
+    if (eq <= 0) return null;
+    out.push([p.slice(0, eq).trim(), p.slice(eq + 1).trim()]);
+  }
+  return out;
+}
+
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+/**
+ * Reads the 表单 rows: per item (基本编码, which must be an item of the 事项 sheet) the fields in 序号
+ * order, each checked with {@link FormFieldSchema} and the whole form with {@link FormFieldsSchema}
+ * (unique keys, visibleWhen on an earlier field …). Problems go to `issues` with sheet, row and column.
+ */
+function readFormRows(
+  rows: readonly RawRow[],
+  itemCodes: ReadonlySet<string>,
+  issues: FieldIssue[],
+): Map<string, FormField[]> {
+  type Entry = { seq: number; row: RawRow; reader: CellReader; field: FormField | null; key: string };
+  const byItem = new Map<string, Entry[]>();
+  // Types by item and key, to read 显示条件值 as the controlling field's kind of value.
+  const typeOf = new Map<string, string>();
+  for (const row of rows) {
+    const t = parseCodeListValue(FORM_FIELD_TYPE_LIST, (row.cells.字段类型 ?? '').trim());
+    if (t) typeOf.set(`${(row.cells.基本编码 ?? '').trim()}|${(row.cells.字段标识 ?? '').trim()}`, t);
+  }
+  for (const row of rows) {
+    const r = new CellReader(row, issues);
+    const itemCode = r.text('基本编码');
+    if (!itemCodes.has(itemCode)) {
+      r.fail(
+        '基本编码',
+        `"${itemCode}" is not an item of the ${SHEETS.items} sheet; add the item or correct the code`,
+      );
+    }
+    const seq = r.int('序号', 'error', [1, 100]);
+    const draft: Record<string, unknown> = {
+      key: r.text('字段标识'),
+      label: r.text('字段名称'),
+      type: r.code(FORM_FIELD_TYPE_LIST, '字段类型', '字段类型'),
+      required: r.bool('必填', false),
+    };
+    const labels = r.text('其他语言名称');
+    if (labels !== '') {
+      const p = pairs(labels);
+      if (p === null)
+        r.fail('其他语言名称', `"${labels}" is not a list of names; write 语言=名称;…, e.g. en=Family size`);
+      else draft.labels = Object.fromEntries(p);
+    }
+    const options = r.text('选项');
+    if (options !== '') {
+      const p = pairs(options);
+      if (p === null)
+        r.fail('选项', `"${options}" is not a list of options; write 值=名称;…, e.g. lost=遗失;damaged=损坏`);
+      else draft.options = p.map(([value, label]) => ({ value, label }));
+    }
+    for (const [column, prop] of [
+      ['最小值', 'min'],
+      ['最大值', 'max'],
+    ] as const) {
+      const t = r.text(column);
+      if (t === '') continue;
+      if (!DECIMAL.test(t)) r.fail(column, `"${t}" is not a number; write e.g. 0, 12 or 0.5`);
+      else draft[prop] = Number(t);
+    }
+    const maxLength = r.int('最大长度', null, [1, 2000]);
+    if (typeof maxLength === 'number') draft.maxLength = maxLength;
+    for (const [column, prop] of [
+      ['填写说明', 'help'],
+      ['格式', 'pattern'],
+      ['单位', 'unit'],
+    ] as const) {
+      const t = r.text(column);
+      if (t !== '') draft[prop] = t;
+    }
+    const whenKey = r.text('显示条件字段');
+    const whenValue = r.text('显示条件值');
+    if (whenKey === '' && whenValue !== '')
+      r.fail('显示条件字段', `is empty but 显示条件值 is "${whenValue}"; name the field`);
+    if (whenKey !== '') {
+      const ctlType = typeOf.get(`${itemCode}|${whenKey}`);
+      let equals: string | number | boolean | undefined = whenValue;
+      if (ctlType === 'boolean') {
+        const b = r.bool('显示条件值', null);
+        equals = b ?? undefined;
+        if (b === null) r.fail('显示条件值', 'is empty; write 是 or 否');
+      } else if (ctlType === 'number' || ctlType === 'integer' || ctlType === 'amount_yuan') {
+        if (!DECIMAL.test(whenValue)) r.fail('显示条件值', `"${whenValue}" is not a number`);
+        equals = Number(whenValue);
+      } else if (whenValue === '') {
+        r.fail('显示条件值', `is empty; write the value of ${whenKey} that shows this field`);
+      }
+      if (equals !== undefined) draft.visibleWhen = { key: whenKey, equals };
+    }
+    const parsed = FormFieldSchema.safeParse(draft);
+    if (!parsed.success) pushSchemaIssues(r, parsed.error, FORM_FIELD_COLUMN, '字段标识', issues);
+    const ok = parsed.success && r.failed.size === 0;
+    if (typeof seq !== 'number' || !itemCodes.has(itemCode)) continue;
+    const list = byItem.get(itemCode) ?? [];
+    if (list.some((e) => e.seq === seq)) {
+      r.fail('序号', `${itemCode} already has a form field number ${seq}; number each field once`);
+      continue;
+    }
+    list.push({ seq, row, reader: r, field: ok ? parsed.data : null, key: String(draft.key) });
+    byItem.set(itemCode, list);
+  }
+
+  const out = new Map<string, FormField[]>();
+  for (const [itemCode, entries] of byItem) {
+    entries.sort((a, b) => a.seq - b.seq);
+    const failedKeys = new Set(entries.filter((e) => !e.field).map((e) => e.key));
+    const valid = entries.filter((e) => e.field);
+    const fields = valid.map((e) => e.field as FormField);
+    const parsed = FormFieldsSchema.safeParse(fields);
+    if (parsed.success) {
+      if (failedKeys.size === 0) out.set(itemCode, parsed.data);
+      continue;
+    }
+    for (const issue of parsed.error.issues) {
+      const entry = valid[Number(issue.path[0])];
+      if (!entry) continue;
+      const prop = String(issue.path[1] ?? 'key');
+      // A condition on a field whose own row is bad is reported at that row only.
+      if (prop === 'visibleWhen' && failedKeys.has(entry.field?.visibleWhen?.key ?? '')) continue;
+      const column =
+        prop === 'visibleWhen' && /equals/.test(issue.message)
+          ? '显示条件值'
+          : (FORM_FIELD_COLUMN[prop] ?? '字段标识');
+      entry.reader.fail(column, `${itemCode} form: ${issue.message}`);
+    }
+  }
+  return out;
+}
+
 /**
  * Validates the rows of a catalog file and assembles {@link CatalogData}: items with their materials
  * (ordered by 序号) and implementation variances. Cross-row checks: unique 基本编码; materials and
@@ -493,6 +695,8 @@ export function parseCatalogRows(raw: RawCatalog): CatalogData {
     variances.push({ itemCode, divisionCode, variances: parsed.data });
   }
 
+  const forms = readFormRows(raw.forms, allItemCodes, issues);
+
   if (issues.length > 0) {
     // One problem per cell: an unreadable cell is not reported again as empty.
     const seenFields = new Set<string>();
@@ -506,7 +710,7 @@ export function parseCatalogRows(raw: RawCatalog): CatalogData {
   const out: ServiceItem[] = [];
   for (const item of items.values()) {
     const ms = (materials.get(item.code) ?? []).sort((a, b) => a.seq - b.seq).map((m) => m.material);
-    out.push({ ...item, materials: ms });
+    out.push({ ...item, materials: ms, formFields: forms.get(item.code) ?? [] });
   }
   return { items: out, implementations: variances };
 }
@@ -569,6 +773,36 @@ export function materialRows(
   }));
 }
 
+/** The 表单 rows of an item, numbered from 1 in form order. */
+export function formRows(item: ServiceItem): Record<(typeof FORM_COLUMNS)[number], string | number>[] {
+  const fields = item.formFields;
+  return fields.map((f, i) => {
+    const ctl = f.visibleWhen ? fields.find((g) => g.key === f.visibleWhen?.key) : undefined;
+    const equals = f.visibleWhen?.equals;
+    return {
+      基本编码: item.code,
+      序号: i + 1,
+      字段标识: f.key,
+      字段名称: f.label,
+      其他语言名称: Object.entries(f.labels ?? {})
+        .map(([lang, text]) => `${lang}=${text}`)
+        .join(';'),
+      字段类型: FORM_FIELD_TYPE_LABELS[f.type],
+      必填: f.required ? '是' : '否',
+      填写说明: f.help ?? '',
+      选项: (f.options ?? []).map((o) => `${o.value}=${o.label}`).join(';'),
+      最小值: f.min ?? '',
+      最大值: f.max ?? '',
+      最大长度: f.maxLength ?? '',
+      格式: f.pattern ?? '',
+      单位: f.unit ?? '',
+      显示条件字段: f.visibleWhen?.key ?? '',
+      显示条件值:
+        equals === undefined ? '' : ctl?.type === 'boolean' ? (equals ? '是' : '否') : String(equals),
+    };
+  });
+}
+
 /** The 实施清单 row of a variance; blank cells inherit. */
 export function varianceToRow(v: VarianceRow): Record<(typeof VARIANCE_COLUMNS)[number], string | number> {
   const p = v.variances.promisedTimeLimit;
@@ -591,13 +825,14 @@ export const README_LINES = [
   '来源：本文件由 tongban 开源项目编写，作为开发与演示用的样例数据，不是官方发布的政务服务事项目录或实施清单。',
   '事项名称、设定依据所引法律法规名称为真实名称；基本编码、时限、材料、收费等要素为参照公开惯例编写的合理样例，办理前请以当地政务服务网公布的办事指南为准。',
   '数据规范：GB/T 39046-2020《政务服务平台基础数据规范》表4及附录A（事项类型A.1、行使层级A.2、实施主体性质A.3、服务对象A.4、办理形式A.5、办件类型A.6、特别程序A.7）。',
-  '工作表：事项（每行一个事项）；材料（每行一份申请材料，按基本编码和序号对应事项）；实施清单（地方差异，空白单元格继承上级行政区划及省级标准）。',
+  '工作表：事项（每行一个事项）；材料（每行一份申请材料，按基本编码和序号对应事项）；实施清单（地方差异，空白单元格继承上级行政区划及省级标准）；表单（每行一个申请表单字段，按基本编码和序号对应事项）。',
+  '表单填写：字段标识为英文标识符；字段类型为单行文本、多行文本、数值、整数、日期、是否、单选、多选、身份证号码、统一社会信用代码、手机号码、行政区划或金额（元）；选项格式“值=名称;值=名称”；其他语言名称格式“en=Name”；显示条件字段须为同一事项中序号更小的字段。',
   '填写规则：代码项填写中文名称（也可填写标准代码）；多个取值用“、”分隔；收费项目每行一项，格式“名称|金额（元）|收费依据”；时限单位为工作日、自然日或个月。',
   '样例基本编码结构：事项类型代码2位 + 实施部门类别序号4位 + 主项序号3位 + 子项000，仅供样例使用，不是国家基本目录编码。',
   '生成：scripts/build-sample-catalog.ts 由 data/catalog/sample-catalog.json 生成；导入：tongban catalog import <文件>。',
 ];
 
-/** Writes a catalog as .xlsx (sheets 事项, 材料, 实施清单, 说明). */
+/** Writes a catalog as .xlsx (sheets 事项, 材料, 实施清单, 表单, 说明). */
 export async function writeCatalogXlsx(
   data: CatalogData,
   readme: readonly string[] = README_LINES,
@@ -640,6 +875,13 @@ export async function writeCatalogXlsx(
     补充说明: 50,
     受理大厅编码: 24,
   });
+  addSheet(SHEETS.forms, FORM_COLUMNS, data.items.flatMap(formRows), {
+    字段名称: 24,
+    其他语言名称: 30,
+    填写说明: 40,
+    选项: 40,
+    格式: 24,
+  });
   const readmeSheet = wb.addWorksheet(SHEETS.readme);
   readmeSheet.getColumn(1).width = 120;
   for (const line of readme) readmeSheet.addRow([line]).alignment = { wrapText: true };
@@ -652,7 +894,7 @@ function csvField(value: string | number): string {
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
-/** Writes a catalog as one sectioned CSV (`[事项]`, `[材料]`, `[实施清单]`), UTF-8 with BOM for Excel. */
+/** Writes a catalog as one sectioned CSV (`[事项]`, `[材料]`, `[实施清单]`, `[表单]`), UTF-8 with BOM for Excel. */
 export function writeCatalogCsv(data: CatalogData): string {
   const section = (name: string, columns: readonly string[], rows: Record<string, string | number>[]) =>
     [
@@ -664,6 +906,7 @@ export function writeCatalogCsv(data: CatalogData): string {
     section(SHEETS.items, ITEM_COLUMNS, data.items.map(itemToRow)),
     section(SHEETS.materials, MATERIAL_COLUMNS, data.items.flatMap(materialRows)),
     section(SHEETS.variances, VARIANCE_COLUMNS, data.implementations.map(varianceToRow)),
+    section(SHEETS.forms, FORM_COLUMNS, data.items.flatMap(formRows)),
   ].join('\r\n\r\n')}\r\n`;
 }
 
@@ -697,11 +940,12 @@ function cellText(value: ExcelJS.CellValue): string {
 }
 
 function emptyRaw(): RawCatalog {
-  return { items: [], materials: [], variances: [], present: new Set(), issues: [] };
+  return { items: [], materials: [], variances: [], forms: [], present: new Set(), issues: [] };
 }
 
-function sheetKey(name: DataSheet): 'items' | 'materials' | 'variances' {
-  return name === SHEETS.items ? 'items' : name === SHEETS.materials ? 'materials' : 'variances';
+function sheetKey(name: DataSheet): DataSheetKey {
+  const key = (Object.keys(SHEETS) as (keyof typeof SHEETS)[]).find((k) => SHEETS[k] === name);
+  return key as DataSheetKey;
 }
 
 function checkHeaders(sheet: DataSheet, headers: string[], out: RawCatalog, headerRow: number): void {
@@ -715,9 +959,9 @@ function checkHeaders(sheet: DataSheet, headers: string[], out: RawCatalog, head
 }
 
 const isDataSheet = (name: string): name is DataSheet =>
-  name === SHEETS.items || name === SHEETS.materials || name === SHEETS.variances;
+  name === SHEETS.items || name === SHEETS.materials || name === SHEETS.variances || name === SHEETS.forms;
 
-/** Reads the rows of an .xlsx catalog (sheets 事项, 材料, 实施清单; others ignored). */
+/** Reads the rows of an .xlsx catalog (sheets 事项, 材料, 实施清单, 表单; others ignored). */
 export async function readCatalogXlsx(buffer: Buffer | ArrayBuffer): Promise<RawCatalog> {
   const wb = new ExcelJS.Workbook();
   try {
@@ -807,7 +1051,7 @@ export function readCatalogCsv(text: string): RawCatalog {
       if (!isDataSheet(name)) {
         out.issues.push({
           field: `sheet ${name}, row ${line}`,
-          message: `unknown section [${name}]; use [事项], [材料] or [实施清单]`,
+          message: `unknown section [${name}]; use [事项], [材料], [实施清单] or [表单]`,
         });
         sheet = null;
       } else {
