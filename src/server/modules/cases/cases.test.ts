@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeIdentityCheckCharacter } from '../../../domain/identity-number.ts';
+import { rowsOf } from '../../db/sql.ts';
 import type { RunningServer } from '../../main.ts';
 import { startTestServer } from '../../testing.ts';
 
@@ -767,16 +769,23 @@ describe('申请表单: form data is checked against the item’s form', () => {
       }),
     });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
-    const stored = {
+    // The phone is an identifier field: shown masked, stored sealed (SM4), never in clear.
+    const shown = {
       reason: 'lost',
       lossDate: '2025-03-01',
       reportedLoss: true,
-      contactPhone: '13800000009',
+      contactPhone: '138****0009',
     };
-    expect(r.body.case.formData).toEqual(stored);
+    expect(r.body.case.formData).toEqual(shown);
     const again = await call('GET', `/api/v1/cases/${r.body.case.number}`);
     expect(again.status).toBe(200);
-    expect(again.body.formData).toEqual(stored);
+    expect(again.body.formData).toEqual(shown);
+    const [raw] = rowsOf<{ f: Record<string, unknown> }>(
+      await server.database.db.execute(sql`select form_data as f from cases where id = ${r.body.case.id}`),
+    );
+    expect(raw!.f.reason).toBe('lost');
+    expect(String(raw!.f.contactPhone)).toMatch(/^sm4cbc-sm3:v1:/);
+    expect(JSON.stringify(raw)).not.toContain('13800000009');
   });
 
   it('a bad value of an optional field is refused too (最低生活保障申请 familySize)', async () => {

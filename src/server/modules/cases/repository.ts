@@ -313,7 +313,13 @@ export class CasesRepository {
   lockPiiStale(tx: Tx, staleKeyIds: string[], limit: number) {
     const stale = staleKeyIds.length > 0 ? inArray(cases.piiKeyId, staleKeyIds) : undefined;
     return tx
-      .select({ id: cases.id, applicant: cases.applicant, agent: cases.agent, delivery: cases.delivery })
+      .select({
+        id: cases.id,
+        applicant: cases.applicant,
+        agent: cases.agent,
+        delivery: cases.delivery,
+        formData: cases.formData,
+      })
       .from(cases)
       .where(stale ? or(isNull(cases.piiKeyId), stale) : isNull(cases.piiKeyId))
       .orderBy(asc(cases.id))
@@ -325,7 +331,7 @@ export class CasesRepository {
   async setPii(
     tx: Tx,
     id: string,
-    set: Pick<NewCaseRow, 'applicant' | 'agent' | 'delivery' | 'piiKeyId'>,
+    set: Pick<NewCaseRow, 'applicant' | 'agent' | 'delivery' | 'piiKeyId' | 'formData'>,
   ): Promise<void> {
     await tx.update(cases).set(set).where(eq(cases.id, id));
   }

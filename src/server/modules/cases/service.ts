@@ -36,7 +36,7 @@ import {
   invalidMany,
   notFound,
 } from '../../../domain/errors.ts';
-import { validateFormData } from '../../../domain/form.ts';
+import { sensitiveFormKeys, validateFormData } from '../../../domain/form.ts';
 import { maskIdentityNumber } from '../../../domain/identity-number.ts';
 import { WriteBatch } from '../../db/batch.ts';
 import type { Db, Tx } from '../../db/index.ts';
@@ -84,7 +84,7 @@ export interface CaseDeps {
   audit: Pick<AuditService, 'append' | 'appendLater' | 'record'>;
   idempotency: Pick<IdempotencyService, 'run'>;
   /** Seals and opens personal data (SM4 envelopes; the pii module's vault). */
-  pii: Pick<PiiVault, 'encrypt' | 'unseal' | 'reseal' | 'currentKeyId' | 'staleKeyIds'>;
+  pii: Pick<PiiVault, 'encrypt' | 'unseal' | 'reseal' | 'currentKeyId' | 'staleKeyIds' | 'isEnvelope'>;
 }
 
 /** An applicant's (and agent's) identifiers in full, as {@link CasesService.revealApplicant} returns them. */
@@ -283,7 +283,8 @@ export class CasesService {
         intakeDivisionCode: routed.numberDivision,
         competentDepartmentId: routed.guide.implementation!.departmentId!,
         decidingDivisionCode: app.decidingDivisionCode,
-        formData: routed.formData,
+        // Identifier fields of the item's form (id_number, phone) are sealed like the applicant's.
+        formData: this.sealFormData(routed.formData, sensitiveFormKeys(routed.item.formFields)),
         status: state.status,
         state: state as unknown as Record<string, unknown>,
         limits: routed.limits as unknown as Record<string, unknown>,
@@ -1362,7 +1363,14 @@ export class CasesService {
     const stale = this.deps.pii.staleKeyIds();
     return this.repo.db.transaction(async (tx) => {
       const rows = await this.repo.lockPiiStale(tx, stale, limit);
-      for (const r of rows) await this.repo.setPii(tx, r.id, this.sealedColumns(r));
+      for (const r of rows) {
+        // Form values that are envelopes (identifier fields) move to the current key too.
+        const formData = { ...r.formData };
+        for (const [k, v] of Object.entries(formData))
+          if (typeof v === 'string' && this.deps.pii.isEnvelope(v))
+            formData[k] = this.deps.pii.reseal(v, 'identifier');
+        await this.repo.setPii(tx, r.id, { ...this.sealedColumns(r), formData });
+      }
       return rows.length;
     });
   }
@@ -1565,7 +1573,7 @@ export class CasesService {
       intakeHallCode: row.intakeHallCode,
       competentDepartmentId: row.competentDepartmentId,
       decidingDivisionCode: row.decidingDivisionCode,
-      formData: row.formData,
+      formData: this.maskFormData(row.formData),
       limits,
       clocks:
         clocks ??
@@ -1596,6 +1604,28 @@ export class CasesService {
       createdAt: row.createdAt.toISOString(),
       updatedAt: row.updatedAt.toISOString(),
     };
+  }
+
+  /** Form data as stored: the values of `keys` (identifier fields) sealed under the current key. */
+  private sealFormData(data: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+    const out = { ...data };
+    for (const k of keys) if (typeof out[k] === 'string') out[k] = this.deps.pii.reseal(out[k], 'identifier');
+    return out;
+  }
+
+  /** Form data for a view: sealed values opened and masked (ID-number or phone shape; else hidden). */
+  private maskFormData(data: Record<string, unknown>): Record<string, unknown> {
+    const out = { ...data };
+    for (const [k, v] of Object.entries(out)) {
+      if (typeof v !== 'string' || !this.deps.pii.isEnvelope(v)) continue;
+      const plain = this.deps.pii.unseal(v);
+      out[k] = /^\d{17}[\dXx]$/.test(plain)
+        ? maskIdentityNumber(plain)
+        : /^1\d{10}$/.test(plain)
+          ? maskPhone(plain)
+          : '******';
+    }
+    return out;
   }
 
   /** A party (applicant/agent) for a view: sealed identifiers opened and masked. */
