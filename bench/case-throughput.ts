@@ -22,12 +22,15 @@
  * per transition for pgbench and HTTP. Goal (issue 3): http/pgbench ≥ 0.5 and p99 ≤ 50 ms at half rate.
  *
  * Run: `npm run bench:case-throughput` (≈ 2 min). The last stdout line is one JSON object.
- * Env: DATABASE_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres), PGBENCH (/usr/bin/pgbench).
+ * Env: DATABASE_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres), PGBENCH (/usr/bin/pgbench),
+ * BENCH_CPU_PROFILE=FILE.cpuprofile (profile the server thread during the first closed-loop level; open it
+ * in Chrome DevTools).
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -414,7 +417,13 @@ INSERT INTO outbox (topic, aggregate_type, aggregate_id, payload) VALUES ('case.
       serverCpuMsPerTx: number;
       machineBusyPct: number;
     }[] = [];
-    for (const concurrency of HTTP_LEVELS) {
+    for (const [levelIndex, concurrency] of HTTP_LEVELS.entries()) {
+      const profile = levelIndex === 0 && process.env.BENCH_CPU_PROFILE ? new Session() : null;
+      if (profile) {
+        profile.connect();
+        await profile.post('Profiler.enable');
+        await profile.post('Profiler.start');
+      }
       const s0 = statements;
       wal0 = await walLsn(c);
       const cpu0 = threadCpuMs();
@@ -429,6 +438,11 @@ INSERT INTO outbox (topic, aggregate_type, aggregate_id, payload) VALUES ('case.
         durationMs: HTTP_LEVEL_MS,
         warmupMs: HTTP_WARMUP_MS,
       });
+      if (profile) {
+        const { profile: cpu } = await profile.post('Profiler.stop');
+        fs.writeFileSync(process.env.BENCH_CPU_PROFILE!, JSON.stringify(cpu));
+        profile.disconnect();
+      }
       if (r.ok === 0) throw new Error(`no transition succeeded: ${r.firstError}`);
       const wall = performance.now() - w0;
       const serverCpu = threadCpuMs() - cpu0;

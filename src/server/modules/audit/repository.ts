@@ -89,7 +89,13 @@ export class AuditRepository {
 
   /** The INSERT of one entry, not sent: for a {@link WriteBatch}. */
   insertSql(row: NewAuditRow): SQL {
-    return this.db.insert(auditEntries).values(row).getSQL();
+    // A plain template (not the query builder): it is on every case transition's path.
+    return sql`insert into ${auditEntries} (id, at, actor_kind, actor_id, on_behalf_of, action, target_type,
+        target_id, purpose, outcome, request_id, client_ip, details)
+      values (${row.id}::uuid, coalesce(${row.at ? row.at.toISOString() : null}::timestamptz, now()),
+        ${row.actorKind}, ${row.actorId}, ${row.onBehalfOf ?? null}, ${row.action}, ${row.targetType ?? null},
+        ${row.targetId ?? null}, ${row.purpose ?? null}, ${row.outcome ?? 'ok'}, ${row.requestId ?? null},
+        ${row.clientIp ?? null}, ${JSON.stringify(row.details ?? {})}::jsonb)`;
   }
 
   /** Creates the head row when missing (concurrent creators: one wins, the others do nothing). */

@@ -98,10 +98,36 @@ export class CasesRepository {
 
   /**
    * The UPDATE of a case LOCKED by this transaction (see {@link lockForCommand}), not sent: for a
-   * {@link WriteBatch}. Bumps the version to `version` and sets `updatedAt`.
+   * {@link WriteBatch}. Writes the state, its column copies and the clock copies, the new `version` and
+   * `updatedAt`. A plain template (not the query builder): it is on every transition's path.
    */
-  updateLockedSql(id: string, set: Partial<NewCaseRow> & { version: number; updatedAt: Date }): SQL {
-    return this.db.update(cases).set(set).where(eq(cases.id, id)).getSQL();
+  updateLockedSql(
+    id: string,
+    set: Pick<
+      CaseRow,
+      | 'status'
+      | 'outcome'
+      | 'state'
+      | 'competentDepartmentId'
+      | 'delivery'
+      | 'visits'
+      | 'version'
+      | 'updatedAt'
+      | 'decisionDue'
+      | 'supplementDue'
+      | 'certificateDue'
+      | 'dueProvisional'
+      | 'warning'
+    >,
+  ): SQL {
+    const json = (v: unknown) => (v === null ? null : JSON.stringify(v));
+    return sql`update ${cases} set status = ${set.status}, outcome = ${set.outcome},
+        state = ${json(set.state)}::jsonb, competent_department_id = ${set.competentDepartmentId}::uuid,
+        delivery = ${json(set.delivery)}::jsonb, visits = ${set.visits}, version = ${set.version},
+        updated_at = ${set.updatedAt.toISOString()}::timestamptz, decision_due = ${set.decisionDue},
+        supplement_due = ${set.supplementDue}, certificate_due = ${set.certificateDue},
+        due_provisional = ${set.dueProvisional}, warning = ${set.warning}
+      where id = ${id}::uuid`;
   }
 
   /**

@@ -3,6 +3,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { conflict, invalid } from '../../../domain/errors.ts';
 import { WriteBatch } from '../../db/batch.ts';
 import type { Db, Tx } from '../../db/index.ts';
+import { rowsOf } from '../../db/sql.ts';
 import { idempotencyKeys } from './schema.ts';
 
 /** Accepted idempotency keys: 8–128 characters of letters, digits, `-`, `_`, `.`, `:` (a UUID fits). */
@@ -62,11 +63,11 @@ export class IdempotencyService {
     }
     const requestHash = createHash('sha256').update(canonical(request)).digest('hex');
     return this.db.transaction(async (tx) => {
-      const inserted = await tx
-        .insert(idempotencyKeys)
-        .values({ scope, key, requestHash })
-        .onConflictDoNothing()
-        .returning({ key: idempotencyKeys.key });
+      // A plain template (not the query builder): this runs on every retryable mutation.
+      const inserted = rowsOf(
+        await tx.execute(sql`insert into ${idempotencyKeys} (scope, key, request_hash)
+          values (${scope}, ${key}, ${requestHash}) on conflict do nothing returning key`),
+      );
       if (inserted.length === 0) {
         const [prior] = await tx
           .select()

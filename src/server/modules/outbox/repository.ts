@@ -19,7 +19,11 @@ export class OutboxRepository {
 
   /** The INSERT of `rows` (at least one), not sent: for a {@link WriteBatch}. */
   appendSql(rows: NewOutboxRow[]): SQL {
-    return this.db.insert(outbox).values(rows).getSQL();
+    // A plain template (not the query builder): it is on every case transition's path.
+    const values = rows.map(
+      (r) => sql`(${r.topic}, ${r.aggregateType}, ${r.aggregateId}, ${JSON.stringify(r.payload)}::jsonb)`,
+    );
+    return sql`insert into ${outbox} (topic, aggregate_type, aggregate_id, payload) values ${sql.join(values, sql`, `)}`;
   }
 
   /** Locks up to `limit` undispatched rows (oldest first), skipping rows another node holds. */

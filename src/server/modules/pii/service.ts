@@ -2,7 +2,9 @@ import {
   createCipheriv,
   createDecipheriv,
   createHmac,
+  createSecretKey,
   hkdfSync,
+  type KeyObject,
   randomBytes,
   timingSafeEqual,
 } from 'node:crypto';
@@ -60,7 +62,8 @@ export interface PiiStore {
 export class PiiVault {
   private readonly keys: PiiKeyProvider;
   private readonly hashKey: string;
-  private readonly derived = new Map<string, { enc: Buffer; mac: Buffer }>();
+  /** Derived keys per key id, as KeyObjects (made once: raw-buffer keys are re-imported on every call). */
+  private readonly derived = new Map<string, { enc: KeyObject; mac: KeyObject }>();
   private readonly stores: PiiStore[] = [];
 
   /**
@@ -211,14 +214,14 @@ export class PiiVault {
     return done;
   }
 
-  private keyMaterial(id: string): { enc: Buffer; mac: Buffer } | undefined {
+  private keyMaterial(id: string): { enc: KeyObject; mac: KeyObject } | undefined {
     const cached = this.derived.get(id);
     if (cached) return cached;
     if (!PII_KEY_ID.test(id)) return undefined;
     const master = this.keys.byId(id);
     if (!master) return undefined;
     const derive = (info: string, length: number) =>
-      Buffer.from(hkdfSync('sm3', master, Buffer.alloc(0), info, length));
+      createSecretKey(Buffer.from(hkdfSync('sm3', master, Buffer.alloc(0), info, length)));
     const material = {
       enc: derive('tongban pii sm4-cbc v1', 16),
       mac: derive('tongban pii hmac-sm3 v1', 32),
