@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import type { Config } from './config.ts';
 import type { Database } from './db/index.ts';
 import { loadAuditConfig } from './modules/audit/config.ts';
@@ -83,10 +84,20 @@ export async function createServices(database: Database, config: ServicesConfig)
   // Without a gateway the development SMS adapter records messages; its log line must not show sign-in codes.
   const devSms = notificationsConfig.smsGatewayUrl
     ? undefined
-    : new DevSmsChannel({ log: (line) => config.log?.info(redactOneTimeCodes(line)) });
+    : new DevSmsChannel({
+        log: (line) => config.log?.info(redactOneTimeCodes(line)),
+        // Development only: the full texts (sign-in codes) in a file a developer can read.
+        ...(config.dataDir && env.NODE_ENV !== 'production'
+          ? { file: path.join(config.dataDir, 'dev-sms.jsonl') }
+          : {}),
+      });
   if (devSms)
     config.log?.info(
-      'SMS: SMS_GATEWAY_URL is unset; SMS messages are recorded by the development adapter, not sent.',
+      `SMS: SMS_GATEWAY_URL is unset; SMS messages are recorded by the development adapter, not sent${
+        config.dataDir && env.NODE_ENV !== 'production'
+          ? ` (texts in ${path.join(config.dataDir, 'dev-sms.jsonl')})`
+          : ''
+      }.`,
     );
   const notifications = new NotificationsService(db, {
     config: notificationsConfig,

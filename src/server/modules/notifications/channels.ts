@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import webpush from 'web-push';
 import type { CHANNEL_NAMES } from './schema.ts';
@@ -263,15 +265,33 @@ export class DevSmsChannel implements Channel {
   readonly sent: RecordedSms[] = [];
   private readonly capacity: number;
   private readonly log: ((line: string) => void) | undefined;
+  private readonly file: string | undefined;
 
-  constructor(options: { capacity?: number; log?: (line: string) => void } = {}) {
+  /**
+   * @param options.capacity messages kept in memory (`sent`), newest last (default 1,000).
+   * @param options.log receives one line per message: masked number, template and length — never the text.
+   * @param options.file development only: a JSON-lines file that receives every message in full
+   *   (`{"at","to","text"}`), so a developer can read a sign-in code (like a mail catcher). Never set in
+   *   production: it holds codes in clear.
+   */
+  constructor(options: { capacity?: number; log?: (line: string) => void; file?: string } = {}) {
     this.capacity = options.capacity ?? 1000;
     this.log = options.log;
+    this.file = options.file;
   }
 
   async send(message: OutgoingMessage): Promise<void> {
-    this.sent.push({ messageId: message.id, to: message.address, text: message.body, at: new Date() });
+    const at = new Date();
+    this.sent.push({ messageId: message.id, to: message.address, text: message.body, at });
     if (this.sent.length > this.capacity) this.sent.splice(0, this.sent.length - this.capacity);
+    if (this.file) {
+      await fs.promises.mkdir(path.dirname(this.file), { recursive: true });
+      await fs.promises.appendFile(
+        this.file,
+        `${JSON.stringify({ at: at.toISOString(), to: message.address, text: message.body })}\n`,
+        { mode: 0o600 },
+      );
+    }
     // The text may carry a pickup code: logs get only its template and length (the text is in `sent`).
     this.log?.(
       `SMS (development adapter, not sent) to ${maskAddress(message.address)}: ${message.templateKey}, ${[...message.body].length} characters`,
