@@ -675,6 +675,41 @@ describe('policy holes found by an adversarial review stay closed', () => {
     expect([fourth.status, fourth.body.error.code]).toEqual([409, 'case.pickup_reissue_limit']);
   });
 
+  it('多地联办: two departments deciding their parts at the same moment decide the case (no stale parts)', async () => {
+    for (let round = 0; round < 3; round++) {
+      const r = await call('POST', '/api/v1/cases', {
+        actor: staff('nanming-window', { hall: '520102-zwfw' }),
+        body: {
+          itemCode: '070001002000',
+          applicant: {
+            kind: 'natural_person',
+            name: '赵六',
+            idNumber: idNumber('520103', '19850505', `91${round}`),
+          },
+          channel: 'hall_window',
+          intakeHallCode: '520102-zwfw',
+          processingMode: 'multi_site_joint',
+          decidingDivisionCode: '520102',
+          parts: [{ decidingDivisionCode: '520103' }],
+          delivery: { method: 'pickup', hallCode: '520102-zwfw' },
+        },
+      });
+      const n = r.body.case.number;
+      const nanming = staff('nm-police', { department: dept.nanmingPolice });
+      expect((await command(n, nanming, { type: 'accept' })).status).toBe(200);
+      const [a, b] = await Promise.all([
+        call('POST', `/api/v1/cases/${n}/parts/1/decision`, { actor: nanming, body: { outcome: 'granted' } }),
+        call('POST', `/api/v1/cases/${n}/parts/2/decision`, {
+          actor: staff('yy-police', { department: dept.yunyanPolice }),
+          body: { outcome: 'granted' },
+        }),
+      ]);
+      expect([a.status, b.status]).toEqual([200, 200]);
+      const c = await server.services.cases.get(n);
+      expect([c.status, c.outcome]).toEqual(['decided', 'granted']);
+    }
+  });
+
   it('多地联办 is decided by its parts, by staff of each part’s department', async () => {
     const r = await call('POST', '/api/v1/cases', {
       actor: staff('nanming-window', { hall: '520102-zwfw' }),

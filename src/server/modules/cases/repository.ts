@@ -93,7 +93,21 @@ export class CasesRepository {
       .for('update', { of: cases });
     if (!found) return undefined;
     const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
-    return { row: found.row, parts: json(found.parts), materials: json(found.materials) };
+    // The subqueries ran on the statement's snapshot, taken BEFORE any wait for the row lock: a 多地联办
+    // part decided by the transaction we waited for is not in it. Parts change only in joint cases, so
+    // those read them again now that the lock is held (a new statement sees every commit before it).
+    const parts =
+      found.row.processingMode === 'multi_site_joint'
+        ? (await this.parts(found.row.id, tx)).map((p) => ({
+            seq: p.seq,
+            departmentId: p.departmentId,
+            divisionCode: p.divisionCode,
+            itemCode: p.itemCode,
+            status: p.status,
+            outcome: p.outcome,
+          }))
+        : json<CasePartSummary[]>(found.parts);
+    return { row: found.row, parts, materials: json(found.materials) };
   }
 
   /**

@@ -11,7 +11,8 @@ describe('loadAuthConfig', () => {
       cookieSecure: false,
       devActorHeader: true,
     });
-    expect(loadAuthConfig({ HOST: '0.0.0.0' }).cookieSecure).toBe(true);
+    expect(loadAuthConfig({ HOST: '0.0.0.0' })).toMatchObject({ cookieSecure: true, devActorHeader: false });
+    expect(loadAuthConfig({ HOST: '0.0.0.0', DEV_ACTOR_HEADER: 'true' }).devActorHeader).toBe(true);
     expect(loadAuthConfig({ NODE_ENV: 'production' })).toMatchObject({
       cookieSecure: true,
       devActorHeader: false,

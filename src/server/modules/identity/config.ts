@@ -10,7 +10,7 @@ import { parseEnv } from '../../config.ts';
  * | SESSION_COOKIE_SECURE  | `Secure` flag (and `__Host-` name) on the session cookie          | true when NODE_ENV=production or HOST is not a loopback address; else false |
  * | SESSION_IDLE_MINUTES   | a session ends after this many minutes without a request          | 30 |
  * | SESSION_ABSOLUTE_HOURS | a session ends this many hours after sign-in, whatever the use     | 12 |
- * | DEV_ACTOR_HEADER       | accept `X-Tongban-Actor` (DEVELOPMENT ONLY: anyone can claim anyone) | true unless NODE_ENV=production |
+ * | DEV_ACTOR_HEADER       | accept `X-Tongban-Actor` (DEVELOPMENT ONLY: anyone can claim anyone) | true only on a loopback HOST without NODE_ENV=production |
  * | AUTH_ALLOWED_ORIGINS   | comma-separated extra origins allowed on unsafe requests          | none (same origin only) |
  * | OIDC_ISSUER            | issuer URL of the province's unified identity platform            | unset: federation off |
  * | OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_REDIRECT_URI | our client at that platform          | required with OIDC_ISSUER |
@@ -96,7 +96,8 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig
     cookieSecure: e.SESSION_COOKIE_SECURE ?? (production || !isLoopbackHost(e.HOST)),
     idleMinutes: e.SESSION_IDLE_MINUTES,
     absoluteHours: e.SESSION_ABSOLUTE_HOURS,
-    devActorHeader: e.DEV_ACTOR_HEADER ?? !production,
+    // Off by default wherever other machines can reach the server (HOST not loopback) or in production.
+    devActorHeader: e.DEV_ACTOR_HEADER ?? (!production && isLoopbackHost(e.HOST)),
     allowedOrigins: e.AUTH_ALLOWED_ORIGINS.split(',')
       .map((s) => s.trim())
       .filter(Boolean),

@@ -667,6 +667,14 @@ describe('the development actor header', () => {
       const c = login.cookies.find((x) => x.name === '__Host-tongban_session');
       expect(c?.secure).toBe(true);
       expect(c?.path).toBe('/');
+      // A signed-in resident cannot become staff by adding the header (it is refused, not ignored).
+      const asStaff = await prod.app.inject({
+        method: 'GET',
+        url: '/api/v1/test/whoami',
+        headers: { 'x-tongban-actor': 'staff:fake;hall=522601-zwfw' },
+        cookies: { '__Host-tongban_session': c!.value },
+      });
+      expect([asStaff.statusCode, asStaff.json().error.code]).toEqual([401, 'auth.dev_actor_disabled']);
     } finally {
       await prod.close();
     }

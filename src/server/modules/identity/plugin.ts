@@ -54,6 +54,15 @@ export async function installAuthentication(
   app.decorateRequest('authSessionId', null);
   app.addHook('onRequest', async (req, reply) => {
     const unsafe = !SAFE_METHODS.has(req.method);
+    // With the development header off, a request carrying it is refused whatever else it carries: a
+    // signed-in resident must not become "staff" by adding a header the routes still read.
+    if (!config.devActorHeader && header(req, 'x-tongban-actor') !== undefined) {
+      throw new AppError(
+        'unauthenticated',
+        'auth.dev_actor_disabled',
+        'X-Tongban-Actor is a development stand-in and is disabled here; sign in instead (and send no X-Tongban-Actor).',
+      );
+    }
     const authorization = req.headers.authorization;
     if (typeof authorization === 'string' && /^bearer /i.test(authorization)) {
       const principal = await identity.resolveApiToken(authorization.slice(7).trim());
@@ -85,13 +94,6 @@ export async function installAuthentication(
     }
     const actor = header(req, 'x-tongban-actor');
     if (actor !== undefined) {
-      if (!config.devActorHeader) {
-        throw new AppError(
-          'unauthenticated',
-          'auth.dev_actor_disabled',
-          'X-Tongban-Actor is a development stand-in and is disabled here; sign in instead.',
-        );
-      }
       try {
         req.principal = principalFromDevActor(parseActorHeader(actor));
       } catch (e) {
