@@ -1088,11 +1088,15 @@ export class CasesService {
         const day = schedule[kind];
         if (day) timers.push({ kind, dueAt: startOfShanghaiDay(day) });
       }
-      if (clocks.deemedAcceptancePending === false && state.status === 'received' && clocks.supplementDue) {
-        // The day after the notice deadline the case counts as accepted (行政许可法 art. 32).
+      if (state.status === 'received' && clocks.supplementDue) {
+        // The day after the notice deadline the case counts as accepted (行政许可法 art. 32). When that
+        // day has passed already (e.g. an off-site case forwarded late, whose first try was refused for
+        // want of a forward), the acceptance is due now — never dropped.
         timers.push({
           kind: 'deemed_acceptance',
-          dueAt: startOfShanghaiDay(nextDay(clocks.supplementDue.date)),
+          dueAt: clocks.deemedAcceptancePending
+            ? now
+            : startOfShanghaiDay(nextDay(clocks.supplementDue.date)),
         });
       }
     }

@@ -198,6 +198,35 @@ describe('deemed acceptance (行政许可法 art. 32)', () => {
     expect(accepts).toHaveLength(1);
     expect(accepts[0]!.actor).toEqual({ kind: 'system', id: 'clock' });
   });
+
+  it('an off-site case forwarded after its notice deadline is still deemed accepted (never dropped)', async () => {
+    now = at('2026-03-02');
+    const intake = { kind: 'staff' as const, id: 'kaili-1', hallCode: '522601-zwfw' };
+    const { case: c } = await nodes[0]!.submit(
+      {
+        itemCode: '050004001000',
+        applicant: { kind: 'natural_person', name: '测试', idNumber: idNumber('04994') },
+        channel: 'hall_window',
+        intakeHallCode: '522601-zwfw',
+        processingMode: 'off_site_intake',
+        decidingDivisionCode: '520526',
+        delivery: { method: 'pickup', hallCode: '522601-zwfw' },
+      },
+      { actor: intake, idempotencyKey: randomUUID() },
+    );
+    expect(c.status).toBe('received');
+    const due = c.clocks.supplementDue!.date;
+    // The deadline passes before the hall forwards: the clock cannot accept an unforwarded case yet.
+    now = at(addCalendarDays(due, 1));
+    await nodes[0]!.fireDueTimers();
+    expect((await server.services.cases.get(c.number)).status).toBe('received');
+    now = at(addCalendarDays(due, 2));
+    await nodes[0]!.command(c.number, { type: 'forward' }, { actor: intake, idempotencyKey: randomUUID() });
+    await Promise.all(nodes.map((n) => n.fireDueTimers()));
+    const after = await server.services.cases.get(c.number);
+    expect(after.status).toBe('accepted');
+    expect(after.clocks.clockStartedOn).toBe('2026-03-02');
+  });
 });
 
 describe('live announcements', () => {
