@@ -174,22 +174,40 @@ function requestForLog(req: { method: string; url: string; ip?: string }): Recor
  * Refuses NUL characters anywhere in the path, query or JSON body (PostgreSQL cannot store them in
  * text): 400 `http.nul_character` naming the field, instead of a database error.
  */
+/** Deepest nesting of a request body (and params/query) accepted; the deepest real body is ~6 levels. */
+const MAX_BODY_DEPTH = 32;
+
 function rejectNulCharacters(app: FastifyInstance): void {
   // NUL, and UTF-16 surrogates without their pair (JSON allows "\ud800"; PostgreSQL text and jsonb do not).
   // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly the character refused here.
   const bad = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-  const find = (value: unknown, path: string): string | null => {
-    if (typeof value === 'string') return bad.test(value) ? path : null;
-    if (Array.isArray(value)) {
-      for (const [i, v] of value.entries()) {
-        const hit = find(v, `${path}.${i}`);
-        if (hit) return hit;
+  // Iterative (an explicit stack), so a body nested 50,000 levels deep cannot overflow the call stack.
+  const find = (root: unknown, rootPath: string): string | null => {
+    const stack: { value: unknown; path: string; depth: number }[] = [
+      { value: root, path: rootPath, depth: 0 },
+    ];
+    for (let item = stack.pop(); item; item = stack.pop()) {
+      const { value, path, depth } = item;
+      if (typeof value === 'string') {
+        if (bad.test(value)) return path;
+        continue;
       }
-    } else if (value && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) {
-        if (bad.test(k)) return path ? `${path}.${k.replace(bad, '?')}` : k.replace(bad, '?');
-        const hit = find(v, path ? `${path}.${k}` : k);
-        if (hit) return hit;
+      if (!value || typeof value !== 'object') continue;
+      if (depth >= MAX_BODY_DEPTH) {
+        throw invalid(
+          path || 'body',
+          `The request is nested more than ${MAX_BODY_DEPTH} levels deep; no endpoint takes that.`,
+          'http.too_deep',
+        );
+      }
+      const entries = Array.isArray(value)
+        ? value.map((v, i) => [String(i), v] as const)
+        : Object.entries(value as Record<string, unknown>);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, v] = entries[i]!;
+        if (!Array.isArray(value) && bad.test(k))
+          return path ? `${path}.${k.replace(bad, '?')}` : k.replace(bad, '?');
+        stack.push({ value: v, path: path ? `${path}.${k}` : k, depth: depth + 1 });
       }
     }
     return null;

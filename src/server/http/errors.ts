@@ -157,6 +157,11 @@ export function loggable(err: unknown): Record<string, unknown> {
     ...(typeof e.query === 'string' ? { query: e.query } : {}),
     ...(cause?.code !== undefined ? { causeCode: cause.code } : {}),
     ...(typeof cause?.message === 'string' ? { cause: cause.message } : {}),
-    stack: e.stack?.split('\n').slice(1, 6).join('\n'),
+    // Only the frames: the stack's head repeats the message, which may carry a query's parameters.
+    stack: (e.stack ?? '')
+      .split('\n')
+      .filter((l) => /^\s+at /.test(l))
+      .slice(0, 5)
+      .join('\n'),
   };
 }

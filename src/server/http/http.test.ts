@@ -44,6 +44,23 @@ describe('HTTP layer: malformed requests get the one error model', () => {
   });
   afterAll(() => fresh?.close());
 
+  it('refuses a body nested absurdly deep with a 400, not a stack overflow', async () => {
+    const deep = `${'['.repeat(50_000)}${']'.repeat(50_000)}`;
+    const r = await fresh.inject({
+      method: 'POST',
+      url: '/api/v1/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: `{"text":"x","more":${deep}}`,
+    });
+    expect([r.statusCode, r.json().error.code]).toEqual([400, 'http.too_deep']);
+    const nested = await fresh.inject({
+      method: 'POST',
+      url: '/api/v1/echo',
+      payload: { text: 'ok', list: [{ a: [{ b: ['c\u0000'] }] }] },
+    });
+    expect([nested.statusCode, nested.json().error.field]).toEqual([400, 'list.0.a.0.b.0']);
+  });
+
   it('refuses NUL characters in query and body with 400 naming the field', async () => {
     const q = await fresh.inject({ url: '/api/v1/echo?q=a%00b' });
     expect([q.statusCode, q.json().error.code, q.json().error.field]).toEqual([
@@ -74,5 +91,20 @@ describe('HTTP layer: malformed requests get the one error model', () => {
     expect(bad.statusCode).toBeGreaterThanOrEqual(400);
     expect(bad.json().error.code).toMatch(/^http\./);
     expect((await fresh.inject({ url: '//api/v1/echo?q=x' })).json()).toEqual({ q: 'x' });
+  });
+});
+
+describe('error logs', () => {
+  it('keep neither the message nor the stack head of a query error with its parameters', async () => {
+    const { loggable } = await import('./errors.ts');
+    const e = Object.assign(new Error('duplicate key value\nparams: resident,张三丰,13800138000'), {
+      params: ['resident', '张三丰', '13800138000'],
+      query: 'insert into identity_accounts …',
+    });
+    const line = JSON.stringify(loggable(e));
+    expect(line).not.toContain('13800138000');
+    expect(line).not.toContain('张三丰');
+    expect(line).toContain('duplicate key value');
+    expect(line).toContain('at ');
   });
 });

@@ -394,6 +394,8 @@ export class AuditService {
       );
     }
     assertNoSensitiveDetails(e.details);
+    // The stated purpose is free text too: it must not smuggle the data it justifies reading.
+    if (e.purpose !== undefined) assertNoSensitiveDetails(e.purpose, 'purpose');
     const json = JSON.stringify(e.details);
     if (Buffer.byteLength(json) > AUDIT_DETAILS_MAX_BYTES) {
       throw invalid(

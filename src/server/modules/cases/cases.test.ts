@@ -666,12 +666,13 @@ describe('policy holes found by an adversarial review stay closed', () => {
     for (const body of [{ type: 'accept' }, { type: 'decide', outcome: 'granted' }]) {
       await command(n, weining(), body);
     }
+    // Any applicant is not this case's applicant (it was filed at a window, under no account).
+    const stranger = await call('POST', `/api/v1/cases/${n}/pickup-code`, { actor: 'applicant:me' });
+    expect([stranger.status, stranger.body.error.code]).toEqual([403, 'case.not_competent']);
     for (let i = 0; i < 3; i++) {
-      expect((await call('POST', `/api/v1/cases/${n}/pickup-code`, { actor: 'applicant:me' })).status).toBe(
-        200,
-      );
+      expect((await call('POST', `/api/v1/cases/${n}/pickup-code`, { actor: intake })).status).toBe(200);
     }
-    const fourth = await call('POST', `/api/v1/cases/${n}/pickup-code`, { actor: 'applicant:me' });
+    const fourth = await call('POST', `/api/v1/cases/${n}/pickup-code`, { actor: intake });
     expect([fourth.status, fourth.body.error.code]).toEqual([409, 'case.pickup_reissue_limit']);
   });
 

@@ -571,7 +571,8 @@ export class CasesService {
    * and the code goes to the applicant alone through the notification (SMS / inbox) — never to the staff.
    * A timeline entry records who asked. At most {@link MAX_PICKUP_REISSUES} times per case (each sends a
    * message to the applicant).
-   * Who: the applicant or agent, staff of the pickup hall, or staff of the competent department.
+   * Who: the applicant or agent whose account the case was filed under, staff of the pickup hall, or staff
+   * of the competent department (a stranger could otherwise spend the reissues and flood the applicant).
    * @throws AppError(conflict, `case.no_pickup`) when the case has no pickup waiting;
    *   AppError(conflict, `case.pickup_reissue_limit`); AppError(forbidden, `case.not_competent`);
    *   as {@link command} for a stale version or an unknown case.
@@ -599,9 +600,13 @@ export class CasesService {
         }
         const a = ctx.actor;
         const state = CaseStateSchema.parse(row.state);
+        // The applicant (or agent) only for their own case: the account the case was filed under.
+        const accountOf = (p: unknown) => (p as { accountId?: unknown } | null)?.accountId;
+        const own =
+          (a.kind === 'applicant' && accountOf(row.applicant) === a.id) ||
+          (a.kind === 'agent' && accountOf(row.agent) === a.id);
         const allowed =
-          a.kind === 'applicant' ||
-          a.kind === 'agent' ||
+          own ||
           (a.kind === 'staff' &&
             ((!!a.hallCode && a.hallCode === pickup.hallCode) ||
               (!!a.departmentId && a.departmentId === state.competentDepartmentId)));
@@ -1620,6 +1625,16 @@ export class CasesService {
   /** Form data as stored: the values of `keys` (identifier fields) sealed under the current key. */
   private sealFormData(data: Record<string, unknown>, keys: string[]): Record<string, unknown> {
     const out = { ...data };
+    for (const [k, v] of Object.entries(out)) {
+      // Text shaped like a sealed envelope would later be taken for one: not something a person types.
+      if (!keys.includes(k) && this.deps.pii.isEnvelope(v)) {
+        throw invalid(
+          `formData.${k}`,
+          'This value looks like sealed data (sm4cbc-sm3:…); enter the plain text.',
+          'case.application_invalid',
+        );
+      }
+    }
     for (const k of keys) if (typeof out[k] === 'string') out[k] = this.deps.pii.reseal(out[k], 'identifier');
     return out;
   }

@@ -191,6 +191,13 @@ describe('personal data in the case engine', () => {
       (
         await server.services.audit.list({ action: 'pii.read_full', targetId: c.id, limit: 50 })
       ).items.reverse();
+    // A purpose that carries the data it is about is refused (it would put it into the audit log).
+    const leaky = await inject(url, 'staff:w1;hall=520102-zwfw', { purpose: `核验 ${id}` });
+    expect([leaky.status, leaky.body.error.code, leaky.body.error.field]).toEqual([
+      400,
+      'audit.sensitive_details',
+      'purpose',
+    ]);
     const noPurpose = await inject(url, 'staff:w1;hall=520102-zwfw', { purpose: ' ' });
     expect([noPurpose.status, noPurpose.body.error.code, noPurpose.body.error.field]).toEqual([
       400,
