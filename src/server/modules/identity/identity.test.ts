@@ -533,6 +533,26 @@ describe('abuse limits', () => {
     const voided = await post('/api/v1/auth/login/sms', { phone: '13900000203', code }, { ip: freshIp() });
     expect(voided.statusCode).toBe(401);
   });
+
+  it('concurrent guesses cannot test more than 5 values of one code', async () => {
+    await h.identity.registerResident({ name: '孙七', idNumber: testIdNumber(204), phone: '13900000204' });
+    expect(
+      (await post('/api/v1/auth/sms-code', { phone: '13900000204' }, { ip: freshIp() })).statusCode,
+    ).toBe(200);
+    const code = lastCode('13900000204');
+    const wrong = (k: number) => String((Number(code) + 1 + k) % 1_000_000).padStart(6, '0');
+    await Promise.all(
+      Array.from({ length: 30 }, (_, k) =>
+        post('/api/v1/auth/login/sms', { phone: '13900000204', code: wrong(k) }, { ip: freshIp() }),
+      ),
+    );
+    const { sql } = await import('drizzle-orm');
+    const { rowsOf, toInt } = await import('../../db/sql.ts');
+    const [row] = rowsOf<{ a: unknown }>(
+      await h.database.db.execute(sql`select max(attempts) as a from identity_otp_codes`),
+    );
+    expect(toInt(row!.a)).toBeLessThanOrEqual(5);
+  });
 });
 
 describe('API tokens', () => {

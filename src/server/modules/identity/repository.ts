@@ -217,13 +217,25 @@ export class IdentityRepository {
     return rows.length === 1;
   }
 
-  async countOtpAttempt(id: string): Promise<number> {
-    const [row] = await this.db
+  /**
+   * Takes one guess of an SMS code atomically: counts the attempt only while the code is unused,
+   * unexpired and below `max` attempts. @returns false when no guess is left (concurrent guesses beyond
+   * `max` all get false — the check and the count are one statement).
+   */
+  async claimOtpAttempt(id: string, max: number, now: Date): Promise<boolean> {
+    const rows = await this.db
       .update(otpCodes)
       .set({ attempts: sql`${otpCodes.attempts} + 1` })
-      .where(eq(otpCodes.id, id))
-      .returning({ attempts: otpCodes.attempts });
-    return row?.attempts ?? 0;
+      .where(
+        and(
+          eq(otpCodes.id, id),
+          isNull(otpCodes.consumedAt),
+          gt(otpCodes.expiresAt, now),
+          lt(otpCodes.attempts, max),
+        ),
+      )
+      .returning({ id: otpCodes.id });
+    return rows.length === 1;
   }
 
   // ------------------------------------------------------------------------------------------ lockouts

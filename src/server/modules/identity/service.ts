@@ -375,9 +375,10 @@ export class IdentityService {
     const now = this.clock();
     const otp = await this.repo.latestOtp(phoneHash);
     const given = this.index('otp', `${phoneHash}|${String(input.code).trim()}`);
-    const usable = otp && !otp.consumedAt && otp.expiresAt > now && otp.attempts < this.limits.otpMaxAttempts;
+    // Each guess first takes one of the code's attempts in a single conditional UPDATE, so concurrent
+    // guesses cannot test more than otpMaxAttempts values.
+    const usable = !!otp && (await this.repo.claimOtpAttempt(otp.id, this.limits.otpMaxAttempts, now));
     if (!usable || !digestsEqual(given, otp.codeHash) || !(await this.repo.consumeOtp(otp.id, now))) {
-      if (usable) await this.repo.countOtpAttempt(otp.id);
       await this.fail(keys);
       throw new AppError(
         'unauthenticated',
