@@ -45,6 +45,29 @@ describe('tongban audit verify|prune', () => {
     expect(err).toEqual([]);
   });
 
+  it('--expect-head catches a cut-off end: the head recorded outside must still be in the chain', async () => {
+    expect(await run('audit', 'verify')).toBe(0);
+    const recorded = /--expect-head (\d+:[0-9a-f]{64})$/.exec(out.at(-1)!)![1]!;
+    expect(await run('audit', 'verify', '--expect-head', recorded)).toBe(0);
+    // Someone deletes the newest entry and moves the head back to the one before: verify alone is fooled…
+    const [last] = rowsOf<{ id: string }>(
+      await database.db.execute(sql`select id::text as id from audit_entries where chain_seq = 5`),
+    );
+    const [prev] = rowsOf<{ hash: string }>(
+      await database.db.execute(sql`select hash from audit_entries where chain_seq = 4`),
+    );
+    await database.db.execute(sql`delete from audit_entries where id = ${last!.id}`);
+    await database.db.execute(sql`update audit_chain set head_seq = 4, head_hash = ${prev!.hash}`);
+    expect(await run('audit', 'verify')).toBe(0);
+    // … but not with the head kept outside the database.
+    expect(await run('audit', 'verify', '--expect-head', recorded)).toBe(1);
+    expect(err[0]).toMatch(/recorded outside the database \(position 5/);
+    expect(await run('audit', 'verify', '--expect-head', 'nonsense')).toBe(2);
+    // put entry 5 back for the tests that follow
+    await append(99);
+    await audit.chainAll();
+  });
+
   it('--no-chain reports pending entries instead of chaining them', async () => {
     await append(5);
     expect(await run('audit', 'verify', '--no-chain')).toBe(0);

@@ -43,17 +43,36 @@ export function auditCommands(
     .command('verify')
     .description('verify the SM3 hash chain; exit code 1 naming the first broken link')
     .option('--no-chain', 'do not chain pending entries first (report them as pending)')
-    .action(async (opts: { chain: boolean }) => {
+    .option(
+      '--expect-head <position:hash>',
+      'a chain head printed by an earlier verify and kept OUTSIDE the database: it must still be in the chain (catches a cut-off or rewritten end)',
+    )
+    .action(async (opts: { chain: boolean; expectHead?: string }) => {
+      let expectHead: { chainSeq: number; hash: string } | undefined;
+      if (opts.expectHead !== undefined) {
+        const m = /^(\d+):([0-9a-f]{64})$/.exec(opts.expectHead.replaceAll(',', '').trim());
+        if (!m) {
+          output.err(
+            '--expect-head takes <position>:<64 hex SM3 hash>, as printed by `tongban audit verify`.',
+          );
+          process.exitCode = 2;
+          return;
+        }
+        expectHead = { chainSeq: Number(m[1]), hash: m[2]! };
+      }
       const ctx = await open();
       try {
         const chained = opts.chain ? await ctx.audit.chainAll() : 0;
-        const r = await ctx.audit.verify();
+        const r = await ctx.audit.verify(expectHead ? { expectHead } : {});
         const from = r.from > 0 ? ` (from the pruning checkpoint at position ${fmt(r.from)})` : '';
         const pending = r.pending > 0 ? `; ${fmt(r.pending)} pending, not yet chained` : '';
         if (chained > 0) output.out(`chained ${fmt(chained)} pending entries`);
         if (r.ok) {
           output.out(`audit log intact: ${fmt(r.checked)} entries verified${from}${pending}`);
           output.out(`chain head: position ${fmt(r.head.chainSeq)}, SM3 ${r.head.hash}`);
+          output.out(
+            `keep this outside the database and check it later: --expect-head ${r.head.chainSeq}:${r.head.hash}`,
+          );
           return;
         }
         const b = r.firstBroken!;

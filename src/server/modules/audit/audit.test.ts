@@ -237,20 +237,42 @@ describe('retention and pruning', () => {
     expect(r.checkpoint).toMatchObject({ chainSeq: 3 });
     expect(await count(sql`id in (${ids[0]}, ${ids[1]}, ${ids[2]})`)).toBe(0);
     expect(await count()).toBe(4);
-    expect(await audit.verify()).toMatchObject({ ok: true, checked: 3, from: 3, pending: 1 });
+    expect(await audit.verify({ now })).toMatchObject({ ok: true, checked: 3, from: 3, pending: 1 });
     await audit.chainAll();
-    expect(await audit.verify()).toMatchObject({ ok: true, checked: 4, from: 3, pending: 0 });
+    expect(await audit.verify({ now })).toMatchObject({ ok: true, checked: 4, from: 3, pending: 0 });
     // Again: nothing more is past retention; the checkpoint stays.
     expect(await audit.prune({ now })).toMatchObject({ pruned: 0, checkpoint: { chainSeq: 3 } });
     // After pruning, tampering is still found.
     await exec(sql`update audit_entries set outcome = 'denied' where id = ${ids[4]}`);
-    expect((await audit.verify()).firstBroken).toMatchObject({ chainSeq: 5, id: ids[4] });
+    expect((await audit.verify({ now })).firstBroken).toMatchObject({ chainSeq: 5, id: ids[4] });
+  });
+
+  it('a checkpoint moved over entries still present, or dated within retention, is a broken link', async () => {
+    const { sql: q } = await import('drizzle-orm');
+    await chainOf([400, 300, 10, 1]);
+    await audit.prune({ now });
+    expect((await audit.verify({ now })).ok).toBe(true);
+    const rows = await database.db.execute(q`select chain_seq, hash from audit_entries order by chain_seq`);
+    const live =
+      (rows as unknown as { rows?: { chain_seq: unknown; hash: string }[] }).rows ??
+      (rows as unknown as { chain_seq: unknown; hash: string }[]);
+    const third = live[0]!;
+    // Move the checkpoint over entry 3 (still present): hides it from verification.
+    await exec(
+      q`update audit_chain set checkpoint_seq = ${Number(third.chain_seq)}, checkpoint_hash = ${third.hash}`,
+    );
+    expect((await audit.verify({ now })).firstBroken?.reason).toMatch(/at or before the pruning checkpoint/);
+    // A checkpoint dated yesterday: entries were deleted within the legal retention.
+    await exec(
+      q`update audit_chain set checkpoint_seq = 2, checkpoint_at = ${new Date(now.getTime() - 86_400_000).toISOString()}::timestamptz`,
+    );
+    expect((await audit.verify({ now })).firstBroken?.reason).toMatch(/within the legal retention/);
   });
 
   it('stops at the first entry within retention even when older ones follow it in the chain', async () => {
     await chainOf([300, 20, 300]);
     expect((await audit.prune({ now })).pruned).toBe(1);
-    expect(await audit.verify()).toMatchObject({ ok: true, from: 1, checked: 2 });
+    expect(await audit.verify({ now })).toMatchObject({ ok: true, from: 1, checked: 2 });
   });
 
   it('refuses to prune (deleting nothing) an entry that fails verification', async () => {

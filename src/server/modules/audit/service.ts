@@ -482,8 +482,17 @@ export class AuditService {
    * Pending (unchained) entries are counted, not verified: call {@link chain} first.
    * @returns `{ ok, checked, from, head, pending, firstBroken? }`.
    */
-  async verify(options: { batchSize?: number } = {}): Promise<AuditVerifyResult> {
+  async verify(
+    options: {
+      batchSize?: number;
+      /** A head recorded earlier OUTSIDE the database (printed by verify): it must still be in the chain. */
+      expectHead?: { chainSeq: number; hash: string };
+      /** The current instant (tests); the checkpoint must be older than the legal retention. */
+      now?: Date;
+    } = {},
+  ): Promise<AuditVerifyResult> {
     const batchSize = Math.max(1, Math.min(10_000, options.batchSize ?? 2000));
+    const now = options.now ?? new Date();
     return this.db.transaction(
       async (tx) => {
         const head = (await this.repo.readHead(tx)) ?? {
@@ -509,6 +518,38 @@ export class AuditService {
           ...base,
           firstBroken,
         });
+        if (head.checkpointSeq > 0) {
+          // Pruning deletes every entry up to its checkpoint, and only past the legal retention: a checkpoint
+          // moved forward over entries still present, or a recent one, hides entries from verification.
+          const [first] = await this.repo.chainedAfter(tx, 0, 1);
+          if (first && first.chainSeq! <= head.checkpointSeq) {
+            return broken({
+              chainSeq: first.chainSeq!,
+              id: first.id,
+              reason: `entry ${first.id} at position ${first.chainSeq} lies at or before the pruning checkpoint (${head.checkpointSeq}) yet was not pruned: the checkpoint in audit_chain was moved in the database`,
+            });
+          }
+          const at = head.checkpointAt === null ? null : new Date(head.checkpointAt);
+          const floor = new Date(now.getTime() - MIN_AUDIT_RETENTION_DAYS * 86_400_000);
+          if (at === null || !(at <= floor)) {
+            return broken({
+              chainSeq: head.checkpointSeq,
+              id: null,
+              reason: `the pruning checkpoint (position ${head.checkpointSeq}) is dated ${at?.toISOString() ?? 'nowhere'}, within the legal retention of ${MIN_AUDIT_RETENTION_DAYS} days: entries were deleted early, or the checkpoint was written in the database`,
+            });
+          }
+        }
+        if (options.expectHead) {
+          const want = options.expectHead;
+          const [at] = await this.repo.chainedAfter(tx, want.chainSeq - 1, 1);
+          if (!at || at.chainSeq !== want.chainSeq || at.hash !== want.hash) {
+            return broken({
+              chainSeq: want.chainSeq,
+              id: at?.id ?? null,
+              reason: `the head recorded outside the database (position ${want.chainSeq}, hash ${want.hash.slice(0, 12)}…) is not in the chain: entries were removed or the chain was rewritten`,
+            });
+          }
+        }
         for (;;) {
           const rows = await this.repo.chainedAfter(tx, expected - 1, batchSize);
           for (const [i, row] of rows.entries()) {
