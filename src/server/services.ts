@@ -125,6 +125,7 @@ export async function createServices(database: Database, config: ServicesConfig)
   const identity = new IdentityService(db, {
     piiHashKey,
     cipher: pii,
+    audit,
     sms: notifications.channel('sms'),
     config: authConfig,
     ...(config.log ? { log: config.log } : {}),

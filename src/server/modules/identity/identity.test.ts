@@ -440,6 +440,49 @@ describe('abuse limits', () => {
     ).toBe(200);
   });
 
+  it('sign-ins, refusals, lockouts and new accounts are in the audit log, without phones or passwords', async () => {
+    const { IdentityService } = await import('./service.ts');
+    const { PiiVault } = await import('../pii/service.ts');
+    const { AuditService } = await import('../audit/service.ts');
+    const audit = new AuditService(h.database.db);
+    const audited = new IdentityService(h.database.db, {
+      piiHashKey: 'test-pii-hash-key-0123456789abcdef',
+      cipher: PiiVault.ephemeral(),
+      sms: h.sms,
+      config: h.config,
+      clock: () => h.now(),
+      audit,
+      limits: { accountFailureThreshold: 2 },
+    });
+    const resident = await audited.registerResident({
+      name: '周九',
+      idNumber: testIdNumber(219),
+      phone: '13900000219',
+      password: PASSWORD,
+    });
+    const ip = freshIp();
+    await audited.loginWithPassword({ phone: '13900000219', password: PASSWORD }, ip);
+    for (let i = 0; i < 2; i++)
+      await expect(
+        audited.loginWithPassword({ phone: '13900000219', password: 'Wrong-Pass-123' }, ip),
+      ).rejects.toMatchObject({ code: 'auth.invalid_credentials' });
+    const { items } = await audit.list({ limit: 50 });
+    const mine = items.filter((e) => e.target?.id === resident.id || e.actor.kind === 'anonymous');
+    const actions = mine.map((e) => `${e.action}:${e.outcome}`);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'account.create:ok',
+        'auth.login:ok',
+        'auth.login_failed:denied',
+        'auth.locked:denied',
+      ]),
+    );
+    expect(mine.find((e) => e.action === 'auth.login_failed')?.clientIp).toBe(ip);
+    const text = JSON.stringify(items);
+    for (const secret of ['13900000219', testIdNumber(219), PASSWORD, 'Wrong-Pass-123'])
+      expect(text).not.toContain(secret);
+  });
+
   it('key rotation re-seals ID numbers and phones under the new key; sign-in keeps working', async () => {
     const { IdentityService } = await import('./service.ts');
     const { PiiVault } = await import('../pii/service.ts');

@@ -1,10 +1,12 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { isIP } from 'node:net';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
 import { parseCreditCode } from '../../../domain/credit-code.ts';
 import { AppError, conflict, invalid, notFound } from '../../../domain/errors.ts';
 import { maskIdentityNumber, parseIdentityNumber } from '../../../domain/identity-number.ts';
 import type { Db } from '../../db/index.ts';
+import type { AuditService } from '../audit/service.ts';
 import type { Channel } from '../notifications/channels.ts';
 import type { PiiVault } from '../pii/service.ts';
 import type { AuthConfig } from './config.ts';
@@ -58,6 +60,11 @@ export interface IdentityServiceOptions {
   limits?: Partial<AuthLimits>;
   clock?: () => Date;
   log?: { info(message: string): void; warn(message: string): void };
+  /**
+   * 审计日志 (等保 2.0 安全审计): sign-ins, refusals, lockouts, accounts, API tokens and TOTP enrolment are
+   * recorded there. Optional for tests of the module alone.
+   */
+  audit?: Pick<AuditService, 'record'>;
   /** argon2id cost; tests may lower it. Default: 19 MiB, 2 passes (OWASP minimum). */
   argon2?: { memoryCost: number; timeCost: number };
 }
@@ -197,6 +204,7 @@ export class IdentityService {
       ...(input.password === undefined ? {} : { passwordHash: await this.hashPassword(input.password) }),
     });
     this.log.info(`identity: resident account ${row.id} registered`);
+    await this.audit('account.create', { kind: 'resident', id: row.id }, 'ok', row.id, { kind: 'resident' });
     return this.view(row);
   }
 
@@ -232,6 +240,9 @@ export class IdentityService {
       return lp;
     });
     this.log.info(`identity: legal person account ${row.id} registered`);
+    await this.audit('account.create', { kind: 'legal_person', id: row.id }, 'ok', row.id, {
+      kind: 'legal_person',
+    });
     return this.view(row);
   }
 
@@ -276,6 +287,7 @@ export class IdentityService {
       passwordHash: await this.hashPassword(input.password),
     });
     this.log.info(`identity: staff account ${row.id} created`);
+    await this.audit('account.create', { kind: 'system', id: 'identity' }, 'ok', row.id, { kind: 'staff' });
     return this.view(row);
   }
 
@@ -518,6 +530,7 @@ export class IdentityService {
         },
       );
     await this.repo.updateAccount(account.id, { totpConfirmedAt: this.clock() });
+    await this.audit('auth.totp_enrol', { kind: account.kind, id: account.id }, 'ok', account.id);
     if (!sessionId) throw unauthenticated();
     return this.rotate(sessionId, { mfa: true, method: 'password+totp' });
   }
@@ -646,6 +659,7 @@ export class IdentityService {
     };
     await this.repo.insertSession(session);
     this.log.info(`identity: account ${account.id} signed in (${method})`);
+    await this.audit('auth.login', { kind: account.kind, id: account.id }, 'ok', account.id, { method, mfa });
     return {
       sessionId,
       csrfToken,
@@ -686,6 +700,11 @@ export class IdentityService {
       expiresAt: new Date(now.getTime() + input.expiresInDays * 86_400_000),
     });
     this.log.info(`identity: API token ${row.id} created by ${p.accountId}`);
+    await this.audit('auth.token_create', { kind: p.kind, id: p.accountId }, 'ok', p.accountId, {
+      tokenId: row.id,
+      scopes: row.scopes,
+      expiresAt: row.expiresAt.toISOString(),
+    });
     return { ...tokenView(row), token };
   }
 
@@ -703,6 +722,9 @@ export class IdentityService {
     if (!(await this.repo.revokeToken(id, p.accountId, this.clock())))
       throw notFound('auth.token_not_found', 'No such active token of yours.', 'id');
     this.log.info(`identity: API token ${id} revoked`);
+    await this.audit('auth.token_revoke', { kind: p.kind, id: p.accountId }, 'ok', p.accountId, {
+      tokenId: id,
+    });
   }
 
   /** The principal of a bearer token; null when unknown, expired, revoked or its account is disabled. */
@@ -849,6 +871,8 @@ export class IdentityService {
   /** Counts a failure on each key; past its threshold a key is locked for base × 2^(extra failures). */
   private async fail(keys: string[]): Promise<void> {
     const now = this.clock();
+    const ip = keys.find((k) => k.startsWith('ip:'))?.slice(3);
+    await this.audit('auth.login_failed', { kind: 'anonymous', id: 'unknown' }, 'denied', undefined, {}, ip);
     const resetBefore = new Date(now.getTime() - this.limits.failureWindowMs);
     for (const key of keys) {
       const failures = await this.repo.countFailure(key, now, resetBefore);
@@ -861,10 +885,45 @@ export class IdentityService {
           this.limits.lockoutMaxMs,
         );
         await this.repo.lockUntil(key, new Date(now.getTime() + ms));
+        await this.audit(
+          'auth.locked',
+          { kind: 'anonymous', id: 'unknown' },
+          'denied',
+          undefined,
+          { lockedSeconds: Math.round(ms / 1000), keyKind: key.split(':')[0] ?? 'key', failures },
+          ip,
+        );
         this.log.warn(
           `identity: sign-in locked for ${Math.round(ms / 1000)} s after ${failures} failures (${key.split(':')[0]})`,
         );
       }
+    }
+  }
+
+  /**
+   * Records an identity event in the audit log (its own statement: a refused sign-in has no transaction
+   * to join). A failure to record is logged and does not change the answer the caller gets.
+   */
+  private async audit(
+    action: string,
+    actor: { kind: string; id: string },
+    outcome: 'ok' | 'denied',
+    accountId?: string,
+    details: Record<string, unknown> = {},
+    clientIp?: string,
+  ): Promise<void> {
+    if (!this.options.audit) return;
+    try {
+      await this.options.audit.record({
+        actor,
+        action,
+        outcome,
+        ...(accountId ? { target: { type: 'account', id: accountId } } : {}),
+        ...(clientIp && isIP(clientIp) ? { clientIp } : {}),
+        details,
+      });
+    } catch (e) {
+      this.log.warn(`identity: audit entry ${action} not recorded: ${(e as Error).message}`);
     }
   }
 
