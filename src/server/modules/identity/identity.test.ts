@@ -55,11 +55,26 @@ function lastCode(phone: string): string {
 
 describe('resident accounts', () => {
   it('registers a resident, stores ID number and phone only as index + ciphertext, shows them masked', async () => {
+    // The phone is proved first: without its code there is no account.
+    const noCode = await post('/api/v1/auth/residents', {
+      name: '王小芳',
+      idNumber: testIdNumber(123),
+      phone: PHONE,
+      password: PASSWORD,
+      code: '000000',
+    });
+    expect([noCode.statusCode, noCode.json().error.code]).toEqual([401, 'auth.otp_invalid']);
+    h.advance(61_000);
+    expect(
+      (await post('/api/v1/auth/sms-code', { phone: PHONE, purpose: 'register' }, { ip: freshIp() }))
+        .statusCode,
+    ).toBe(200);
     const res = await post('/api/v1/auth/residents', {
       name: '王小芳',
       idNumber: testIdNumber(123),
       phone: PHONE,
       password: PASSWORD,
+      code: lastCode(PHONE),
     });
     expect(res.statusCode, res.body).toBe(201);
     const body = res.json();
@@ -78,13 +93,15 @@ describe('resident accounts', () => {
 
   it('refuses a bad ID number, a bad phone, a weak password and a duplicate, naming the field', async () => {
     const bad = testIdNumber(124).slice(0, 17) + (testIdNumber(124).endsWith('0') ? '1' : '0');
-    const r1 = await post('/api/v1/auth/residents', { name: 'x', idNumber: bad, phone: '13900000001' });
+    const code = '123456'; // each of these is refused before its code is looked at
+    const r1 = await post('/api/v1/auth/residents', { name: 'x', idNumber: bad, phone: '13900000001', code });
     expect(r1.statusCode).toBe(400);
     expect(r1.json().error).toMatchObject({ code: 'identity.check_character', field: 'idNumber' });
     const r2 = await post('/api/v1/auth/residents', {
       name: 'x',
       idNumber: testIdNumber(125),
       phone: '12345',
+      code,
     });
     expect(r2.json().error).toMatchObject({ code: 'account.phone_invalid', field: 'phone' });
     const r3 = await post('/api/v1/auth/residents', {
@@ -92,12 +109,16 @@ describe('resident accounts', () => {
       idNumber: testIdNumber(125),
       phone: '13900000001',
       password: 'short',
+      code,
     });
     expect(r3.json().error).toMatchObject({ code: 'account.password_weak', field: 'password' });
+    h.advance(61_000);
+    await post('/api/v1/auth/sms-code', { phone: '13900000001', purpose: 'register' }, { ip: freshIp() });
     const r4 = await post('/api/v1/auth/residents', {
       name: 'x',
       idNumber: testIdNumber(123),
       phone: '13900000001',
+      code: lastCode('13900000001'),
     });
     expect(r4.statusCode).toBe(409);
     expect(r4.json().error.field).toBe('idNumber');

@@ -167,17 +167,29 @@ describe('OpenID Connect sign-in', () => {
     expect(me2.json().account.id).toBe(me.json().account.id);
   });
 
-  it('links to an existing resident with the same ID number', async () => {
+  it('links to an existing resident with the same ID number, taking it over from whoever registered it', async () => {
+    // Someone registered this ID number with their own phone and password (nothing proved the ID) …
     const local = await h.identity.registerResident({
       name: '郑十',
       idNumber: testIdNumber(402),
       phone: '13900000402',
+      password: 'Squatter-Pass-2026',
     });
+    const squatter = await h.identity.loginWithPassword(
+      { phone: '13900000402', password: 'Squatter-Pass-2026' },
+      '127.0.0.9',
+    );
+    // … then the real person signs in through the province's platform, which verified the ID number.
     const { callback } = await federatedLogin('gz-0002');
     expect(callback.statusCode, callback.body).toBe(303);
     const cookie = callback.cookies.find((c) => c.name === SESSION)!.value;
     const me = await h.app.inject({ method: 'GET', url: '/api/v1/auth/me', cookies: { [SESSION]: cookie } });
     expect(me.json().account.id).toBe(local.id);
+    // The registrant's session, password and phone no longer open the account.
+    expect(await h.identity.resolveSession(squatter.sessionId)).toBeNull();
+    await expect(
+      h.identity.loginWithPassword({ phone: '13900000402', password: 'Squatter-Pass-2026' }, '127.0.0.9'),
+    ).rejects.toMatchObject({ code: 'auth.invalid_credentials' });
   });
 
   it('refuses an identity whose ID number the platform did not verify', async () => {

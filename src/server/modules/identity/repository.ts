@@ -136,6 +136,21 @@ export class IdentityRepository {
     return row?.accountId;
   }
 
+  /** Clears the password and the phone of an account a verified identity takes over; returns it. */
+  async takeOverForFederation(tx: Tx, accountId: string): Promise<AccountRow> {
+    const [row] = await tx
+      .update(accounts)
+      .set({ passwordHash: null, phoneHash: null, phoneEnc: null })
+      .where(eq(accounts.id, accountId))
+      .returning();
+    return row!;
+  }
+
+  /** Ends every session of an account. */
+  async endSessionsOf(accountId: string): Promise<void> {
+    await this.deleteSessionsOf(accountId);
+  }
+
   async link(tx: Tx | Db, issuer: string, subject: string, accountId: string): Promise<void> {
     await tx.insert(federatedIdentities).values({ issuer, subject, accountId }).onConflictDoNothing();
   }

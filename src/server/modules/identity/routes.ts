@@ -96,17 +96,22 @@ export function identityRoutes(deps: {
           tags: ['auth'],
           summary: 'Register a resident account (实名: name, resident ID number, mobile phone)',
           description:
-            'The ID number is validated (GB 11643) and, like the phone, stored only encrypted plus a keyed SM3 index; responses show both masked. The password is optional (SMS sign-in works without).',
+            'The phone is proved by an SMS code (request it with purpose `register`). The ID number is validated (GB 11643) and, like the phone, stored only encrypted plus a keyed SM3 index; responses show both masked. The password is optional (SMS sign-in works without). An account later signed in through the province identity platform (verified ID number) is taken over by that identity.',
           body: z.object({
             name: z.string().min(1).max(100),
             idNumber: z.string().min(1).max(40),
             phone: Phone,
             password: z.string().max(200).optional(),
+            code: z
+              .string()
+              .min(1)
+              .max(10)
+              .describe('the SMS code sent to `phone` by POST /api/v1/auth/sms-code {"purpose":"register"}'),
           }),
           response: { 201: AccountSchema, ...errors },
         },
       },
-      async (req, reply) => reply.status(201).send(await identity.registerResident(req.body)),
+      async (req, reply) => reply.status(201).send(await identity.registerResidentWithCode(req.body, req.ip)),
     );
 
     app.post(
@@ -142,7 +147,15 @@ export function identityRoutes(deps: {
           summary: 'Send a 6-digit sign-in code by SMS (valid 5 minutes, single use)',
           description:
             'Answers the same for unregistered phones (no message is sent to them). 429 auth.otp_rate_limited past one per minute / five per hour per phone, or 20 per hour per IP.',
-          body: z.object({ phone: Phone }),
+          body: z.object({
+            phone: Phone,
+            purpose: z
+              .enum(['sign_in', 'register'])
+              .default('sign_in')
+              .describe(
+                'sign_in: sent only to a registered phone; register: only to a phone without an account',
+              ),
+          }),
           response: {
             200: z.object({
               sentTo: z.string().describe('masked phone'),
@@ -152,7 +165,7 @@ export function identityRoutes(deps: {
           },
         },
       },
-      async (req) => identity.requestSmsCode(req.body.phone, req.ip),
+      async (req) => identity.requestSmsCode(req.body.phone, req.ip, req.body.purpose),
     );
 
     app.post(

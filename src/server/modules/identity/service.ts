@@ -321,6 +321,7 @@ export class IdentityService {
   async requestSmsCode(
     phoneInput: string,
     ip: string,
+    purpose: 'sign_in' | 'register' = 'sign_in',
   ): Promise<{ sentTo: string; expiresInSeconds: number }> {
     const phone = this.phoneOrThrow(phoneInput);
     const phoneHash = this.index('phone', phone);
@@ -340,7 +341,11 @@ export class IdentityService {
       );
     }
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-    const account = await this.repo.accountByPhoneHash(phoneHash);
+    const existing = await this.repo.accountByPhoneHash(phoneHash);
+    // sign_in: only to a registered phone; register: only to a phone without an account (it proves the
+    // registrant holds it). Otherwise nothing is sent and the answer is the same.
+    const send = purpose === 'sign_in' ? !!existing && !existing.disabledAt : !existing;
+    const account = send ? (existing ?? ({ disabledAt: null } as Pick<AccountRow, 'disabledAt'>)) : undefined;
     await this.repo.insertOtp({
       phoneHash,
       codeHash: this.index('otp', `${phoneHash}|${code}`),
@@ -380,6 +385,37 @@ export class IdentityService {
    * @throws 401 `auth.otp_invalid`; 429 `auth.locked`; 400 `account.phone_invalid`.
    */
   async loginWithSmsCode(input: { phone: string; code: string }, ip: string): Promise<SessionGrant> {
+    const phoneHash = await this.takeSmsCode(input, ip);
+    const account = await this.repo.accountByPhoneHash(phoneHash);
+    if (!account || account.disabledAt)
+      throw new AppError('unauthenticated', 'auth.otp_invalid', 'Request a new code.');
+    await this.repo.clearLockout(`otp:${phoneHash}`);
+    return this.startSession(account, 'sms_otp', false);
+  }
+
+  /**
+   * Registers a resident whose phone is proved by an SMS code (request one with purpose `register`):
+   * the public sign-up path. @throws as {@link registerResident} and {@link loginWithSmsCode}.
+   */
+  async registerResidentWithCode(
+    input: { name: string; idNumber: string; phone: string; password?: string | undefined; code: string },
+    ip: string,
+  ): Promise<AccountView> {
+    const { code, ...account } = input;
+    // Validate the rest first, so a typo does not spend the code.
+    checkName(account.name, 'name');
+    parseIdentityNumber(account.idNumber, 'idNumber');
+    this.phoneOrThrow(account.phone);
+    if (account.password !== undefined) checkPassword(account.password);
+    await this.takeSmsCode({ phone: account.phone, code }, ip);
+    return this.registerResident(account);
+  }
+
+  /**
+   * Checks and uses up an SMS code (the latest for the phone, unexpired, unused, within its attempts).
+   * @returns the phone's blind index. @throws 401 `auth.otp_invalid`; 429 `auth.locked`.
+   */
+  private async takeSmsCode(input: { phone: string; code: string }, ip: string): Promise<string> {
     const phone = this.phoneOrThrow(input.phone);
     const phoneHash = this.index('phone', phone);
     const keys = [`otp:${phoneHash}`, `ip:${ip}`];
@@ -399,11 +435,7 @@ export class IdentityService {
         { field: 'code' },
       );
     }
-    const account = await this.repo.accountByPhoneHash(phoneHash);
-    if (!account || account.disabledAt)
-      throw new AppError('unauthenticated', 'auth.otp_invalid', 'Request a new code.');
-    await this.repo.clearLockout(keys[0]!);
-    return this.startSession(account, 'sms_otp', false);
+    return phoneHash;
   }
 
   // ================================================================================== passwords and TOTP
@@ -782,9 +814,22 @@ export class IdentityService {
     const idNumberHash = this.index('id_number', idNumber);
     const existing = await this.repo.accountByIdNumberHash(idNumberHash);
     if (existing) {
-      await this.repo.link(this.repo.db, claims.issuer, claims.subject, existing.id);
-      this.log.info(`identity: account ${existing.id} linked to the identity platform`);
-      return existing;
+      // The identity platform has verified this ID number; a self-registered account only proved a
+      // phone. Whoever registered it may not be this person, so the verified identity takes it over:
+      // its password and phone are cleared and every session and API token of it ends (the person adds
+      // their own phone again). 个人信息保护法 art. 8: the account must belong to the person it names.
+      const federated = await this.repo.db.transaction(async (tx) => {
+        await this.repo.link(tx, claims.issuer, claims.subject, existing.id);
+        return this.repo.takeOverForFederation(tx, existing.id);
+      });
+      await this.repo.endSessionsOf(existing.id);
+      await this.audit('auth.federated_takeover', { kind: 'resident', id: existing.id }, 'ok', existing.id, {
+        issuer: claims.issuer,
+      });
+      this.log.info(
+        `identity: account ${existing.id} linked to the identity platform (password and phone reset)`,
+      );
+      return federated;
     }
     if (!claims.name) throw forbidden('auth.oidc_unverified', 'The identity platform did not give a name.');
     const phone = claims.phone ? normalisePhone(claims.phone) : null;
