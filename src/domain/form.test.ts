@@ -52,6 +52,7 @@ const ALL: FormField[] = form([
   { key: 'mobile', label: '联系手机', type: 'phone' },
   { key: 'insuredPlace', label: '参保地', type: 'division' },
   { key: 'income', label: '家庭月收入', type: 'amount_yuan', max: 100000 },
+  { key: 'account', label: '银行账号', type: 'bank_account' },
 ]);
 
 function issuesOf(fields: readonly FormField[], data: unknown) {
@@ -93,6 +94,11 @@ describe('form values, by field type', () => {
     ],
     ['insuredPlace', ['520102', '520102001', '520102001001'], ['52', '5201', '52010', 'abcdef']],
     ['income', [0, 1250.5, '3000.25', 100000], [-1, 1.005, 100000.01, '12元']],
+    [
+      'account',
+      ['6228480402564890018', '6228 4804 0256 4890 018', '622848040256'],
+      ['62284804025', '6228-4804-abcd', '1'.repeat(31), 6228480402564890018],
+    ],
   ];
   for (const [key, good, bad] of cases) {
     const field = ALL.find((f) => f.key === key)!;
@@ -336,7 +342,7 @@ describe('form definitions', () => {
   });
 
   it('lists the sensitive keys (id_number and phone fields) for protection at rest', () => {
-    expect(sensitiveFormKeys(ALL)).toEqual(['spouseId', 'mobile']);
+    expect(sensitiveFormKeys(ALL)).toEqual(['spouseId', 'mobile', 'account']);
     expect(sensitiveFormKeys([])).toEqual([]);
   });
 

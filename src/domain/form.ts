@@ -28,7 +28,9 @@ import { isValidIdentityNumber } from './identity-number.ts';
  * - `id_number`: 18-character 公民身份号码 (GB 11643, check character verified, `x` upper-cased);
  * - `credit_code`: 18-character 统一社会信用代码 (GB 32100, check character verified, upper-cased);
  * - `phone`: mainland mobile number, 11 digits starting 13–19;
- * - `division`: GB/T 2260 code of a county (6 digits), township (9) or village (12).
+ * - `division`: GB/T 2260 code of a county (6 digits), township (9) or village (12);
+ * - `bank_account`: a bank card or account number, 12–30 digits (spaces allowed, removed) — personal
+ *   financial information (个人信息保护法 art. 28: sensitive), sealed at rest and masked like phones.
  */
 export const FORM_FIELD_TYPES = [
   'text',
@@ -44,6 +46,7 @@ export const FORM_FIELD_TYPES = [
   'phone',
   'division',
   'amount_yuan',
+  'bank_account',
 ] as const;
 export type FormFieldType = (typeof FORM_FIELD_TYPES)[number];
 
@@ -62,10 +65,11 @@ export const FORM_FIELD_TYPE_LABELS: Readonly<Record<FormFieldType, string>> = {
   phone: '手机号码',
   division: '行政区划',
   amount_yuan: '金额（元）',
+  bank_account: '银行账号',
 };
 
 /** Field types holding personal identifiers (个人信息保护法 art. 28 / 51): encrypted and masked by the server. */
-export const SENSITIVE_FIELD_TYPES: readonly FormFieldType[] = ['id_number', 'phone'];
+export const SENSITIVE_FIELD_TYPES: readonly FormFieldType[] = ['id_number', 'phone', 'bank_account'];
 
 const NUMERIC_TYPES: readonly FormFieldType[] = ['number', 'integer', 'amount_yuan'];
 const TEXT_TYPES: readonly FormFieldType[] = ['text', 'textarea'];
@@ -381,6 +385,14 @@ function valueSchema(f: FormField): z.ZodType<FormValue> {
         .regex(
           /^1[3-9]\d{9}$/,
           `${L}: enter a mainland mobile number of 11 digits starting 13–19, e.g. 13800000000`,
+        );
+    case 'bank_account':
+      return z
+        .string(`${L}: enter the account number, 12–30 digits`)
+        .transform((v) => v.replace(/[\s-]/g, ''))
+        .refine(
+          (v) => /^\d{12,30}$/.test(v),
+          `${L}: enter the bank account number, 12–30 digits as on the card`,
         );
     case 'division':
       return z

@@ -824,6 +824,24 @@ describe('申请表单: form data is checked against the item’s form', () => {
     expect(JSON.stringify(raw)).not.toContain('13800000009');
   });
 
+  it('a bank account (失业保险金申领) is sealed at rest and shown by its last four digits', async () => {
+    const r = await call('POST', '/api/v1/cases', {
+      actor: 'applicant:qian',
+      body: {
+        ...body({ payout: 'bank', bankName: '农业银行', bankAccount: '6228 4804 0256 4890 018' }),
+        itemCode: '050002001000',
+        delivery: { method: 'e_licence' },
+      },
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(r.body.case.formData).toMatchObject({ bankName: '农业银行', bankAccount: '****0018' });
+    const [raw] = rowsOf<{ f: Record<string, unknown> }>(
+      await server.database.db.execute(sql`select form_data as f from cases where id = ${r.body.case.id}`),
+    );
+    expect(String(raw!.f.bankAccount)).toMatch(/^sm4cbc-sm3:v1:/);
+    expect(JSON.stringify(raw)).not.toContain('6228480402564890018');
+  });
+
   it('a bad value of an optional field is refused too (最低生活保障申请 familySize)', async () => {
     const r = await call('POST', '/api/v1/cases', {
       actor: 'applicant:qian',

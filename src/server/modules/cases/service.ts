@@ -1649,7 +1649,9 @@ export class CasesService {
         ? maskIdentityNumber(plain)
         : /^1\d{10}$/.test(plain)
           ? maskPhone(plain)
-          : '******';
+          : /^\d{12,30}$/.test(plain)
+            ? `****${plain.slice(-4)}` // a bank account: its last four digits, as banks show it
+            : '******';
     }
     return out;
   }

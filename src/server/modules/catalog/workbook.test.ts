@@ -323,7 +323,7 @@ describe('表单 sheet: application form fields', () => {
       ws.getCell(rowOf('200002002000', 'contactPhone'), col(ws, '字段标识')).value = 'reportedLoss';
       ws.getCell(rowOf('050004001000', 'familySize'), col(ws, '最小值')).value = 30;
       ws.getCell(rowOf('050004001000', 'monthlyIncome'), col(ws, '最大值')).value = 'lots';
-      ws.getCell(rowOf('050002001000', 'bankAccount'), col(ws, '格式')).value = '(\\d+)+';
+      ws.getCell(rowOf('050002001000', 'bankName'), col(ws, '格式')).value = '(\\d+)+';
       ws.getCell(rowOf('050002001000', 'bankName'), col(ws, '显示条件值')).value = 'cash';
       ws.getCell(rowOf('070001001000', 'childName'), col(ws, '基本编码')).value = 'NOPE0001';
       ws.getCell(rowOf('010007001000', 'tradeName'), col(ws, '序号')).value = 2;
@@ -353,7 +353,7 @@ describe('表单 sheet: application form fields', () => {
       [at('200002002000', 'lossDate', '字段类型'), /"时间" is not a 字段类型/],
       [at('050004001000', 'familySize', '最小值'), /min 30 is greater than max 20/],
       [at('050004001000', 'monthlyIncome', '最大值'), /"lots" is not a number/],
-      [at('050002001000', 'bankAccount', '格式'), /exponential time/],
+      [at('050002001000', 'bankName', '格式'), /exponential time/],
       [at('050002001000', 'bankName', '显示条件值'), /"cash" is not a value the field payout can hold/],
       [at('NOPE0001', 'childName', '基本编码'), /not an item of the 事项 sheet/],
       [at('010007001000', 'employees', '显示条件字段'), /refers to later, which is not an earlier field/],
