@@ -74,6 +74,10 @@ export async function createServices(database: Database, config: ServicesConfig)
   const idempotency = new IdempotencyService(db);
   const env = config.env ?? process.env;
   const settings = new SettingsService(db);
+  if (!config.piiHashKey)
+    config.log?.warn(
+      'PII_HASH_KEY is unset: the key of the blind indexes is kept in the database beside the data (fine on a laptop; set it in production, or a database dump makes the indexes guessable).',
+    );
   const piiHashKey =
     config.piiHashKey ??
     (await settings.getOrCreate('pii_hash_key', () => randomBytes(32).toString('base64url')));

@@ -660,6 +660,26 @@ describe('policy holes found by an adversarial review stay closed', () => {
     expect((await audit.verify()).ok).toBe(true);
   });
 
+  it('one idempotency key is one command, whether the case is named by its number or its id', async () => {
+    const n = await offSite('908');
+    const c = await server.services.cases.get(n);
+    const key = randomUUID();
+    const byId = await call('POST', `/api/v1/cases/${c.id.toUpperCase()}/commands`, {
+      actor: intake,
+      key,
+      body: { type: 'forward' },
+    });
+    expect(byId.status, JSON.stringify(byId.body)).toBe(200);
+    const byNumber = await call('POST', `/api/v1/cases/${n}/commands`, {
+      actor: intake,
+      key,
+      body: { type: 'forward' },
+    });
+    expect(byNumber.status).toBe(200);
+    expect(byNumber.body.case.version).toBe(byId.body.case.version);
+    expect((await server.services.cases.timeline(n)).filter((e) => e.type === 'forward')).toHaveLength(1);
+  });
+
   it('a pickup code is reissued at most three times', async () => {
     const n = await offSite('906');
     await command(n, intake, { type: 'forward' });

@@ -470,11 +470,19 @@ export class CasesService {
     if (command.type === 'reassign') {
       await this.checkReassignTarget(await this.resolveId(caseRef), command.departmentId);
     }
-    // The scope names the case as the client did (number or id): a retry sends the same URL.
-    const scope = `POST /api/v1/cases/${'number' in ref ? ref.number : ref.id}/commands|${actorKey(ctx.actor)}`;
+    // The scope names the case by its number, however the client named it (number or id), so the same key
+    // cannot run twice through the two URLs of one case.
+    let number: string;
+    if ('number' in ref) number = ref.number;
+    else {
+      const row = await this.repo.findById(ref.id);
+      if (!row) throw notFound('case.not_found', `No case ${caseRef}.`, 'case');
+      number = row.number;
+    }
+    const scope = `POST /api/v1/cases/${number}/commands|${actorKey(ctx.actor)}`;
     const result = await this.deps.idempotency
       .run(scope, ctx.idempotencyKey, { command, v: ctx.expectedVersion }, async (tx, batch) => {
-        const locked = await this.repo.lockForCommand(tx, ref);
+        const locked = await this.repo.lockForCommand(tx, { number });
         if (!locked) throw notFound('case.not_found', `No case ${caseRef}.`, 'case');
         return this.transition(tx, batch, locked, command, ctx, calendar);
       })
@@ -1163,7 +1171,12 @@ export class CasesService {
             if (!(e instanceof AppError && e.kind === 'conflict')) throw e;
             // E.g. an off-site case not yet forwarded: try again tomorrow (the clocks already count it
             // as accepted on receipt), rather than dropping the acceptance for good.
-            await this.repo.postponeTimer(tx, timer.caseId, timer.kind, new Date(now.getTime() + 86_400_000));
+            await this.repo.postponeTimer(
+              tx,
+              timer.caseId,
+              timer.kind,
+              startOfShanghaiDay(nextDay(todayInShanghai(now))),
+            );
             return 0;
           }
         }
