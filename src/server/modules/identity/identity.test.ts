@@ -722,6 +722,9 @@ describe('the development actor header', () => {
     });
     expect(res.json().principal).toMatchObject({ kind: 'staff', via: 'dev_header', hallCode: '520102-zwfw' });
     expect(res.json().actor).toEqual({ kind: 'staff', id: 'window1', hallCode: '520102-zwfw' });
+    // It names no stored account: /me says so (it was a 500 on the uuid column).
+    const me = await get('/api/v1/auth/me', { headers: { 'x-tongban-actor': 'staff:window1' } });
+    expect([me.statusCode, me.json().error.code]).toEqual([404, 'account.not_found']);
   });
 
   it('is refused when DEV_ACTOR_HEADER is off (production default)', async () => {
