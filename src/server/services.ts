@@ -116,6 +116,11 @@ export async function createServices(database: Database, config: ServicesConfig)
     cipher: pii,
     sms: notifications.channel('sms'),
     config: authConfig,
+    audit,
+    scopes: {
+      hallDivision: async (code) => (await halls.getHall(code)).divisionCode,
+      departmentDivision: async (id) => (await departments.getDepartment(id)).divisionCode,
+    },
     ...(config.log ? { log: config.log } : {}),
   });
   const oidc = authConfig.oidc ? new OidcLogin(identity, authConfig.oidc) : undefined;

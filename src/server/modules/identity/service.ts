@@ -4,9 +4,12 @@ import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
 import { parseCreditCode } from '../../../domain/credit-code.ts';
 import { AppError, conflict, invalid, notFound } from '../../../domain/errors.ts';
 import { maskIdentityNumber, parseIdentityNumber } from '../../../domain/identity-number.ts';
+import type { Grant } from '../../../domain/roles.ts';
 import type { Db } from '../../db/index.ts';
+import type { AuditService } from '../audit/service.ts';
 import type { Channel } from '../notifications/channels.ts';
 import type { AuthConfig } from './config.ts';
+import { GrantsService, type ScopeResolver } from './grants.ts';
 import { blindIndex, digestsEqual, maskPhone, normalisePhone, type PiiCipher, secretDigest } from './pii.ts';
 import { forbidden, requirePrincipal, requireStaffSession, unauthenticated } from './policy.ts';
 import type { Principal } from './principal.ts';
@@ -57,6 +60,10 @@ export interface IdentityServiceOptions {
   limits?: Partial<AuthLimits>;
   clock?: () => Date;
   log?: { info(message: string): void; warn(message: string): void };
+  /** The audit log: grants and revocations are appended in their transaction. */
+  audit?: AuditService;
+  /** Where halls and departments lie (grant scopes). */
+  scopes?: ScopeResolver;
   /** argon2id cost; tests may lower it. Default: 19 MiB, 2 passes (OWASP minimum). */
   argon2?: { memoryCost: number; timeCost: number };
 }
@@ -124,6 +131,8 @@ export class IdentityService {
   private readonly clock: () => Date;
   private readonly log: { info(message: string): void; warn(message: string): void };
   private dummyHash: Promise<string> | undefined;
+  /** Roles × jurisdiction: grant, revoke, list; loaded into every principal (./grants.ts). */
+  readonly grants: GrantsService;
 
   constructor(db: Db, options: IdentityServiceOptions) {
     this.repo = new IdentityRepository(db);
@@ -131,6 +140,9 @@ export class IdentityService {
     this.limits = { ...DEFAULT_AUTH_LIMITS, ...options.limits };
     this.clock = options.clock ?? (() => new Date());
     this.log = options.log ?? { info: () => {}, warn: () => {} };
+    this.grants = new GrantsService(db, this.repo, { audit: options.audit, scopes: options.scopes }, () =>
+      this.clock(),
+    );
   }
 
   // ================================================================================== accounts
@@ -522,7 +534,7 @@ export class IdentityService {
     }
     if (now.getTime() - session.lastSeenAt.getTime() > SESSION_TOUCH_MS)
       await this.repo.touchSession(idHash, now);
-    return { session, principal: this.principalOf(account, session) };
+    return { session, principal: this.principalOf(account, session, await this.grantsFor(account, now)) };
   }
 
   /** Whether `token` is the session's CSRF token (constant-time). */
@@ -627,7 +639,7 @@ export class IdentityService {
       sessionId,
       csrfToken,
       expiresAt: session.expiresAt.toISOString(),
-      principal: this.principalOf(account, session),
+      principal: this.principalOf(account, session, await this.grantsFor(account, now)),
     };
   }
 
@@ -700,6 +712,7 @@ export class IdentityService {
       ...(account.hallCode ? { hallCode: account.hallCode } : {}),
       isAdmin: false,
       mfa: false,
+      grants: await this.grantsFor(account, now),
       scopes: row.scopes,
       tokenId: row.id,
     };
@@ -764,6 +777,12 @@ export class IdentityService {
     return this.repo;
   }
 
+  /** The id of the staff account signed in as `username`, or undefined (CLI bootstrap). */
+  async staffIdByUsername(username: string): Promise<string | undefined> {
+    const row = await this.repo.accountByUsername(username);
+    return row?.kind === 'staff' ? row.id : undefined;
+  }
+
   /** This service's clock (tests inject one). */
   now(): Date {
     return this.clock();
@@ -771,7 +790,16 @@ export class IdentityService {
 
   // ================================================================================== internals
 
-  private principalOf(account: AccountRow, session: Pick<SessionRow, 'mfa' | 'actingFor'>): Principal {
+  /** Staff grants in force, loaded afresh for every request (one indexed query; no cache). */
+  private async grantsFor(account: AccountRow, now: Date): Promise<Grant[]> {
+    return account.kind === 'staff' ? this.grants.grantsOf(account.id, now) : [];
+  }
+
+  private principalOf(
+    account: AccountRow,
+    session: Pick<SessionRow, 'mfa' | 'actingFor'>,
+    grants: Grant[],
+  ): Principal {
     const isStaff = account.kind === 'staff';
     return {
       accountId: account.id,
@@ -783,6 +811,7 @@ export class IdentityService {
       ...(session.actingFor ? { legalPersonId: session.actingFor } : {}),
       isAdmin: account.isAdmin,
       mfa: session.mfa,
+      grants,
       ...(isStaff && account.isAdmin && !session.mfa ? { restricted: true } : {}),
     };
   }
