@@ -206,6 +206,39 @@ describe('HTTP basics', () => {
   });
 });
 
+describe('error messages say what to send', () => {
+  it('a missing header or query parameter names it and what to send; a body that is not JSON is a 415', async () => {
+    const noKey = await server.app.inject({
+      method: 'POST',
+      url: '/api/v1/cases/522601202612010000099/commands',
+      headers: { 'content-type': 'application/json', 'x-tongban-actor': 'applicant:a1' },
+      payload: { type: 'withdraw', reason: '不办了' },
+    });
+    expect(noKey.statusCode).toBe(400);
+    expect(noKey.json().error).toMatchObject({ field: 'idempotency-key' });
+    expect(noKey.json().error.message).toMatch(/idempotency-key is missing: send Idempotency-Key .*UUID/);
+    const noDivision = await server.app.inject({
+      method: 'GET',
+      url: '/api/v1/catalog/items/050004001000/guide',
+    });
+    expect(noDivision.statusCode).toBe(400);
+    expect(noDivision.json().error.message).toMatch(/division is missing: add \?division=/);
+    const text = await server.app.inject({
+      method: 'POST',
+      url: '/api/v1/cases',
+      headers: {
+        'content-type': 'application/xml',
+        'idempotency-key': 'k-12345678',
+        'x-tongban-actor': 'applicant:a1',
+      },
+      payload: '<case/>',
+    });
+    expect(text.statusCode).toBe(415);
+    expect(text.json().error).toMatchObject({ code: 'http.unsupported_media_type' });
+    expect(text.json().error.message).toMatch(/Content-Type: application\/json/);
+  });
+});
+
 describe('the composed server: catalog, search and guides wired together', () => {
   it('finds the social security card replacement for 社保卡补办 and social security card items for shebaoka / sbk', async () => {
     const q = await get(`/api/v1/catalog/search?q=${encodeURIComponent('社保卡补办')}`);

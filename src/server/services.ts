@@ -123,6 +123,7 @@ export async function createServices(database: Database, config: ServicesConfig)
     },
     ...(config.log ? { log: config.log } : {}),
   });
+  pii.register({ name: 'identity', reseal: (limit) => identity.resealPii(pii, limit) });
   const oidc = authConfig.oidc ? new OidcLogin(identity, authConfig.oidc) : undefined;
   return {
     audit,

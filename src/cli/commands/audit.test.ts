@@ -4,41 +4,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Command } from 'commander';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../server/db/index.ts';
 import { rowsOf } from '../../server/db/sql.ts';
 import { openTestDatabase } from '../../server/db/testing.ts';
 import { AuditService } from '../../server/modules/audit/service.ts';
+import { cliHarness } from '../../testing/cli.ts';
 import { auditCommands } from './audit.ts';
 
 let database: Database;
 let audit: AuditService;
-const out: string[] = [];
-const err: string[] = [];
-let closed = 0;
-
-async function run(...args: string[]): Promise<number> {
-  out.length = 0;
-  err.length = 0;
-  process.exitCode = 0;
-  const program = new Command('tongban').exitOverride();
-  auditCommands(
-    program,
-    async () => ({
-      audit,
-      close: async () => {
-        closed++;
-      },
-    }),
-    { out: (l) => out.push(l), err: (l) => err.push(l) },
-  );
-  await program.parseAsync(['node', 'tongban', ...args]);
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return code;
-}
+const cli = cliHarness((program, io, close) =>
+  auditCommands(program, async () => ({ audit, close }), { ...io }),
+);
+const { out, err } = cli;
+const run = cli.run;
 
 const append = (i: number, at?: Date) =>
   audit.record({
@@ -107,7 +88,7 @@ describe('tongban audit verify|prune', () => {
     expect(out[1]).toMatch(/^checkpoint: position 2, SM3 [0-9a-f]{64}$/);
     expect(await run('audit', 'verify')).toBe(0);
     expect(out).toContain('audit log intact: 1 entries verified (from the pruning checkpoint at position 2)');
-    expect(closed).toBeGreaterThan(0);
+    expect(cli.closed).toBeGreaterThan(0);
   });
 });
 

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../server/db/index.ts';
 import { openTestDatabase } from '../../server/db/testing.ts';
@@ -10,37 +9,18 @@ import { CatalogService } from '../../server/modules/catalog/service.ts';
 import { readCatalogFile, writeCatalogCsv } from '../../server/modules/catalog/workbook.ts';
 import { DepartmentsService } from '../../server/modules/departments/service.ts';
 import { RegionsService } from '../../server/modules/regions/service.ts';
+import { cliHarness } from '../../testing/cli.ts';
 import { catalogCommands } from './catalog.ts';
 
 let database: Database;
 let catalog: CatalogService;
 let departments: DepartmentsService;
 let tmp: string;
-const out: string[] = [];
-const err: string[] = [];
-let closed = 0;
-
-async function run(...args: string[]): Promise<number> {
-  out.length = 0;
-  err.length = 0;
-  process.exitCode = 0;
-  const program = new Command('tongban').exitOverride();
-  catalogCommands(
-    program,
-    async () => ({
-      catalog,
-      departments,
-      close: async () => {
-        closed++;
-      },
-    }),
-    { out: (l) => out.push(l), err: (l) => err.push(l), tty: false },
-  );
-  await program.parseAsync(['node', 'tongban', ...args]);
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return code;
-}
+const cli = cliHarness((program, io, close) =>
+  catalogCommands(program, async () => ({ catalog, departments, close }), { ...io, tty: false }),
+);
+const { out, err } = cli;
+const run = cli.run;
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tongban-cli-catalog-'));
@@ -71,7 +51,7 @@ describe('tongban catalog import|export', () => {
     ).toBe(true);
     expect(err.some((l) => /column 承诺办结时限: "abc" is not a whole number/.test(l))).toBe(true);
     expect((await catalog.counts()).items).toBe(0);
-    expect(closed).toBe(1);
+    expect(cli.closed).toBe(1);
   });
 
   it('imports the sample workbook and prints a summary', async () => {
@@ -93,10 +73,10 @@ describe('tongban catalog import|export', () => {
   });
 
   it('refuses an unknown export extension before touching the database', async () => {
-    const before = closed;
+    const before = cli.closed;
     await expect(run('catalog', 'export', path.join(tmp, 'x.ods'))).rejects.toMatchObject({
       code: 'catalog.unsupported_format',
     });
-    expect(closed).toBe(before);
+    expect(cli.closed).toBe(before);
   });
 });

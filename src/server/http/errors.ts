@@ -40,6 +40,16 @@ function bodyOf(e: AppError): ErrorBody {
   };
 }
 
+/** What to send when a commonly needed header or query parameter is missing. */
+const MISSING_HINTS: Readonly<Record<string, string>> = {
+  'idempotency-key':
+    'send Idempotency-Key with a key the client generates once per request (e.g. a UUID) and repeats on every retry',
+  'x-tongban-actor':
+    'sign in (session cookie or Authorization: Bearer <API token>), or in development send X-Tongban-Actor: <applicant|agent|staff>:<id>[;department=<uuid>][;hall=<hall code>]',
+  division: 'add ?division=<6-, 9- or 12-digit division code> (the place whose implementation list applies)',
+  recipient: 'add ?recipient=<kind>:<id>, e.g. applicant:<account id> or department:<department id>',
+};
+
 /**
  * Converts anything thrown in a request into an {@link AppError}. This is the one place where error
  * kinds meet HTTP statuses (through `ERROR_KINDS`).
@@ -51,6 +61,10 @@ export function toAppError(err: unknown): AppError {
     const issues: FieldIssue[] = err.validation.map((v) => {
       const path = v.instancePath.replace(/^\//, '').replaceAll('/', '.');
       const field = path || String((v.params as { missingProperty?: string })?.missingProperty ?? where);
+      // A missing value: say what to send rather than the validator's "expected string, received undefined".
+      if (/received undefined$/.test(v.message ?? '')) {
+        return { field, message: `${field} is missing: ${MISSING_HINTS[field] ?? 'it is required'}.` };
+      }
       return { field, message: `${field}: ${v.message ?? 'is invalid'}` };
     });
     const first = issues[0] ?? { field: where, message: 'is invalid' };
@@ -81,6 +95,13 @@ export function toAppError(err: unknown): AppError {
         'rate_limited',
         'http.rate_limited',
         'Too many requests. Wait a minute and try again.',
+      );
+    }
+    if (fe.statusCode === 415) {
+      return new AppError(
+        'unsupported_media_type',
+        'http.unsupported_media_type',
+        'Send the body as JSON with the header Content-Type: application/json (file uploads: the media type the endpoint documents).',
       );
     }
     if (fe.statusCode === 413) {

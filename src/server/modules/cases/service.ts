@@ -1243,7 +1243,14 @@ export class CasesService {
     const row = isCaseNumber(caseRef)
       ? await this.repo.findByNumber(caseRef)
       : await this.findByUuid(caseRef);
-    if (!row) throw notFound('case.not_found', `No case ${caseRef}. Case numbers have 21 digits.`, 'case');
+    if (!row)
+      throw notFound(
+        'case.not_found',
+        isCaseNumber(caseRef)
+          ? `No case ${caseRef}. Check the number on the receipt (收件凭证).`
+          : `No case ${caseRef}. Give the 21-digit case number or the case id.`,
+        'case',
+      );
     return this.view(row, await this.deps.calendar.calendar());
   }
 

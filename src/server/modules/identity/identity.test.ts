@@ -1,7 +1,7 @@
 import { parseOptions } from '@node-rs/argon2';
 import { sql } from 'drizzle-orm';
 import { generate } from 'otplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { rowsOf } from '../../db/sql.ts';
 import { sessionCookieName } from './plugin.ts';
 import { type IdentityHarness, startIdentityHarness, testIdNumber } from './test-support.ts';
@@ -438,6 +438,57 @@ describe('abuse limits', () => {
       (await post('/api/v1/auth/login/password', { phone: PHONE, password: PASSWORD }, { ip: freshIp() }))
         .statusCode,
     ).toBe(200);
+  });
+
+  it('key rotation re-seals ID numbers and phones under the new key; sign-in keeps working', async () => {
+    const { IdentityService } = await import('./service.ts');
+    const { PiiVault } = await import('../pii/service.ts');
+    const { StaticKeyProvider } = await import('../pii/keys.ts');
+    const { randomBytes } = await import('node:crypto');
+    const { sql } = await import('drizzle-orm');
+    const { rowsOf } = await import('../../db/sql.ts');
+    // A database of its own: every account in it is sealed under a key this test knows.
+    const own = await startIdentityHarness();
+    onTestFinished(() => own.close());
+    const hashKey = 'test-pii-hash-key-0123456789abcdef';
+    const oldKey = { id: 'old', key: randomBytes(32) };
+    const make = (vault: InstanceType<typeof PiiVault>) =>
+      new IdentityService(own.database.db, {
+        piiHashKey: hashKey,
+        cipher: vault,
+        sms: h.sms,
+        config: h.config,
+        clock: () => h.now(),
+      });
+    const before = new PiiVault(new StaticKeyProvider([oldKey]), { hashKey });
+    await make(before).registerResident({
+      name: '孙九',
+      idNumber: testIdNumber(209),
+      phone: '13900000209',
+      password: PASSWORD,
+    });
+    const after = new PiiVault(new StaticKeyProvider([{ id: 'new', key: randomBytes(32) }, oldKey]), {
+      hashKey,
+    });
+    const rotated = make(after);
+    const row = async () =>
+      rowsOf<{ i: string; p: string }>(
+        await own.database.db.execute(
+          sql`select id_number_enc as i, phone_enc as p from identity_accounts where name = '孙九'`,
+        ),
+      )[0]!;
+    expect((await row()).i).toMatch(/^sm4cbc-sm3:v1:old:/);
+    let n = 0;
+    for (let k = await rotated.resealPii(after, 50); k > 0; k = await rotated.resealPii(after, 50)) n += k;
+    expect(n).toBeGreaterThanOrEqual(1);
+    const r = await row();
+    expect(r.i).toMatch(/^sm4cbc-sm3:v1:new:/);
+    expect(r.p).toMatch(/^sm4cbc-sm3:v1:new:/);
+    expect(after.decrypt(r.p)).toBe('13900000209');
+    expect(after.decrypt(r.i)).toBe(testIdNumber(209));
+    await expect(
+      rotated.loginWithPassword({ phone: '13900000209', password: PASSWORD }, freshIp()),
+    ).resolves.toBeTruthy();
   });
 
   it('the lockout is in the database: a second service instance (another node) sees it', async () => {

@@ -28,6 +28,37 @@ export class IdentityRepository {
     this.db = db;
   }
 
+  /**
+   * Locks up to `limit` accounts with a sealed value (ID number, phone, TOTP secret) whose envelope is
+   * plaintext or under a key other than `currentKeyId` (the key id is the envelope's third field),
+   * skipping rows another node holds.
+   */
+  lockPiiStale(tx: Tx, currentKeyId: string, limit: number) {
+    const stale = (
+      c: typeof accounts.idNumberEnc | typeof accounts.phoneEnc | typeof accounts.totpSecretEnc,
+    ) => sql`(${c} is not null and split_part(${c}, ':', 3) <> ${currentKeyId})`;
+    return tx
+      .select({
+        id: accounts.id,
+        idNumberEnc: accounts.idNumberEnc,
+        phoneEnc: accounts.phoneEnc,
+        totpSecretEnc: accounts.totpSecretEnc,
+      })
+      .from(accounts)
+      .where(or(stale(accounts.idNumberEnc), stale(accounts.phoneEnc), stale(accounts.totpSecretEnc)))
+      .orderBy(accounts.id)
+      .limit(limit)
+      .for('update', { skipLocked: true });
+  }
+
+  async setSealed(
+    tx: Tx,
+    id: string,
+    set: Pick<NewAccountRow, 'idNumberEnc' | 'phoneEnc' | 'totpSecretEnc'>,
+  ): Promise<void> {
+    await tx.update(accounts).set(set).where(eq(accounts.id, id));
+  }
+
   // ------------------------------------------------------------------------------------------ accounts
 
   async insertAccount(tx: Tx | Db, row: NewAccountRow): Promise<AccountRow> {

@@ -8,6 +8,7 @@ import type { Grant } from '../../../domain/roles.ts';
 import type { Db } from '../../db/index.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { Channel } from '../notifications/channels.ts';
+import type { PiiVault } from '../pii/service.ts';
 import type { AuthConfig } from './config.ts';
 import { GrantsService, type ScopeResolver } from './grants.ts';
 import { blindIndex, digestsEqual, maskPhone, normalisePhone, type PiiCipher, secretDigest } from './pii.ts';
@@ -143,6 +144,27 @@ export class IdentityService {
     this.grants = new GrantsService(db, this.repo, { audit: options.audit, scopes: options.scopes }, () =>
       this.clock(),
     );
+  }
+
+  // ================================================================================== key rotation
+
+  /**
+   * Key rotation step for the identity tables (a PiiStore of the pii module): re-seals up to `limit`
+   * accounts whose ID number, phone or TOTP secret is sealed under an older key, under the current one.
+   * Rows are claimed with FOR UPDATE SKIP LOCKED (several nodes share the work). @returns rows rewritten.
+   */
+  async resealPii(vault: Pick<PiiVault, 'reseal' | 'currentKeyId'>, limit = 200): Promise<number> {
+    return this.repo.db.transaction(async (tx) => {
+      const rows = await this.repo.lockPiiStale(tx, vault.currentKeyId(), limit);
+      for (const r of rows) {
+        await this.repo.setSealed(tx, r.id, {
+          idNumberEnc: r.idNumberEnc === null ? null : vault.reseal(r.idNumberEnc, 'idNumber'),
+          phoneEnc: r.phoneEnc === null ? null : vault.reseal(r.phoneEnc, 'phone'),
+          totpSecretEnc: r.totpSecretEnc === null ? null : vault.reseal(r.totpSecretEnc, 'totpSecret'),
+        });
+      }
+      return rows.length;
+    });
   }
 
   // ================================================================================== accounts
