@@ -148,8 +148,7 @@ describe('canGrant', () => {
             (a) =>
               roleAtMost(g.role, a.role) &&
               scopeWithin(g.scope, a.scope) &&
-              (a.itemCodes === null ||
-                (g.itemCodes !== null && g.itemCodes.every((c) => a.itemCodes!.includes(c)))) &&
+              (a.itemCodes === null || g.itemCodes?.every((c) => a.itemCodes!.includes(c))) &&
               a.validFrom <= g.validFrom &&
               g.validUntil <= a.validUntil,
           );

@@ -9,7 +9,7 @@ import { mutationContext } from '../../http/actor.ts';
 import { errorResponses } from '../../http/errors.ts';
 import { requirePrincipal } from '../identity/policy.ts';
 import { type Principal, principalToCaseActor } from '../identity/principal.ts';
-import { commandAction, mayReadCase, requireCaseAction, requireScopeOver } from './policy.ts';
+import { commandAction, mayReadCase, requireScopeOver } from './policy.ts';
 import type { CasesService } from './service.ts';
 
 /** The signed-in caller (session, API token, or the development header) and their case actor. */
