@@ -12,7 +12,14 @@ import type { PiiVault } from '../pii/service.ts';
 import type { AuthConfig } from './config.ts';
 import { GrantsService, type ScopeResolver } from './grants.ts';
 import { blindIndex, digestsEqual, maskPhone, normalisePhone, type PiiCipher, secretDigest } from './pii.ts';
-import { forbidden, requirePrincipal, requireStaffSession, unauthenticated } from './policy.ts';
+import {
+  API_SCOPES,
+  forbidden,
+  isApiScope,
+  requirePrincipal,
+  requireStaffSession,
+  unauthenticated,
+} from './policy.ts';
 import type { Principal } from './principal.ts';
 import { type AccountRow, type ApiTokenRow, IdentityRepository, type SessionRow } from './repository.ts';
 
@@ -112,7 +119,6 @@ export interface ApiTokenView {
   lastUsedAt: string | null;
 }
 
-const SCOPE = /^[a-z][a-z0-9_-]*:[a-z*][a-z0-9_*-]*$/;
 const USERNAME = /^[\p{L}\p{N}._-]{2,64}$/u;
 const SESSION_TOUCH_MS = 15_000;
 
@@ -678,14 +684,13 @@ export class IdentityService {
   ): Promise<ApiTokenView & { token: string }> {
     const p = requirePrincipal(principal);
     requireStaffSession(p);
-    for (const [i, s] of input.scopes.entries()) {
-      if (!SCOPE.test(s))
-        throw invalid(
-          `scopes.${i}`,
-          `"${s}" is not a scope: write area:action, e.g. cases:read.`,
-          'auth.scope_invalid',
-        );
-    }
+    const unknown = input.scopes.filter((s) => !isApiScope(s));
+    if (unknown.length > 0)
+      throw invalid(
+        'scopes',
+        `Unknown scope${unknown.length > 1 ? 's' : ''} ${unknown.map((s) => `"${s.slice(0, 64)}"`).join(', ')}: use ${API_SCOPES.join(', ')}.`,
+        'auth.scope_invalid',
+      );
     const token = `tbk_${randomSecret()}`;
     const now = this.clock();
     const row = await this.repo.insertToken({
