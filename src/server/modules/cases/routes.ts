@@ -3,11 +3,10 @@ import { z } from 'zod';
 import { SubmitCaseSchema } from '../../../domain/case-application.ts';
 import type { CaseActor } from '../../../domain/case-state.ts';
 import { CASE_STATUSES, CaseCommandSchema } from '../../../domain/case-state.ts';
-import { invalid } from '../../../domain/errors.ts';
 import { anyGrantAllows } from '../../../domain/roles.ts';
 import { mutationContext } from '../../http/actor.ts';
 import { errorResponses } from '../../http/errors.ts';
-import { requirePrincipal } from '../identity/policy.ts';
+import { forbidden, requirePrincipal } from '../identity/policy.ts';
 import { type Principal, principalToCaseActor } from '../identity/principal.ts';
 import { commandAction, mayReadCase, requireScopeOver } from './policy.ts';
 import type { CasesService } from './service.ts';
@@ -421,17 +420,16 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
             validUntil: z.iso.datetime({ offset: true }),
             reason: z.string().min(1).max(500),
           }),
-          response: { 201: DelegationSchema, ...errorResponses },
+          response: { 201: DelegationSchema, ...errorResponses, 403: errorResponses[400] },
         },
       },
       async (req, reply) => {
         const { p, actor } = caller(req);
         const target = await deps.cases.departmentTarget(req.body.departmentId);
         if (!anyGrantAllows(p.grants, 'delegation.manage', target, deps.cases.now())) {
-          throw invalid(
-            'departmentId',
-            'Only staff of the granting department may grant its delegation.',
+          throw forbidden(
             'delegation.not_grantor',
+            'Only an administrator whose grants cover the granting department (delegation.manage) may grant its delegation.',
           );
         }
         const { validFrom, ...rest } = req.body;

@@ -127,8 +127,8 @@ export class GrantsService {
   /**
    * Revokes a grant at once (`DELETE /api/v1/grants/{id}`): effective on the grantee's next request. The
    * caller must be able to grant it (it lies within one of their `grant.manage` grants).
-   * @throws 400 `reason`; 403 `grant.exceeds_own`; 404 `grant.not_found` (unknown, already revoked, or of an
-   *   account outside the caller's scope).
+   * @throws 400 `reason`; 403 `grant.not_admin` (no grant.manage in force), `grant.exceeds_own`; 404
+   *   `grant.not_found` (unknown, already revoked, or of an account outside the caller's scope).
    */
   async revoke(principal: Principal | null, id: string, reason: string): Promise<GrantView> {
     const p = requirePrincipal(principal);
@@ -136,6 +136,9 @@ export class GrantsService {
     if (why.length < 2 || why.length > 500)
       throw invalid('reason', 'Say why the grant is revoked (2–500 characters).', 'grant.invalid');
     const now = this.clock();
+    // a caller who administers nobody learns nothing about grants (not even whether one exists)
+    if (!p.grants.some((g) => grantInForce(g, now) && roleAllows(g.role, 'grant.manage')))
+      throw forbidden('grant.not_admin', 'Only administrators (grant.manage) manage grants.');
     const existing = await this.repo.grantById(id);
     if (!existing || existing.revokedAt) throw notFound('grant.not_found', `No grant ${id} in force.`, 'id');
     await this.staffAccountInScope(p, existing.accountId, now, 'grant.not_found');

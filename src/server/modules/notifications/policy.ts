@@ -1,5 +1,5 @@
 import { isAppError } from '../../../domain/errors.ts';
-import { grantInForce, type ScopeTarget, scopeCovers } from '../../../domain/roles.ts';
+import { anyGrantAllows, type ScopeTarget } from '../../../domain/roles.ts';
 import { mayReadCase } from '../cases/policy.ts';
 import { forbidden, requirePrincipal } from '../identity/policy.ts';
 import type { Principal } from '../identity/principal.ts';
@@ -19,8 +19,8 @@ export interface InboxPlaces {
  * art. 10; 等保 2.0 8.1.4.2 访问控制). Messages carry case progress and pickup codes.
  * - `applicant:<id>` — the resident signed in as account `<id>`, or the operator of legal person `<id>`;
  * - `staff:<id>` — the staff member signed in as `<id>`;
- * - `department:<id>` — staff holding a grant in force whose scope covers that department (the
- *   department itself, or a division subtree it lies in);
+ * - `department:<id>` — staff holding a grant in force that reads cases (`case.read`) over that
+ *   department (the department itself, or a division subtree it lies in) — not an auditor or a leader;
  * - `applicant:case:<caseId>` — the inbox of an applicant without an account: DEVELOPMENT ONLY, through
  *   the X-Tongban-Actor header, for a caller who may read that case (never anonymous callers; in
  *   production applicants without an account are reached by SMS or email only).
@@ -63,7 +63,7 @@ export async function requireInboxAccess(
   const target = await places.departmentTarget(r.id).catch((e) => {
     throw isNotFound(e) ? refuse() : e;
   });
-  if (p.grants.some((g) => grantInForce(g, now) && scopeCovers(g.scope, target))) return recipient;
+  if (anyGrantAllows(p.grants, 'case.read', target, now)) return recipient;
   throw refuse();
 }
 
