@@ -255,7 +255,7 @@ export class IdentityService {
 
   /**
    * Creates a staff account (工作人员) bound to a department id and/or hall code, signing in by `username`
-   * and password (argon2id); `isAdmin` marks administrators, who must enrol TOTP (stand-in until grants).
+   * and password (argon2id); `isAdmin` marks administrators, who must enrol TOTP (what they may do comes from their grants).
    * @throws 400 `account.username_invalid`, `account.binding_required`, `account.password_weak`;
    *   409 `account.already_registered` (username).
    */
