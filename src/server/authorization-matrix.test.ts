@@ -797,6 +797,20 @@ describe('grants over time', () => {
       validUntil: new Date(Date.now() + 2 * 365 * 86_400_000).toISOString(),
     });
     expect([long.statusCode, long.json().error.field]).toEqual([403, 'validUntil']);
+    // the development header holds every role over its place, but never hands out real grants
+    const dev = await server.app.inject({
+      method: 'POST',
+      url: '/api/v1/grants',
+      headers: { 'x-tongban-actor': 'staff:dev-admin' },
+      payload: {
+        accountId: accounts.kailiNew,
+        role: 'intake_clerk',
+        scope: { kind: 'hall', value: KAILI_HALL },
+        validUntil: new Date(Date.now() + 86_400_000).toISOString(),
+        reason: '开发头',
+      },
+    });
+    expect([dev.statusCode, dev.json().error.code]).toEqual([403, 'grant.dev_actor']);
     expect(await count()).toBe(before);
   });
 });

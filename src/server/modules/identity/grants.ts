@@ -62,6 +62,21 @@ const MAX_GRANT_MS = 3 * 366 * 86_400_000;
  * `validUntil`, and is written in ONE transaction with its audit entry (`grant.create` / `grant.revoke`).
  * An administrator never grants more than they hold ({@link canGrant}; 等保 2.0 8.1.4.2 访问控制 最小授权).
  */
+/**
+ * Grants are given and revoked only by signed-in accounts (session or API token): the development header
+ * (X-Tongban-Actor) holds every role over its place and must never hand out real grants.
+ * @throws 401; 403 `grant.dev_actor`.
+ */
+function requireRealAccount(principal: Principal | null): Principal {
+  const p = requirePrincipal(principal);
+  if (p.via === 'dev_header')
+    throw forbidden(
+      'grant.dev_actor',
+      'Grants are managed by signed-in administrators, not through the X-Tongban-Actor development header.',
+    );
+  return p;
+}
+
 export class GrantsService {
   private readonly db: Db;
   private readonly repo: IdentityRepository;
@@ -90,11 +105,12 @@ export class GrantsService {
    * dominates the new one (role ≥, scope ⊇, items ⊇, validity ⊇) and whose scope covers the staff
    * member's hall, department or division.
    * @throws 400 naming the field (`role`, `scope.value`, `itemCodes`, `validUntil`, `reason`); 401; 403
-   *   `grant.exceeds_own` (field = what exceeds) — nothing is written; 404 `account.not_found` for an
-   *   unknown account or one outside the caller's scope (existence is not revealed).
+   *   `grant.dev_actor` (development header), `grant.exceeds_own` (field = what exceeds) — nothing is
+   *   written; 404 `account.not_found` for an unknown account or one outside the caller's scope
+   *   (existence is not revealed).
    */
   async grant(principal: Principal | null, input: GrantRequest): Promise<GrantView> {
-    const p = requirePrincipal(principal);
+    const p = requireRealAccount(principal);
     const now = this.clock();
     const candidate = await this.candidate(input, now);
     const account = await this.staffAccountInScope(p, input.accountId, now);
@@ -131,7 +147,7 @@ export class GrantsService {
    *   `grant.not_found` (unknown, already revoked, or of an account outside the caller's scope).
    */
   async revoke(principal: Principal | null, id: string, reason: string): Promise<GrantView> {
-    const p = requirePrincipal(principal);
+    const p = requireRealAccount(principal);
     const why = String(reason ?? '').trim();
     if (why.length < 2 || why.length > 500)
       throw invalid('reason', 'Say why the grant is revoked (2–500 characters).', 'grant.invalid');
