@@ -56,7 +56,7 @@ export function principalToCaseActor(p: Principal): CaseActor {
   return { kind: 'applicant', id: p.kind === 'legal_person_operator' ? p.legalPersonId! : p.accountId };
 }
 
-/** Staff roles a development actor holds: every role but the administrators' and the auditor's grant line. */
+/** Staff roles a development actor holds: every role (it may not manage grants: 403 `grant.dev_actor`). */
 const DEV_ROLES: readonly Role[] = ROLES;
 const DEV_UNTIL = new Date('9999-12-31T00:00:00Z');
 const DEV_FROM = new Date(0);
