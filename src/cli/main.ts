@@ -13,7 +13,7 @@ import {
   seedReferenceData,
   summarize,
 } from '../server/services.ts';
-import { accountCommands } from './commands/account.ts';
+import { accountCommands, grantCommands } from './commands/account.ts';
 import { auditCommands } from './commands/audit.ts';
 import { calendarCommands } from './commands/calendar.ts';
 import { catalogCommands } from './commands/catalog.ts';
@@ -107,6 +107,11 @@ export function buildProgram(): Command {
   });
 
   accountCommands(program, async () => {
+    const { services, close } = await openServices();
+    return { identity: services.identity, close };
+  });
+
+  grantCommands(program, async () => {
     const { services, close } = await openServices();
     return { identity: services.identity, close };
   });

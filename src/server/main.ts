@@ -4,6 +4,7 @@ import { AppError } from '../domain/errors.ts';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/index.ts';
 import { buildHttpApp, type HttpApp } from './http/app.ts';
+import { ROUTE_POLICIES } from './http/route-policies.ts';
 import { systemRoutes } from './http/system-routes.ts';
 import { jobLog } from './jobs/log.ts';
 import { type JobRunner, startJobs } from './jobs/runner.ts';
@@ -56,6 +57,8 @@ export async function startServer(
     jobs?: boolean;
     /** Where the HTTP server's and the jobs' log lines go (default stdout/stderr); tests capture them. */
     logStream?: { write(line: string): void };
+    /** The current instant of the case engine and the identity module (tests move it); default now. */
+    clock?: () => Date;
   } = {},
 ): Promise<RunningServer> {
   const database =
@@ -66,6 +69,7 @@ export async function startServer(
       piiEncryptionKeys: config.piiEncryptionKeys,
       dataDir: config.dataDir,
       log: jobLog(config, options.logStream),
+      ...(options.clock ? { clock: options.clock } : {}),
     });
     let summary = await summarize(services);
     if (summary.divisions.province === 0) await seedReferenceData(database, services);
@@ -117,6 +121,7 @@ export async function startServer(
       trustProxy: config.trustProxy,
       ...(options.logStream ? { logStream: options.logStream } : {}),
       systemRoutes: [systemRoutes({ database, services })],
+      routePolicies: ROUTE_POLICIES,
       authenticate: (root) =>
         installAuthentication(root, { identity: services.identity, config: services.authConfig }),
       routes: [
@@ -126,7 +131,7 @@ export async function startServer(
         calendarRoutes(services),
         catalogRoutes(services),
         casesRoutes(services),
-        notificationsRoutes(services),
+        notificationsRoutes({ notifications: services.notifications, places: services.cases }),
         custodyRoutes(services),
         auditRoutes(services),
         identityRoutes({ identity: services.identity, oidc: services.oidc, authConfig: services.authConfig }),

@@ -55,6 +55,11 @@ export type ServicesConfig = Pick<Config, 'piiHashKey' | 'dataDir'> & {
   piiEncryptionKeys?: Config['piiEncryptionKeys'];
   log?: { info(message: string): void; warn(message: string): void };
   env?: NodeJS.ProcessEnv;
+  /**
+   * The current instant for the case engine and the identity module (grant validity, sessions, tokens);
+   * default the system clock. Tests pass a movable clock to see a grant end at its `validUntil`.
+   */
+  clock?: () => Date;
 };
 
 /**
@@ -113,7 +118,7 @@ export async function createServices(database: Database, config: ServicesConfig)
   const cases = new CasesService(
     db,
     { catalog, halls, departments, calendar, outbox, idempotency, audit, pii },
-    { piiHashKey },
+    { piiHashKey, ...(config.clock ? { clock: config.clock } : {}) },
   );
   pii.register({ name: 'cases', reseal: (limit) => cases.resealPii(limit) });
   pii.register({ name: 'notifications', reseal: (limit) => notifications.resealPii(limit) });
@@ -129,9 +134,14 @@ export async function createServices(database: Database, config: ServicesConfig)
   const identity = new IdentityService(db, {
     piiHashKey,
     cipher: pii,
-    audit,
     sms: notifications.channel('sms'),
     config: authConfig,
+    audit,
+    ...(config.clock ? { clock: config.clock } : {}),
+    scopes: {
+      hallDivision: async (code) => (await halls.getHall(code)).divisionCode,
+      departmentDivision: async (id) => (await departments.getDepartment(id)).divisionCode,
+    },
     ...(config.log ? { log: config.log } : {}),
   });
   pii.register({ name: 'identity', reseal: (limit) => identity.resealPii(pii, limit) });

@@ -93,7 +93,11 @@ export async function runPiiFlow(server: RunningServer, salt = '1'): Promise<Pii
     decidingDivisionCode: '520103',
     delivery: { method: 'mail', recipient: '陈静怡', phone: phoneMail, address },
   });
-  await call('POST', '/api/v1/applicant-cases', undefined, { identifier: idB });
+  // staff of the intake hall look the applicant up (the look-up requires a principal who may read the case)
+  const found = await call('POST', '/api/v1/applicant-cases', 'staff:nm-any;hall=520102-zwfw', {
+    identifier: idB,
+  });
+  if (found.items.length !== 1) throw new Error('the intake hall does not find its applicant’s case');
   await server.jobs.runOnce();
   return {
     secrets: [idA, idAgent, idB, phoneA, phoneB, phoneMail, email, address, pickupCode],

@@ -41,7 +41,11 @@ export function parseActorHeader(value: string | undefined): CaseActor {
  * The context of a retryable mutation from its headers: the actor (`X-Tongban-Actor`), the client's
  * `Idempotency-Key`, and the version it last saw (`If-Match: "3"`) for optimistic concurrency.
  */
-export function mutationContext(headers: Record<string, string | string[] | undefined>): {
+export function mutationContext(
+  headers: Record<string, string | string[] | undefined>,
+  /** The signed-in caller's actor (from `request.principal`); without it the header is parsed. */
+  signedIn?: CaseActor,
+): {
   actor: CaseActor;
   idempotencyKey: string;
   expectedVersion?: number;
@@ -55,9 +59,11 @@ export function mutationContext(headers: Record<string, string | string[] | unde
     );
   }
   return {
-    actor: parseActorHeader(
-      typeof headers['x-tongban-actor'] === 'string' ? headers['x-tongban-actor'] : undefined,
-    ),
+    actor:
+      signedIn ??
+      parseActorHeader(
+        typeof headers['x-tongban-actor'] === 'string' ? headers['x-tongban-actor'] : undefined,
+      ),
     idempotencyKey: String(headers['idempotency-key'] ?? ''),
     ...(ifMatch === undefined ? {} : { expectedVersion: Number(ifMatch.replaceAll('"', '')) }),
   };

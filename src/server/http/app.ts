@@ -14,6 +14,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { invalid } from '../../domain/errors.ts';
 import { installErrorHandling } from './errors.ts';
+import { installRoutePolicies, type RoutePolicy } from './route-policies.ts';
 
 export interface HttpAppOptions {
   /** pino level, or false for no logging (tests). */
@@ -34,6 +35,11 @@ export interface HttpAppOptions {
    * every route (the identity module's `installAuthentication`, which sets `request.principal`).
    */
   authenticate?: (app: FastifyInstance) => Promise<void>;
+  /**
+   * The access policy of every route (./route-policies.ts): when given, a route without an entry stops
+   * the app from starting, and API tokens are held to their scopes on every route.
+   */
+  routePolicies?: Readonly<Record<string, RoutePolicy>>;
   /** Where log lines go (default stdout); tests capture them to scan for personal data. */
   logStream?: { write(line: string): void };
 }
@@ -98,6 +104,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   installErrorHandling(app);
   rejectNulCharacters(app);
   if (options.authenticate) await options.authenticate(app);
+  if (options.routePolicies) installRoutePolicies(app, options.routePolicies);
 
   await app.register(swagger, {
     openapi: {

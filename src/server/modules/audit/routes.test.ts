@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/index.ts';
 import { openTestDatabase } from '../../db/testing.ts';
+import { parseActorHeader } from '../../http/actor.ts';
 import { buildHttpApp, type HttpApp } from '../../http/app.ts';
+import { principalFromDevActor } from '../identity/principal.ts';
 import { auditRoutes } from './routes.ts';
 import { AuditService } from './service.ts';
 
@@ -11,7 +13,18 @@ let app: HttpApp;
 beforeAll(async () => {
   database = await openTestDatabase();
   audit = new AuditService(database.db);
-  app = await buildHttpApp({ logLevel: false, routes: [auditRoutes({ audit })] });
+  app = await buildHttpApp({
+    logLevel: false,
+    // the development header only, as the authenticate hook maps it (identity/plugin.ts)
+    authenticate: async (root) => {
+      root.decorateRequest('principal', null);
+      root.addHook('onRequest', async (req) => {
+        const h = req.headers['x-tongban-actor'];
+        if (typeof h === 'string') req.principal = principalFromDevActor(parseActorHeader(h));
+      });
+    },
+    routes: [auditRoutes({ audit })],
+  });
 });
 afterAll(async () => {
   await app?.close();
@@ -56,7 +69,7 @@ describe('GET /api/v1/audit/entries', () => {
 
   it('400 without an actor or with a bad filter, 403 for a non-staff actor', async () => {
     const anonymous = await get('/api/v1/audit/entries');
-    expect([anonymous.statusCode, anonymous.json().error.field]).toEqual([400, 'x-tongban-actor']);
+    expect([anonymous.statusCode, anonymous.json().error.code]).toEqual([401, 'auth.required']);
     const bad = await get('/api/v1/audit/entries?from=yesterday', 'staff:a');
     expect([bad.statusCode, bad.json().error.field]).toEqual([400, 'from']);
     const forged = await get('/api/v1/audit/entries?cursor=abc', 'staff:a');

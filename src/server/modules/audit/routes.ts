@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../../domain/errors.ts';
-import { parseActorHeader } from '../../http/actor.ts';
+import { anyGrantAllows } from '../../../domain/roles.ts';
 import { errorResponses } from '../../http/errors.ts';
+import { requirePrincipal } from '../identity/policy.ts';
 import type { AuditService } from './service.ts';
 
 export const AuditEntrySchema = z
@@ -46,11 +47,12 @@ export function auditRoutes(deps: { audit: AuditService }): FastifyPluginAsyncZo
           tags: ['audit'],
           summary: 'Audit log entries (审计日志), newest first; cursor pagination (no COUNT over the table)',
           description:
-            'NOT YET AUTHORIZED: only auditors (审计员) may read this once the identity issue lands; until then any staff actor declared in X-Tongban-Actor may (development stand-in).',
+            'Auditors only (审计员: a grant with audit.read over the whole province, 三员分立); 401 without a caller, 403 `audit.forbidden` otherwise.',
           headers: z.object({
             'x-tongban-actor': z
               .string()
-              .describe('acting staff member — development stand-in until the identity issue'),
+              .optional()
+              .describe('development stand-in for the caller (DEV_ACTOR_HEADER)'),
           }),
           querystring: z.object({
             actorId: z.string().max(128).optional(),
@@ -73,19 +75,16 @@ export function auditRoutes(deps: { audit: AuditService }): FastifyPluginAsyncZo
         },
       },
       async (req) => {
-        const actor = parseActorHeader(req.headers['x-tongban-actor']);
-        // policy: TODO(identity issue) — only users holding the auditor role (审计员, 三员分立) may read the
-        // audit log; replace this staff-only check with the identity module's policy.
-        if (actor.kind !== 'staff') {
+        const p = requirePrincipal(req.principal);
+        // policy: the audit log is province-wide, so only an audit.read grant over the province (52) reads it
+        if (!anyGrantAllows(p.grants, 'audit.read', { divisionCodes: ['52'] }, new Date())) {
           throw new AppError(
             'forbidden',
             'audit.forbidden',
-            'Only staff (auditors) may read the audit log.',
-            {
-              field: 'X-Tongban-Actor',
-            },
+            'Only auditors (审计员) may read the audit log.',
           );
         }
+        const actor = { kind: p.kind, id: p.accountId };
         const q = req.query;
         const page = await deps.audit.list({
           actorId: q.actorId,

@@ -1,15 +1,31 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SubmitCaseSchema } from '../../../domain/case-application.ts';
+import type { CaseActor } from '../../../domain/case-state.ts';
 import { CASE_STATUSES, CaseCommandSchema } from '../../../domain/case-state.ts';
-import { invalid } from '../../../domain/errors.ts';
-import { mutationContext, parseActorHeader } from '../../http/actor.ts';
+import { anyGrantAllows } from '../../../domain/roles.ts';
+import { mutationContext } from '../../http/actor.ts';
 import { errorResponses } from '../../http/errors.ts';
+import { forbidden, requirePrincipal } from '../identity/policy.ts';
+import { type Principal, principalToCaseActor } from '../identity/principal.ts';
+import { commandAction, mayReadCase, requireScopeOver } from './policy.ts';
 import type { CasesService } from './service.ts';
+
+/** The signed-in caller (session, API token, or the development header) and their case actor. */
+function caller(req: { principal: Principal | null }): { p: Principal; actor: CaseActor } {
+  const p = requirePrincipal(req.principal);
+  return { p, actor: principalToCaseActor(p) };
+}
+
+/** A hall as a policy target: its code and county (the code's prefix, e.g. 522601-zwfw → 522601). */
+const hallTarget = (code: string) => ({ hallCodes: [code], divisionCodes: [code.split('-')[0]!] });
 
 const headers = z.object({
   'idempotency-key': z.string().describe('client-generated key (e.g. a UUID), the same on every retry'),
-  'x-tongban-actor': z.string().describe('acting user — development stand-in until the identity issue'),
+  'x-tongban-actor': z
+    .string()
+    .optional()
+    .describe('development stand-in for the caller (DEV_ACTOR_HEADER); else the session or API token'),
   'if-match': z
     .string()
     .regex(/^"?\d+"?$/, 'the case version you last saw, e.g. "3"')
@@ -97,7 +113,11 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
         },
       },
       async (req, reply) => {
-        const result = await deps.cases.submit(req.body, mutationContext(req.headers));
+        const { p, actor } = caller(req);
+        // staff file at a hall: case.submit over that hall (收件员, 帮办员, 村级代办员)
+        if (p.kind === 'staff')
+          requireScopeOver(p, 'case.submit', hallTarget(req.body.intakeHallCode ?? ''), deps.cases.now());
+        const result = await deps.cases.submit(req.body, mutationContext(req.headers, actor));
         return reply.status(201).send(result);
       },
     );
@@ -122,7 +142,9 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
         },
       },
       async (req) => {
-        return deps.cases.command(req.params.ref, req.body, mutationContext(req.headers));
+        const { p, actor } = caller(req);
+        await deps.cases.requireAccess(p, req.params.ref, commandAction(req.body.type, actor));
+        return deps.cases.command(req.params.ref, req.body, mutationContext(req.headers, actor));
       },
     );
 
@@ -145,7 +167,9 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
         },
       },
       async (req) => {
-        return deps.cases.handOver(req.params.ref, req.body.pickupCode, mutationContext(req.headers));
+        const { p, actor } = caller(req);
+        await deps.cases.requireAccess(p, req.params.ref, 'case.deliver');
+        return deps.cases.handOver(req.params.ref, req.body.pickupCode, mutationContext(req.headers, actor));
       },
     );
 
@@ -166,7 +190,11 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
           },
         },
       },
-      async (req) => deps.cases.reissuePickupCode(req.params.ref, mutationContext(req.headers)),
+      async (req) => {
+        const { p, actor } = caller(req);
+        await deps.cases.requireAccess(p, req.params.ref, 'case.deliver');
+        return deps.cases.reissuePickupCode(req.params.ref, mutationContext(req.headers, actor));
+      },
     );
 
     app.post(
@@ -190,11 +218,13 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
         },
       },
       async (req) => {
+        const { p, actor } = caller(req);
+        await deps.cases.requireAccess(p, req.params.ref, 'case.decide');
         return deps.cases.decidePart(
           req.params.ref,
           req.params.seq,
           { outcome: req.body.outcome, ...(req.body.reason ? { reason: req.body.reason } : {}) },
-          mutationContext(req.headers),
+          mutationContext(req.headers, actor),
         );
       },
     );
@@ -210,7 +240,10 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
           response: { 200: CaseViewSchema, ...errorResponses },
         },
       },
-      async (req) => deps.cases.get(req.params.ref),
+      async (req) => {
+        await deps.cases.requireAccess(caller(req).p, req.params.ref, null);
+        return deps.cases.get(req.params.ref);
+      },
     );
 
     app.get(
@@ -239,7 +272,10 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
           },
         },
       },
-      async (req) => ({ items: await deps.cases.timeline(req.params.ref) }),
+      async (req) => {
+        await deps.cases.requireAccess(caller(req).p, req.params.ref, null);
+        return { items: await deps.cases.timeline(req.params.ref) };
+      },
     );
 
     app.get(
@@ -262,13 +298,16 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
           },
         },
       },
-      async (req) =>
-        deps.cases.inbox(req.params.id, {
+      async (req) => {
+        const { p } = caller(req);
+        requireScopeOver(p, 'case.read', await deps.cases.departmentTarget(req.params.id), deps.cases.now());
+        return deps.cases.inbox(req.params.id, {
           limit: req.query.limit,
           ...(req.query.status ? { statuses: [req.query.status] } : {}),
           ...(req.query.warning ? { warning: req.query.warning } : {}),
           ...(req.query.cursor ? { cursor: req.query.cursor } : {}),
-        }),
+        });
+      },
     );
 
     app.get(
@@ -282,7 +321,10 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
           response: { 200: z.object({ items: z.array(CaseViewSchema) }), ...errorResponses },
         },
       },
-      async (req) => ({ items: await deps.cases.intake(req.params.code, req.query.limit) }),
+      async (req) => {
+        requireScopeOver(caller(req).p, 'case.read', hallTarget(req.params.code), deps.cases.now());
+        return { items: await deps.cases.intake(req.params.code, req.query.limit) };
+      },
     );
 
     app.post(
@@ -299,7 +341,15 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
           response: { 200: z.object({ items: z.array(CaseViewSchema) }), ...errorResponses },
         },
       },
-      async (req) => ({ items: await deps.cases.applicantCases(req.body.identifier, req.body.limit) }),
+      async (req) => {
+        // staff only, and only the cases they may see (an ID number is no key to other people's cases)
+        const { p } = caller(req);
+        if (p.kind !== 'staff') requireScopeOver(p, 'case.read', {}, deps.cases.now());
+        const items = [];
+        for (const c of await deps.cases.applicantCases(req.body.identifier, req.body.limit))
+          if (mayReadCase(p, await deps.cases.targetOf(c.id), deps.cases.now())) items.push(c);
+        return { items };
+      },
     );
 
     app.post(
@@ -314,7 +364,7 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
             'A read with a side effect: no Idempotency-Key; every call is recorded again. Responses are ' +
             '`Cache-Control: no-store`.',
           params: z.object({ ref: z.string().describe('case number (21 digits) or id') }),
-          headers: z.object({ 'x-tongban-actor': z.string() }),
+          headers: z.object({ 'x-tongban-actor': z.string().optional() }),
           body: z.strictObject({
             purpose: z.string().max(500).describe('why the full values are needed, 2–200 characters'),
           }),
@@ -330,7 +380,8 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
         },
       },
       async (req, reply) => {
-        const actor = parseActorHeader(req.headers['x-tongban-actor']);
+        const { p, actor } = caller(req);
+        await deps.cases.requireAccess(p, req.params.ref, 'case.reveal_pii');
         const result = await deps.cases.revealApplicant(req.params.ref, { actor, purpose: req.body.purpose });
         void reply.header('cache-control', 'no-store');
         return result;
@@ -360,7 +411,7 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
           tags: ['cases'],
           summary:
             '无差别办理: a competent department lets a hall accept and decide an item (time-limited, revocable)',
-          headers: z.object({ 'x-tongban-actor': z.string() }),
+          headers: z.object({ 'x-tongban-actor': z.string().optional() }),
           body: z.strictObject({
             itemCode: z.string().regex(/^\d{12}$/),
             departmentId: z.uuid(),
@@ -369,16 +420,16 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
             validUntil: z.iso.datetime({ offset: true }),
             reason: z.string().min(1).max(500),
           }),
-          response: { 201: DelegationSchema, ...errorResponses },
+          response: { 201: DelegationSchema, ...errorResponses, 403: errorResponses[400] },
         },
       },
       async (req, reply) => {
-        const actor = parseActorHeader(req.headers['x-tongban-actor']);
-        if (actor.kind !== 'staff' || actor.departmentId !== req.body.departmentId) {
-          throw invalid(
-            'departmentId',
-            'Only staff of the granting department may grant its delegation.',
+        const { p, actor } = caller(req);
+        const target = await deps.cases.departmentTarget(req.body.departmentId);
+        if (!anyGrantAllows(p.grants, 'delegation.manage', target, deps.cases.now())) {
+          throw forbidden(
             'delegation.not_grantor',
+            'Only an administrator whose grants cover the granting department (delegation.manage) may grant its delegation.',
           );
         }
         const { validFrom, ...rest } = req.body;
@@ -399,17 +450,22 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
           tags: ['cases'],
           summary: 'Revoke a delegation at once',
           params: z.object({ id: z.uuid() }),
-          headers: z.object({ 'x-tongban-actor': z.string() }),
+          headers: z.object({ 'x-tongban-actor': z.string().optional() }),
           body: z.strictObject({ reason: z.string().min(1).max(500) }),
           response: { 200: DelegationSchema, ...errorResponses, 403: errorResponses[400] },
         },
       },
-      async (req) =>
-        deps.cases.revokeDelegation(
-          req.params.id,
-          req.body.reason,
-          parseActorHeader(req.headers['x-tongban-actor']),
-        ),
+      async (req) => {
+        const { p, actor } = caller(req);
+        return deps.cases.revokeDelegation(req.params.id, req.body.reason, actor, async (departmentId) =>
+          anyGrantAllows(
+            p.grants,
+            'delegation.manage',
+            await deps.cases.departmentTarget(departmentId),
+            deps.cases.now(),
+          ),
+        );
+      },
     );
 
     app.get(
@@ -422,7 +478,10 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
           response: { 200: z.object({ items: z.array(DelegationSchema) }), ...errorResponses },
         },
       },
-      async (req) => ({ items: await deps.cases.delegationsOfHall(req.params.code) }),
+      async (req) => {
+        requireScopeOver(caller(req).p, 'case.read', hallTarget(req.params.code), deps.cases.now());
+        return { items: await deps.cases.delegationsOfHall(req.params.code) };
+      },
     );
   };
 }

@@ -38,13 +38,15 @@ import {
 } from '../../../domain/errors.ts';
 import { sensitiveFormKeys, validateFormData } from '../../../domain/form.ts';
 import { maskIdentityNumber } from '../../../domain/identity-number.ts';
+import type { Action, ScopeTarget } from '../../../domain/roles.ts';
 import { WriteBatch } from '../../db/batch.ts';
 import type { Db, Tx } from '../../db/index.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { IdempotencyService } from '../idempotency/service.ts';
+import type { Principal } from '../identity/principal.ts';
 import type { NewOutboxRow, OutboxService } from '../outbox/service.ts';
 import { maskAddress, maskName, maskPhone, type PiiField, type PiiVault } from '../pii/service.ts';
-import { mayRevealApplicant } from './policy.ts';
+import { caseTarget, mayRevealApplicant, requireCaseAction } from './policy.ts';
 import {
   type CaseMaterialSummary,
   type CasePartSummary,
@@ -1030,10 +1032,17 @@ export class CasesService {
    * @throws AppError(forbidden, `delegation.not_grantor`); AppError(not_found, `delegation.not_found`) when
    *   unknown or already revoked.
    */
-  async revokeDelegation(id: string, reason: string, actor: CaseActor): Promise<DelegationRow> {
+  async revokeDelegation(
+    id: string,
+    reason: string,
+    actor: CaseActor,
+    /** The policy (delegation.manage over the granting department); default: staff of that department. */
+    mayManage: (departmentId: string) => Promise<boolean> = async (d) =>
+      actor.kind === 'staff' && actor.departmentId === d,
+  ): Promise<DelegationRow> {
     if (!reason?.trim()) throw invalid('reason', 'Say why the delegation is revoked.', 'delegation.invalid');
     const existing = await this.repo.findDelegation(id);
-    if (existing && (actor.kind !== 'staff' || actor.departmentId !== existing.departmentId)) {
+    if (existing && !(await mayManage(existing.departmentId))) {
       throw new AppError(
         'forbidden',
         'delegation.not_grantor',
@@ -1265,6 +1274,49 @@ export class CasesService {
         'case',
       );
     return this.view(row, await this.deps.calendar.calendar());
+  }
+
+  /**
+   * Where a case lies for the policies ({@link caseTarget}): intake and deciding division, intake and
+   * pickup hall, competent, previously competent (改派 events) and part departments, item.
+   * @throws AppError(not_found, `case.not_found`).
+   */
+  async targetOf(caseRef: string): Promise<ScopeTarget> {
+    const c = await this.get(caseRef);
+    const past = (await this.repo.timeline(c.id))
+      .filter((e) => e.type === 'reassign')
+      .map((e) => (e.data as { fromDepartmentId?: unknown }).fromDepartmentId)
+      .filter((d): d is string => typeof d === 'string');
+    const delivery = c.delivery as {
+      pickup?: { hallCode?: string };
+      preference?: { hallCode?: string };
+    } | null;
+    return caseTarget({
+      ...c,
+      pickupHallCode: delivery?.pickup?.hallCode ?? delivery?.preference?.hallCode ?? null,
+      pastDepartmentIds: past,
+      partDepartmentIds: c.parts.map((x) => x.departmentId).filter((d): d is string => typeof d === 'string'),
+    });
+  }
+
+  /**
+   * The caller may `action` (null: only see) on the case — 404 when they may not see it, 403 without the
+   * role (see ./policy.ts for the rule). Reads before any transaction; the engine checks competence again
+   * inside it. @throws AppError(not_found | forbidden).
+   */
+  async requireAccess(p: Principal, caseRef: string, action: Action | null): Promise<void> {
+    requireCaseAction(p, await this.targetOf(caseRef), action, this.options.clock(), caseRef);
+  }
+
+  /** A department as a policy target (its id and division). @throws 404 `department.not_found`. */
+  async departmentTarget(id: string): Promise<ScopeTarget> {
+    const d = await this.deps.departments.getDepartment(id);
+    return { departmentIds: [d.id], divisionCodes: [d.divisionCode] };
+  }
+
+  /** This engine's clock (policies compare grant validity with it). */
+  now(): Date {
+    return this.options.clock();
   }
 
   /** The timeline (办件过程), oldest first. */

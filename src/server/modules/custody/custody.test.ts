@@ -9,6 +9,7 @@ import { rejectionOf } from '../../../testing/app-error.ts';
 import { buildHttpApp, type HttpApp } from '../../http/app.ts';
 import type { RunningServer } from '../../main.ts';
 import { startTestServer } from '../../testing.ts';
+import { installAuthentication } from '../identity/plugin.ts';
 import { LocalFileStore } from '../storage/service.ts';
 import { custodyRoutes } from './routes.ts';
 import { CustodyService, storageKeyOf } from './service.ts';
@@ -70,7 +71,8 @@ async function call(
     method,
     url,
     headers: {
-      ...(o.actor ? { 'x-tongban-actor': o.actor } : {}),
+      // reads without a declared actor: a development supervisor over the province (identity/principal.ts)
+      ...(o.actor || method === 'GET' ? { 'x-tongban-actor': o.actor ?? 'staff:supervisor' } : {}),
       ...(method !== 'GET' ? { 'idempotency-key': o.key ?? randomUUID() } : {}),
       ...(o.contentType ? { 'content-type': o.contentType } : {}),
     },
@@ -124,7 +126,12 @@ beforeAll(async () => {
     idempotency: server.services.idempotency,
     files,
   });
-  app = await buildHttpApp({ logLevel: false, routes: [custodyRoutes({ custody })] });
+  app = await buildHttpApp({
+    logLevel: false,
+    authenticate: (r) =>
+      installAuthentication(r, { identity: server.services.identity, config: server.services.authConfig }),
+    routes: [custodyRoutes({ custody, cases: server.services.cases })],
+  });
 });
 afterAll(async () => {
   await app?.close();
@@ -249,7 +256,7 @@ describe('the custody of a paper original in 异地代收代办, from the 凯里
     const outsider = await call('GET', `/api/v1/cases/${c.number}/materials/${seq}/files/${fileKey}`, {
       actor: 'staff:guiyang-1;hall=520102-zwfw',
     });
-    expect([outsider.status, outsider.body.error.code]).toEqual([403, 'custody.not_allowed']);
+    expect([outsider.status, outsider.body.error.code]).toEqual([404, 'case.not_found']);
   });
 
   it('keeps re-uploads as history; the last scan is current and can be forwarded again', async () => {
@@ -366,8 +373,9 @@ describe('illegal orders and wrong people: 409/403 with what is allowed, and not
       type: 'received',
       as: 'original',
     });
-    expect([otherHall.status, otherHall.body.error.code]).toEqual([403, 'custody.not_allowed']);
-    expect(otherHall.body.error.message).toContain('522601-zwfw');
+    expect([otherHall.status, otherHall.body.error.code]).toEqual([404, 'case.not_found']);
+    // 404 rule: a case the caller cannot see is not described (no hall, no applicant in the message)
+    expect(otherHall.body.error.message).not.toContain('522601-zwfw');
     const applicant = await event(c.number, seq, 'applicant:wang', { type: 'received', as: 'original' });
     expect(applicant.status).toBe(403);
     const bad = await event(c.number, seq, intake, { type: 'received', as: 'photocopy' });
@@ -390,7 +398,8 @@ describe('illegal orders and wrong people: 409/403 with what is allowed, and not
     const noActor = await call('POST', `/api/v1/cases/${c.number}/materials/${seq}/custody`, {
       body: { type: 'received', as: 'copy' },
     });
-    expect(noActor.status).toBe(400);
+    // nobody signed in: 401 naming how to sign in
+    expect([noActor.status, noActor.body.error.code]).toEqual([401, 'auth.required']);
     expect((await view(c.number)).materials[0].events).toEqual([]);
   });
 });

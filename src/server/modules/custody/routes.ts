@@ -1,8 +1,10 @@
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { parseActorHeader } from '../../http/actor.ts';
 import { errorResponses } from '../../http/errors.ts';
+import type { CasesService } from '../cases/service.ts';
+import { requirePrincipal } from '../identity/policy.ts';
+import { type Principal, principalToCaseActor } from '../identity/principal.ts';
 import { fileTooLarge } from '../storage/service.ts';
 import {
   CUSTODY_EVENT_TYPES,
@@ -17,6 +19,7 @@ const headers = z.object({
   'idempotency-key': z.string().describe('client-generated key (e.g. a UUID), the same on every retry'),
   'x-tongban-actor': z
     .string()
+    .optional()
     .describe('acting staff member — development stand-in until the identity issue'),
 });
 
@@ -94,7 +97,22 @@ class UploadBody {
 }
 
 /** 材料流转 API: record custody events, upload scans, read a case's custody and download scans. */
-export function custodyRoutes(deps: { custody: CustodyService }): FastifyPluginAsyncZod {
+export function custodyRoutes(deps: {
+  custody: CustodyService;
+  cases: Pick<CasesService, 'requireAccess'>;
+}): FastifyPluginAsyncZod {
+  /**
+   * Policy (see cases/policy.ts): reading custody needs to see the case (else 404); recording custody
+   * events and scans needs `case.custody` (收件员, 受理员) on it (else 403 `case.role_missing`).
+   */
+  const actorFor = async (
+    req: { principal: Principal | null; params: { ref: string } },
+    action: 'case.custody' | null,
+  ) => {
+    const p = requirePrincipal(req.principal);
+    await deps.cases.requireAccess(p, req.params.ref, action);
+    return principalToCaseActor(p);
+  };
   return async (app) => {
     const maxBytes = deps.custody.maxUploadBytes;
     // Encapsulated in this plugin: scans as raw bodies, size-checked by Content-Length here and while
@@ -125,7 +143,7 @@ export function custodyRoutes(deps: { custody: CustodyService }): FastifyPluginA
       },
       async (req, reply) => {
         const result = await deps.custody.record(req.params.ref, req.params.seq, req.body, {
-          actor: parseActorHeader(req.headers['x-tongban-actor']),
+          actor: await actorFor(req, 'case.custody'),
           idempotencyKey: req.headers['idempotency-key'],
         });
         return reply.status(201).send(result);
@@ -148,7 +166,7 @@ export function custodyRoutes(deps: { custody: CustodyService }): FastifyPluginA
         },
       },
       async (req, reply) => {
-        const actor = parseActorHeader(req.headers['x-tongban-actor']);
+        const actor = await actorFor(req, 'case.custody');
         const body = req.body instanceof UploadBody ? req.body.stream : Buffer.alloc(0);
         const result = await deps.custody.upload(
           req.params.ref,
@@ -178,7 +196,10 @@ export function custodyRoutes(deps: { custody: CustodyService }): FastifyPluginA
           },
         },
       },
-      async (req) => deps.custody.custodyOf(req.params.ref),
+      async (req) => {
+        await actorFor(req, null);
+        return deps.custody.custodyOf(req.params.ref);
+      },
     );
 
     app.get(
@@ -194,7 +215,7 @@ export function custodyRoutes(deps: { custody: CustodyService }): FastifyPluginA
               .string()
               .regex(FILE_KEY_PATTERN, 'a file key as returned by the upload: <uuid>.<pdf|jpg|png|bin>'),
           }),
-          headers: z.object({ 'x-tongban-actor': z.string() }),
+          headers: z.object({ 'x-tongban-actor': z.string().optional() }),
           response: {
             200: z.string().meta({ format: 'binary' }).describe('the file’s bytes, as uploaded'),
             ...errorResponses,
@@ -204,7 +225,7 @@ export function custodyRoutes(deps: { custody: CustodyService }): FastifyPluginA
       },
       async (req, reply) => {
         const file = await deps.custody.download(req.params.ref, req.params.seq, req.params.key, {
-          actor: parseActorHeader(req.headers['x-tongban-actor']),
+          actor: await actorFor(req, null),
         });
         const name = file.filename ?? req.params.key;
         const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');

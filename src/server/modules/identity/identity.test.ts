@@ -640,10 +640,23 @@ describe('API tokens', () => {
       { cookie, csrf },
     );
     expect(created.statusCode, created.body).toBe(201);
+    // scopes come from a closed list (API_SCOPES): a free-form one is a 400 naming `scopes`, nothing made
+    const freeForm = await post(
+      '/api/v1/auth/api-tokens',
+      { name: '万能', scopes: ['cases:read', 'everything:*'], expiresInDays: 30 },
+      { cookie, csrf },
+    );
+    expect([freeForm.statusCode, freeForm.json().error.field, freeForm.json().error.code]).toEqual([
+      400,
+      'scopes',
+      'auth.scope_invalid',
+    ]);
+    expect(freeForm.json().error.message).toContain('everything:*');
     const { token, id } = created.json();
     expect(token).toMatch(/^tbk_/);
     const list = await get('/api/v1/auth/api-tokens', { cookie });
     expect(JSON.stringify(list.json())).not.toContain(token);
+    expect(list.json().items).toHaveLength(1);
     expect(list.json().items[0]).toMatchObject({ id, scopes: ['custody:write'] });
 
     const bearer = { authorization: `Bearer ${token}` };

@@ -32,10 +32,51 @@ export function requirePrincipal(
 }
 
 /**
- * API tokens may only do what their scopes name (`scope`, e.g. `cases:read`); sessions are not limited
- * by scopes. @throws 403 `auth.scope_missing`.
+ * The closed list of API token scopes (`area:action`). A token carries some of them and may call only
+ * the routes whose policy names one of its scopes (src/server/http/route-policies.ts); the roles ×
+ * jurisdiction of the staff member who created it still apply on top (a scope never adds a permission
+ * the account lacks — 等保 2.0 8.1.4.2 least privilege).
+ * - `cases:read` — cases, timelines, inboxes, intake lists, delegations, materials and scans;
+ * - `cases:write` — submit, commands, pickup, pickup-code reissue, part decisions;
+ * - `custody:write` — custody events of originals and scan uploads (e.g. a courier integration);
+ * - `pii:reveal` — full applicant identifiers for a stated purpose (audited);
+ * - `delegations:write` — grant and revoke 无差别办理 delegations;
+ * - `notifications:read` / `notifications:write` — the inbox; marking read, push subscriptions;
+ * - `audit:read` — the audit log;
+ * - `grants:read` / `grants:write` — an account's grants; granting and revoking (授权).
  */
-export function requireScope(p: Principal, scope: string): void {
+export const API_SCOPES = [
+  'cases:read',
+  'cases:write',
+  'custody:write',
+  'pii:reveal',
+  'delegations:write',
+  'notifications:read',
+  'notifications:write',
+  'audit:read',
+  'grants:read',
+  'grants:write',
+] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+
+/** Whether `s` is one of {@link API_SCOPES}. */
+export function isApiScope(s: string): s is ApiScope {
+  return (API_SCOPES as readonly string[]).includes(s);
+}
+
+/**
+ * The policy of public reference data (divisions, departments, halls, the working-day calendar, the
+ * service catalog and its search): anyone may read it, signed in or not, with or without a token scope
+ * — 政务公开 (政府信息公开条例 art. 20: service items, their guides and places are published). Says so
+ * explicitly so every route has a policy; it never throws.
+ */
+export function publicReference(): void {}
+
+/**
+ * API tokens may only do what their scopes name (`scope`, one of {@link API_SCOPES}); sessions and the
+ * development header are not limited by scopes. @throws 403 `auth.scope_missing`.
+ */
+export function requireScope(p: Principal, scope: ApiScope): void {
   if (p.via === 'api_token' && !(p.scopes ?? []).includes(scope)) {
     throw forbidden(
       'auth.scope_missing',

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, gte, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, gte, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/index.ts';
 import { countAll } from '../../db/sql.ts';
 import {
@@ -6,6 +6,7 @@ import {
   apiTokens,
   authLockouts,
   federatedIdentities,
+  grants,
   legalPersonOperators,
   oidcFlows,
   otpCodes,
@@ -18,6 +19,7 @@ export type SessionRow = typeof sessions.$inferSelect;
 export type ApiTokenRow = typeof apiTokens.$inferSelect;
 export type OtpRow = typeof otpCodes.$inferSelect;
 export type OidcFlowRow = typeof oidcFlows.$inferSelect;
+export type GrantRow = typeof grants.$inferSelect;
 
 /** SQL of the identity module (no business rules). */
 export class IdentityRepository {
@@ -337,5 +339,54 @@ export class IdentityRepository {
 
   async deleteFlowsBefore(before: Date): Promise<void> {
     await this.db.delete(oidcFlows).where(lt(oidcFlows.createdAt, before));
+  }
+
+  // ------------------------------------------------------------------------------------------ grants
+
+  async insertGrant(tx: Tx | Db, row: typeof grants.$inferInsert): Promise<GrantRow> {
+    const [created] = await tx.insert(grants).values(row).returning();
+    return created!;
+  }
+
+  async grantById(id: string, tx: Tx | Db = this.db): Promise<GrantRow | undefined> {
+    const [row] = await tx.select().from(grants).where(eq(grants.id, id));
+    return row;
+  }
+
+  /** Grants of an account not revoked and not yet ended at `at` (one indexed query). */
+  async grantsInForce(accountId: string, at: Date): Promise<GrantRow[]> {
+    return this.db
+      .select()
+      .from(grants)
+      .where(
+        and(
+          eq(grants.accountId, accountId),
+          isNull(grants.revokedAt),
+          gt(grants.validUntil, at),
+          lte(grants.validFrom, at),
+        ),
+      );
+  }
+
+  /** Every grant of an account, newest first (history included). */
+  async grantsOf(accountId: string): Promise<GrantRow[]> {
+    return this.db
+      .select()
+      .from(grants)
+      .where(eq(grants.accountId, accountId))
+      .orderBy(desc(grants.createdAt));
+  }
+
+  async revokeGrant(
+    tx: Tx | Db,
+    id: string,
+    set: { revokedAt: Date; revokedBy: string; revokedReason: string },
+  ): Promise<GrantRow | undefined> {
+    const [row] = await tx
+      .update(grants)
+      .set(set)
+      .where(and(eq(grants.id, id), isNull(grants.revokedAt)))
+      .returning();
+    return row;
   }
 }

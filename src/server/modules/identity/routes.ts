@@ -2,6 +2,7 @@ import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../../domain/errors.ts';
+import { ROLES, SCOPE_KINDS } from '../../../domain/roles.ts';
 import { ErrorBodySchema, errorResponses } from '../../http/errors.ts';
 import type { AuthConfig } from './config.ts';
 import type { OidcLogin } from './oidc.ts';
@@ -64,6 +65,28 @@ const TokenSchema = z
     lastUsedAt: z.string().nullable(),
   })
   .meta({ id: 'ApiToken' });
+
+const GrantSchema = z
+  .object({
+    id: z.string().uuid(),
+    accountId: z.string().uuid(),
+    role: z.enum(ROLES),
+    scope: z.object({
+      kind: z.enum(SCOPE_KINDS),
+      value: z.string().describe('division code prefix (GB/T 2260), hall code, or department id'),
+      divisionCode: z.string().describe('the division the scope lies in'),
+    }),
+    itemCodes: z.array(z.string()).nullable().describe('null: every item'),
+    validFrom: z.string(),
+    validUntil: z.string().describe('ISO 8601; the grant ends by itself then'),
+    grantedBy: z.string(),
+    reason: z.string(),
+    createdAt: z.string(),
+    revokedAt: z.string().nullable(),
+    revokedBy: z.string().nullable(),
+    revokedReason: z.string().nullable(),
+  })
+  .meta({ id: 'Grant' });
 
 const Phone = z.string().min(1).max(20).describe('11-digit mainland mobile number');
 const SESSION_NOTE =
@@ -424,6 +447,76 @@ export function identityRoutes(deps: {
         await identity.revokeApiToken(req.principal, req.params.id);
         return reply.status(204).send(null);
       },
+    );
+
+    app.post(
+      '/api/v1/grants',
+      {
+        schema: {
+          tags: ['grants'],
+          summary:
+            'Grant a role over a scope (division subtree, hall or department), optionally for certain items, until a date',
+          description:
+            "Administrators only (grant.manage), to staff inside their own scope, never more than they hold: role ≤ theirs, scope ⊆ theirs, items ⊆ theirs, validity ⊆ theirs (403 `grant.exceeds_own` naming the field, nothing written; 403 `grant.not_admin`; 404 `account.not_found` for accounts outside their scope). Effective on the grantee's next request, no new sign-in; audited (`grant.create`). A 无差别办理 authority is a grant of acceptance_officer / approver over a hall for the listed items.",
+          body: z.strictObject({
+            accountId: z.string().uuid(),
+            role: z.string().max(32).describe(ROLES.join(' | ')),
+            scope: z.strictObject({ kind: z.enum(SCOPE_KINDS), value: z.string().min(1).max(64) }),
+            itemCodes: z.array(z.string().max(12)).max(200).nullable().optional(),
+            validFrom: z.iso.datetime({ offset: true }).optional(),
+            validUntil: z.iso.datetime({ offset: true }),
+            reason: z.string().max(500),
+          }),
+          response: { 201: GrantSchema, ...errors, 404: ErrorBodySchema },
+        },
+      },
+      async (req, reply) => {
+        const { validFrom, validUntil, ...rest } = req.body;
+        const g = await identity.grants.grant(req.principal, {
+          ...rest,
+          ...(validFrom ? { validFrom: new Date(validFrom) } : {}),
+          validUntil: new Date(validUntil),
+        });
+        // A privilege change of the caller's own account: the session gets a new id (session fixation).
+        if (g.accountId === req.principal?.accountId && req.authSessionId) {
+          setSessionCookie(reply, authConfig, await identity.rotate(req.authSessionId));
+        }
+        return reply.status(201).send(g);
+      },
+    );
+
+    app.delete(
+      '/api/v1/grants/:id',
+      {
+        schema: {
+          tags: ['grants'],
+          summary: "Revoke a grant at once (effective on the grantee's next request); audited",
+          params: z.object({ id: z.string().uuid() }),
+          querystring: z.object({ reason: z.string().max(500).describe('why, 2–500 characters') }),
+          response: { 200: GrantSchema, ...errors, 404: ErrorBodySchema },
+        },
+      },
+      async (req, reply) => {
+        const g = await identity.grants.revoke(req.principal, req.params.id, req.query.reason);
+        if (g.accountId === req.principal?.accountId && req.authSessionId) {
+          setSessionCookie(reply, authConfig, await identity.rotate(req.authSessionId));
+        }
+        return g;
+      },
+    );
+
+    app.get(
+      '/api/v1/accounts/:id/grants',
+      {
+        schema: {
+          tags: ['grants'],
+          summary:
+            "A staff account's grants, history included (the account itself, or an administrator over it)",
+          params: z.object({ id: z.string().uuid() }),
+          response: { 200: z.object({ items: z.array(GrantSchema) }), ...errors, 404: ErrorBodySchema },
+        },
+      },
+      async (req) => ({ items: await identity.grants.list(req.principal, req.params.id) }),
     );
   };
 }

@@ -151,3 +151,36 @@ export const oidcFlows = pgTable('identity_oidc_flows', {
   returnTo: text('return_to').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
 });
+
+/**
+ * Grants (授权): a role over a scope (a division subtree by GB/T 2260 code prefix, a hall, or a department),
+ * optionally limited to service items, valid from/until, never deleted — revoked with who, when and why
+ * (等保 2.0 访问控制 and 安全审计). `scope_division` is the division the scope lies in (the code itself for a
+ * division scope; the hall's or department's division otherwise) so a grant can be placed inside another.
+ * The per-request lookup is `(account_id, valid_until)` over grants not revoked.
+ */
+export const grants = pgTable(
+  'identity_grants',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    accountId: uuid('account_id').notNull(),
+    role: text('role').notNull(),
+    scopeKind: text('scope_kind', { enum: ['division', 'hall', 'department'] }).notNull(),
+    scopeValue: text('scope_value').notNull(),
+    scopeDivision: text('scope_division').notNull(),
+    /** 12-digit basic codes; null = every item. */
+    itemCodes: jsonb('item_codes').$type<string[] | null>(),
+    validFrom: timestamp('valid_from', { withTimezone: true }).notNull(),
+    validUntil: timestamp('valid_until', { withTimezone: true }).notNull(),
+    /** Account id of the granting administrator, or `cli:<user>` for the bootstrap command. */
+    grantedBy: text('granted_by').notNull(),
+    reason: text('reason').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    revokedBy: text('revoked_by'),
+    revokedReason: text('revoked_reason'),
+  },
+  (t) => [
+    index('identity_grants_account_idx').on(t.accountId, t.validUntil).where(sql`${t.revokedAt} is null`),
+  ],
+);

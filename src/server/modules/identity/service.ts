@@ -5,13 +5,22 @@ import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
 import { parseCreditCode } from '../../../domain/credit-code.ts';
 import { AppError, conflict, invalid, notFound } from '../../../domain/errors.ts';
 import { maskIdentityNumber, parseIdentityNumber } from '../../../domain/identity-number.ts';
+import type { Grant } from '../../../domain/roles.ts';
 import type { Db } from '../../db/index.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { Channel } from '../notifications/channels.ts';
 import type { PiiVault } from '../pii/service.ts';
 import type { AuthConfig } from './config.ts';
+import { GrantsService, type ScopeResolver } from './grants.ts';
 import { blindIndex, digestsEqual, maskPhone, normalisePhone, type PiiCipher, secretDigest } from './pii.ts';
-import { forbidden, requirePrincipal, requireStaffSession, unauthenticated } from './policy.ts';
+import {
+  API_SCOPES,
+  forbidden,
+  isApiScope,
+  requirePrincipal,
+  requireStaffSession,
+  unauthenticated,
+} from './policy.ts';
 import type { Principal } from './principal.ts';
 import { type AccountRow, type ApiTokenRow, IdentityRepository, type SessionRow } from './repository.ts';
 
@@ -62,9 +71,11 @@ export interface IdentityServiceOptions {
   log?: { info(message: string): void; warn(message: string): void };
   /**
    * 审计日志 (等保 2.0 安全审计): sign-ins, refusals, lockouts, accounts, API tokens and TOTP enrolment are
-   * recorded there. Optional for tests of the module alone.
+   * recorded there, grants and revocations in their own transaction. Optional for tests of the module alone.
    */
-  audit?: Pick<AuditService, 'record'>;
+  audit?: AuditService;
+  /** Where halls and departments lie (grant scopes). */
+  scopes?: ScopeResolver;
   /** argon2id cost; tests may lower it. Default: 19 MiB, 2 passes (OWASP minimum). */
   argon2?: { memoryCost: number; timeCost: number };
 }
@@ -112,7 +123,6 @@ export interface ApiTokenView {
   lastUsedAt: string | null;
 }
 
-const SCOPE = /^[a-z][a-z0-9_-]*:[a-z*][a-z0-9_*-]*$/;
 const USERNAME = /^[\p{L}\p{N}._-]{2,64}$/u;
 const SESSION_TOUCH_MS = 15_000;
 
@@ -132,6 +142,8 @@ export class IdentityService {
   private readonly clock: () => Date;
   private readonly log: { info(message: string): void; warn(message: string): void };
   private dummyHash: Promise<string> | undefined;
+  /** Roles × jurisdiction: grant, revoke, list; loaded into every principal (./grants.ts). */
+  readonly grants: GrantsService;
 
   constructor(db: Db, options: IdentityServiceOptions) {
     this.repo = new IdentityRepository(db);
@@ -139,6 +151,9 @@ export class IdentityService {
     this.limits = { ...DEFAULT_AUTH_LIMITS, ...options.limits };
     this.clock = options.clock ?? (() => new Date());
     this.log = options.log ?? { info: () => {}, warn: () => {} };
+    this.grants = new GrantsService(db, this.repo, { audit: options.audit, scopes: options.scopes }, () =>
+      this.clock(),
+    );
   }
 
   // ================================================================================== key rotation
@@ -248,7 +263,7 @@ export class IdentityService {
 
   /**
    * Creates a staff account (工作人员) bound to a department id and/or hall code, signing in by `username`
-   * and password (argon2id); `isAdmin` marks administrators, who must enrol TOTP (stand-in until grants).
+   * and password (argon2id); `isAdmin` marks administrators, who must enrol TOTP (what they may do comes from their grants).
    * @throws 400 `account.username_invalid`, `account.binding_required`, `account.password_weak`;
    *   409 `account.already_registered` (username).
    */
@@ -598,7 +613,7 @@ export class IdentityService {
     }
     if (now.getTime() - session.lastSeenAt.getTime() > SESSION_TOUCH_MS)
       await this.repo.touchSession(idHash, now);
-    return { session, principal: this.principalOf(account, session) };
+    return { session, principal: this.principalOf(account, session, await this.grantsFor(account, now)) };
   }
 
   /** Whether `token` is the session's CSRF token (constant-time). */
@@ -704,7 +719,7 @@ export class IdentityService {
       sessionId,
       csrfToken,
       expiresAt: session.expiresAt.toISOString(),
-      principal: this.principalOf(account, session),
+      principal: this.principalOf(account, session, await this.grantsFor(account, now)),
     };
   }
 
@@ -721,14 +736,13 @@ export class IdentityService {
   ): Promise<ApiTokenView & { token: string }> {
     const p = requirePrincipal(principal);
     requireStaffSession(p);
-    for (const [i, s] of input.scopes.entries()) {
-      if (!SCOPE.test(s))
-        throw invalid(
-          `scopes.${i}`,
-          `"${s}" is not a scope: write area:action, e.g. cases:read.`,
-          'auth.scope_invalid',
-        );
-    }
+    const unknown = input.scopes.filter((s) => !isApiScope(s));
+    if (unknown.length > 0)
+      throw invalid(
+        'scopes',
+        `Unknown scope${unknown.length > 1 ? 's' : ''} ${unknown.map((s) => `"${s.slice(0, 64)}"`).join(', ')}: use ${API_SCOPES.join(', ')}.`,
+        'auth.scope_invalid',
+      );
     const token = `tbk_${randomSecret()}`;
     const now = this.clock();
     const row = await this.repo.insertToken({
@@ -785,6 +799,7 @@ export class IdentityService {
       ...(account.hallCode ? { hallCode: account.hallCode } : {}),
       isAdmin: false,
       mfa: false,
+      grants: await this.grantsFor(account, now),
       scopes: row.scopes,
       tokenId: row.id,
     };
@@ -862,6 +877,12 @@ export class IdentityService {
     return this.repo;
   }
 
+  /** The id of the staff account signed in as `username`, or undefined (CLI bootstrap). */
+  async staffIdByUsername(username: string): Promise<string | undefined> {
+    const row = await this.repo.accountByUsername(username);
+    return row?.kind === 'staff' ? row.id : undefined;
+  }
+
   /** This service's clock (tests inject one). */
   now(): Date {
     return this.clock();
@@ -869,7 +890,16 @@ export class IdentityService {
 
   // ================================================================================== internals
 
-  private principalOf(account: AccountRow, session: Pick<SessionRow, 'mfa' | 'actingFor'>): Principal {
+  /** Staff grants in force, loaded afresh for every request (one indexed query; no cache). */
+  private async grantsFor(account: AccountRow, now: Date): Promise<Grant[]> {
+    return account.kind === 'staff' ? this.grants.grantsOf(account.id, now) : [];
+  }
+
+  private principalOf(
+    account: AccountRow,
+    session: Pick<SessionRow, 'mfa' | 'actingFor'>,
+    grants: Grant[],
+  ): Principal {
     const isStaff = account.kind === 'staff';
     return {
       accountId: account.id,
@@ -881,6 +911,7 @@ export class IdentityService {
       ...(session.actingFor ? { legalPersonId: session.actingFor } : {}),
       isAdmin: account.isAdmin,
       mfa: session.mfa,
+      grants,
       ...(isStaff && account.isAdmin && !session.mfa ? { restricted: true } : {}),
     };
   }

@@ -6,13 +6,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rejectionOf } from '../../../testing/app-error.ts';
 import type { Database } from '../../db/index.ts';
 import { openTestDatabase } from '../../db/testing.ts';
-import { buildHttpApp } from '../../http/app.ts';
 import { OutboxService } from '../outbox/service.ts';
 import { PiiVault } from '../pii/service.ts';
 import { type Channel, DevSmsChannel, HttpSmsChannel, SmtpEmailChannel } from './channels.ts';
 import { loadNotificationsConfig } from './config.ts';
 import { NotificationsRepository } from './repository.ts';
-import { notificationsRoutes } from './routes.ts';
 import {
   DEFAULT_RETRY_DELAYS_MS,
   NotificationsService,
@@ -528,79 +526,6 @@ describe('sender: claims, leases and crashes', () => {
     expect(all).toHaveLength(60);
     expect(new Set(all).size).toBe(60);
     expect(await env.notifications.countByStatus()).toEqual({ delivered: 120 }); // 60 inbox + 60 sms
-  });
-});
-
-describe('inbox and push-subscription routes', () => {
-  it('pages an inbox newest first with the unread count, marks read, and registers a push subscription', async () => {
-    const env = await setup();
-    const app = await buildHttpApp({
-      logLevel: false,
-      routes: [notificationsRoutes({ notifications: env.notifications })],
-    });
-    cleanups.push(() => app.close());
-    const topics = ['case.submitted', 'case.received', 'case.accepted', 'case.decided', 'case.delivered'];
-    const payload = casePayload({ applicant: { accountId: 'acc-li' }, outcome: 'granted' });
-    for (const t of topics) await emit(env, t, payload);
-    await emit(env, 'case.accepted', casePayload({ applicant: { accountId: 'acc-other' } }));
-
-    const page = async (qs: string) =>
-      app.inject({ method: 'GET', url: `/api/v1/notifications/inbox?${qs}` });
-    const p1 = (await page('recipient=applicant:acc-li&limit=2')).json();
-    expect(p1.unread).toBe(5);
-    expect(p1.items.map((m: { topic: string }) => m.topic)).toEqual(['case.delivered', 'case.decided']);
-    expect(p1.next).toEqual(expect.any(String));
-    const p2 = (await page(`recipient=applicant:acc-li&limit=2&before=${p1.next}`)).json();
-    expect(p2.items.map((m: { topic: string }) => m.topic)).toEqual(['case.accepted', 'case.received']);
-    const p3 = (await page(`recipient=applicant:acc-li&limit=2&before=${p2.next}`)).json();
-    expect(p3.items.map((m: { topic: string }) => m.topic)).toEqual(['case.submitted']);
-    expect(p3.next).toBeNull();
-
-    const read = await app.inject({
-      method: 'POST',
-      url: '/api/v1/notifications/inbox/read',
-      payload: { recipient: 'applicant:acc-li', ids: [p1.items[0].id, p1.items[1].id] },
-    });
-    expect(read.json()).toEqual({ updated: 2, unread: 3 });
-    const again = await app.inject({
-      method: 'POST',
-      url: '/api/v1/notifications/inbox/read',
-      payload: { recipient: 'applicant:acc-other', ids: [p2.items[0].id] }, // not theirs
-    });
-    expect(again.json()).toEqual({ updated: 0, unread: 1 });
-    expect((await page('recipient=applicant:acc-li&limit=1')).json().items[0].readAt).toEqual(
-      expect.any(String),
-    );
-
-    const bad = await page('recipient=nobody');
-    expect(bad.statusCode).toBe(400);
-    expect(bad.json().error).toMatchObject({ code: 'notification.bad_recipient', field: 'recipient' });
-    expect((await page('recipient=applicant:acc-li&before=garbage')).json().error.field).toBe('before');
-
-    const key = await app.inject({ method: 'GET', url: '/api/v1/notifications/push/vapid-public-key' });
-    expect(key.json().publicKey).toBe(env.notifications.vapidPublicKey);
-    const sub = browserSubscription('https://push.example.invalid/s/1');
-    const created = await app.inject({
-      method: 'POST',
-      url: '/api/v1/notifications/push-subscriptions',
-      payload: {
-        accountId: 'acc-li',
-        subscription: { endpoint: sub.endpoint, keys: sub.keys, expirationTime: null },
-      },
-    });
-    expect(created.statusCode).toBe(201);
-    expect(created.json()).toMatchObject({ accountId: 'acc-li', endpoint: sub.endpoint });
-    const badAuth = await app.inject({
-      method: 'POST',
-      url: '/api/v1/notifications/push-subscriptions',
-      payload: {
-        accountId: 'acc-li',
-        subscription: { endpoint: sub.endpoint, keys: { ...sub.keys, auth: 'AA' } },
-      },
-    });
-    expect(badAuth.statusCode).toBe(400);
-    expect(badAuth.json().error.field).toBe('subscription.keys.auth');
-    expect(await env.notifications.subscriptionsOf('acc-li')).toHaveLength(1);
   });
 });
 

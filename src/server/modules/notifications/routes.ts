@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorResponses } from '../../http/errors.ts';
+import { type InboxPlaces, requireInboxAccess, requireOwnAccount } from './policy.ts';
 import { type NotificationsService, PushSubscriptionSchema } from './service.ts';
 
-const UNGUARDED =
-  'NOT YET AUTHENTICATED: to be guarded by the identity issue (the caller may only act for the recipient/account they are signed in as). Until then this endpoint trusts the given recipient/account.';
+const GUARDED =
+  'Signed-in callers only (401), for their OWN inbox (403 `notification.recipient_forbidden`): applicant:<your account id>, staff:<your account id>, department:<id> when a grant of yours covers that department; applicant:case:<caseId> only in development through X-Tongban-Actor, for a caller who may read that case.';
 
 const RecipientParam = z
   .string()
@@ -27,9 +28,13 @@ export const InboxMessageSchema = z
 /**
  * `GET /api/v1/notifications/inbox`, `POST /api/v1/notifications/inbox/read`,
  * `GET /api/v1/notifications/push/vapid-public-key`, `POST /api/v1/notifications/push-subscriptions`.
- * Thin: validate, call {@link NotificationsService}, present. Not yet authenticated (see the identity issue).
+ * Thin: validate, check the caller against ./policy.ts, call {@link NotificationsService}, present.
  */
-export function notificationsRoutes(deps: { notifications: NotificationsService }): FastifyPluginAsyncZod {
+export function notificationsRoutes(deps: {
+  notifications: NotificationsService;
+  /** Cases and departments for the inbox policy (the CasesService). */
+  places: InboxPlaces;
+}): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/api/v1/notifications/inbox',
@@ -37,7 +42,7 @@ export function notificationsRoutes(deps: { notifications: NotificationsService 
         schema: {
           tags: ['notifications'],
           summary: 'In-app inbox of a recipient (站内消息), newest first, with the unread count',
-          description: UNGUARDED,
+          description: GUARDED,
           querystring: z.object({
             recipient: RecipientParam,
             limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -54,7 +59,13 @@ export function notificationsRoutes(deps: { notifications: NotificationsService 
         },
       },
       async (req) =>
-        deps.notifications.inboxOf(req.query.recipient, { limit: req.query.limit, before: req.query.before }),
+        deps.notifications.inboxOf(
+          await requireInboxAccess(req.principal, req.query.recipient, deps.places),
+          {
+            limit: req.query.limit,
+            before: req.query.before,
+          },
+        ),
     );
 
     app.post(
@@ -63,7 +74,7 @@ export function notificationsRoutes(deps: { notifications: NotificationsService 
         schema: {
           tags: ['notifications'],
           summary: 'Mark inbox messages as read',
-          description: `${UNGUARDED} Idempotent: ids already read, or of another recipient, are ignored.`,
+          description: `${GUARDED} Idempotent: ids already read, or of another recipient, are ignored.`,
           body: z.object({ recipient: RecipientParam, ids: z.array(z.string()).min(1).max(200) }),
           response: {
             200: z.object({
@@ -74,7 +85,11 @@ export function notificationsRoutes(deps: { notifications: NotificationsService 
           },
         },
       },
-      async (req) => deps.notifications.markRead(req.body.recipient, req.body.ids),
+      async (req) =>
+        deps.notifications.markRead(
+          await requireInboxAccess(req.principal, req.body.recipient, deps.places),
+          req.body.ids,
+        ),
     );
 
     app.get(
@@ -98,7 +113,8 @@ export function notificationsRoutes(deps: { notifications: NotificationsService 
         schema: {
           tags: ['notifications'],
           summary: "Register a browser's Web Push subscription for an account",
-          description: `${UNGUARDED} The same endpoint again replaces its keys.`,
+          description:
+            'Signed-in callers only, for their own account (403 `notification.recipient_forbidden`). The same endpoint again replaces its keys.',
           body: z.object({
             accountId: z.string().min(1).max(200),
             subscription: PushSubscriptionSchema,
@@ -115,6 +131,7 @@ export function notificationsRoutes(deps: { notifications: NotificationsService 
         },
       },
       async (req, reply) => {
+        requireOwnAccount(req.principal, req.body.accountId);
         const saved = await deps.notifications.subscribePush(req.body.accountId, req.body.subscription);
         return reply.status(201).send(saved);
       },

@@ -205,7 +205,8 @@ describe('personal data in the case engine', () => {
       'purpose',
     ]);
     const stranger = await inject(url, 'staff:x;hall=522601-zwfw', { purpose: '核验原件' });
-    expect([stranger.status, stranger.body.error.code]).toEqual([403, 'pii.reveal_forbidden']);
+    // a hall that neither received the case nor decides it does not see it (404, cases/policy.ts)
+    expect([stranger.status, stranger.body.error.code]).toEqual([404, 'case.not_found']);
     const applicant = await inject(url, 'applicant:chen', { purpose: '核验原件' });
     expect(applicant.status).toBe(403);
     expect(await reads()).toEqual([]);

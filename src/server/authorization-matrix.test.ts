@@ -1,0 +1,818 @@
+/**
+ * The authorization matrix (等保 2.0 8.1.4.2 访问控制): real staff accounts — created with the identity
+ * service, signed in with a password, calling with API tokens — each holding ONE grant in scope or out of
+ * scope (own hall vs another county's hall, own department vs another, division subtree vs outside),
+ * against EVERY route of the app (enumerated at run time from the route-policy hook: a route without a
+ * row here fails the test), about one case filed in 凯里 (522601-zwfw) for 威宁 (520526). Each cell is the
+ * exact status (and, where a status alone is ambiguous, the error code or the number of items).
+ *
+ * Then: a grant works on the next request without a new sign-in; it ends at its expiry (injected clock);
+ * revocation is immediate; an administrator cannot grant beyond their own grant (403, nothing written).
+ */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syntheticIdNumber } from '../testing/pii-flow.ts';
+import { registeredRoutes } from './http/route-policies.ts';
+import type { RunningServer } from './main.ts';
+import { API_SCOPES } from './modules/identity/policy.ts';
+import { startTestServer } from './testing.ts';
+
+const PASSWORD = 'Matrix-Passw0rd!2026';
+const KAILI_HALL = '522601-zwfw';
+const GUIYANG_HALL = '520102-zwfw';
+
+let server: RunningServer;
+let offsetMs = 0;
+const clock = () => new Date(Date.now() + offsetMs);
+
+/** The callers of the matrix. */
+const PRINCIPALS = [
+  'anonymous',
+  'kailiClerk', // intake_clerk over hall 522601-zwfw (the intake hall)
+  'kailiReadOnly', // the same account, a token with cases:read only
+  'guiyangClerk', // intake_clerk over hall 520102-zwfw (another county's hall)
+  'weiningOfficer', // acceptance_officer over the 威宁 civil affairs bureau (competent)
+  'otherOfficer', // acceptance_officer over the 南明 civil affairs bureau (another department)
+  'weiningApprover', // approver over the 威宁 bureau
+  'weiningAdmin', // county_admin over division 520526 (deciding division)
+  'qdnAdmin', // prefecture_admin over division 5226 (黔东南: covers 凯里)
+  'gyAdmin', // prefecture_admin over division 5201 (贵阳: outside)
+  'auditor', // auditor over the province (52)
+  'countyAuditor', // auditor over 5226 only (the log is province-wide: refused)
+] as const;
+type Who = (typeof PRINCIPALS)[number];
+
+const tokens = {} as Record<Who, string | undefined>;
+const accounts = {} as Record<string, string>;
+let weiningDept = '';
+let otherDept = '';
+let caseNumber = '';
+let caseId = '';
+let materialSeq = 1;
+let idA = '';
+let delegationId = '';
+let revocableGrantId = '';
+
+/** One route's request and the expected answer per caller (`default` for the rest). */
+interface Row {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  url: () => string;
+  body?: (who: Who) => unknown;
+  raw?: { bytes: Buffer; type: string };
+  expect: Partial<Record<Who | 'default', string>>;
+}
+
+const all = (s: string) => ({ default: s });
+/** Public reference data: the same answer to everyone, signed in or not. */
+const pub = all('200');
+/** Case routes: 401 anonymous, 404 for a case the caller cannot see (the 404 rule). */
+const hidden = { default: '404 case.not_found', anonymous: '401' };
+const seers = (s: string) => ({
+  ...hidden,
+  kailiClerk: s,
+  weiningOfficer: s,
+  weiningApprover: s,
+  weiningAdmin: s,
+  qdnAdmin: s,
+});
+
+const ROWS: Record<string, Row> = {
+  'GET /health': { method: 'GET', url: () => '/health', expect: pub },
+  'GET /api/v1/divisions': { method: 'GET', url: () => '/api/v1/divisions?parent=5226', expect: pub },
+  'GET /api/v1/divisions/:code': { method: 'GET', url: () => '/api/v1/divisions/522601', expect: pub },
+  'GET /api/v1/departments': { method: 'GET', url: () => '/api/v1/departments?division=520526', expect: pub },
+  'GET /api/v1/departments/:id': {
+    method: 'GET',
+    url: () => `/api/v1/departments/${weiningDept}`,
+    expect: pub,
+  },
+  'GET /api/v1/halls': { method: 'GET', url: () => '/api/v1/halls?division=522601', expect: pub },
+  'GET /api/v1/halls/:code': { method: 'GET', url: () => `/api/v1/halls/${KAILI_HALL}`, expect: pub },
+  'GET /api/v1/calendar/days/:date': {
+    method: 'GET',
+    url: () => '/api/v1/calendar/days/2026-10-01',
+    expect: pub,
+  },
+  'GET /api/v1/calendar/working-days': {
+    method: 'GET',
+    url: () => '/api/v1/calendar/working-days?from=2026-10-01&to=2026-10-31',
+    expect: pub,
+  },
+  'GET /api/v1/calendar/years': { method: 'GET', url: () => '/api/v1/calendar/years', expect: pub },
+  'GET /api/v1/catalog/industries': { method: 'GET', url: () => '/api/v1/catalog/industries', expect: pub },
+  'GET /api/v1/catalog/items': { method: 'GET', url: () => '/api/v1/catalog/items', expect: pub },
+  'GET /api/v1/catalog/items/:code': {
+    method: 'GET',
+    url: () => '/api/v1/catalog/items/050004001000',
+    expect: pub,
+  },
+  'GET /api/v1/catalog/items/:code/guide': {
+    method: 'GET',
+    url: () => '/api/v1/catalog/items/050004001000/guide?division=520526',
+    expect: pub,
+  },
+  'GET /api/v1/catalog/items/:code/implementations': {
+    method: 'GET',
+    url: () => '/api/v1/catalog/items/050004001000/implementations',
+    expect: pub,
+  },
+  'GET /api/v1/catalog/search': { method: 'GET', url: () => '/api/v1/catalog/search?q=低保', expect: pub },
+  'GET /api/v1/notifications/push/vapid-public-key': {
+    method: 'GET',
+    url: () => '/api/v1/notifications/push/vapid-public-key',
+    expect: pub,
+  },
+
+  // ---- cases
+  'POST /api/v1/cases': {
+    method: 'POST',
+    url: () => '/api/v1/cases',
+    body: () => submission(syntheticIdNumber('520526', '19700101', '771')),
+    expect: {
+      default: '403 case.scope_missing',
+      anonymous: '401',
+      kailiClerk: '201',
+      kailiReadOnly: '403 auth.scope_missing',
+    },
+  },
+  'GET /api/v1/cases/:ref': {
+    method: 'GET',
+    url: () => `/api/v1/cases/${caseNumber}`,
+    expect: { ...seers('200'), kailiReadOnly: '200' },
+  },
+  'GET /api/v1/cases/:ref/timeline': {
+    method: 'GET',
+    url: () => `/api/v1/cases/${caseNumber}/timeline`,
+    expect: { ...seers('200'), kailiReadOnly: '200' },
+  },
+  'POST /api/v1/cases/:ref/commands': {
+    method: 'POST',
+    url: () => `/api/v1/cases/${caseNumber}/commands`,
+    // decide before acceptance: the role check passes only for the approver, whom the engine then refuses by state
+    body: () => ({ type: 'decide', outcome: 'granted' }),
+    expect: {
+      ...seers('403 case.role_missing'),
+      weiningApprover: '409',
+      kailiReadOnly: '403 auth.scope_missing',
+    },
+  },
+  'POST /api/v1/cases/:ref/pickup': {
+    method: 'POST',
+    url: () => `/api/v1/cases/${caseNumber}/pickup`,
+    body: () => ({ pickupCode: '000000' }),
+    expect: {
+      ...seers('403 case.role_missing'),
+      kailiClerk: '409',
+      weiningApprover: '409',
+      kailiReadOnly: '403 auth.scope_missing',
+    },
+  },
+  'POST /api/v1/cases/:ref/pickup-code': {
+    method: 'POST',
+    url: () => `/api/v1/cases/${caseNumber}/pickup-code`,
+    expect: {
+      ...seers('403 case.role_missing'),
+      kailiClerk: '409',
+      weiningApprover: '409',
+      kailiReadOnly: '403 auth.scope_missing',
+    },
+  },
+  'POST /api/v1/cases/:ref/parts/:seq/decision': {
+    method: 'POST',
+    url: () => `/api/v1/cases/${caseNumber}/parts/1/decision`,
+    body: () => ({ outcome: 'granted' }),
+    expect: {
+      ...seers('403 case.role_missing'),
+      weiningApprover: '404',
+      kailiReadOnly: '403 auth.scope_missing',
+    },
+  },
+  'POST /api/v1/cases/:ref/applicant/reveal': {
+    method: 'POST',
+    url: () => `/api/v1/cases/${caseNumber}/applicant/reveal`,
+    body: () => ({ purpose: '核验原件（矩阵测试）' }),
+    expect: {
+      ...seers('403 case.role_missing'),
+      kailiClerk: '200',
+      weiningOfficer: '200',
+      kailiReadOnly: '403 auth.scope_missing',
+    },
+  },
+  'POST /api/v1/applicant-cases': {
+    method: 'POST',
+    url: () => '/api/v1/applicant-cases',
+    body: () => ({ identifier: idA }),
+    // staff get only the cases they may see; residents and admins outside: none
+    expect: {
+      default: '200 items=0',
+      anonymous: '401',
+      kailiClerk: '200 items=1',
+      kailiReadOnly: '200 items=1',
+      weiningOfficer: '200 items=1',
+      weiningApprover: '200 items=1',
+      weiningAdmin: '200 items=1',
+      qdnAdmin: '200 items=1',
+    },
+  },
+  'GET /api/v1/departments/:id/inbox': {
+    method: 'GET',
+    url: () => `/api/v1/departments/${weiningDept}/inbox`,
+    expect: {
+      default: '403 case.scope_missing',
+      anonymous: '401',
+      weiningOfficer: '200',
+      weiningApprover: '200',
+      weiningAdmin: '200',
+    },
+  },
+  'GET /api/v1/halls/:code/intake': {
+    method: 'GET',
+    url: () => `/api/v1/halls/${KAILI_HALL}/intake`,
+    expect: {
+      default: '403 case.scope_missing',
+      anonymous: '401',
+      kailiClerk: '200',
+      kailiReadOnly: '200',
+      qdnAdmin: '200',
+    },
+  },
+  'GET /api/v1/halls/:code/delegations': {
+    method: 'GET',
+    url: () => `/api/v1/halls/${KAILI_HALL}/delegations`,
+    expect: {
+      default: '403 case.scope_missing',
+      anonymous: '401',
+      kailiClerk: '200',
+      kailiReadOnly: '200',
+      qdnAdmin: '200',
+    },
+  },
+  'POST /api/v1/delegations': {
+    method: 'POST',
+    url: () => '/api/v1/delegations',
+    body: () => ({
+      itemCode: '050004001000',
+      departmentId: weiningDept,
+      hallCode: KAILI_HALL,
+      validUntil: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+      reason: '无差别办理（矩阵测试）',
+    }),
+    expect: {
+      default: '403 delegation.not_grantor',
+      anonymous: '401',
+      weiningAdmin: '201',
+      kailiReadOnly: '403 auth.scope_missing',
+    },
+  },
+  'POST /api/v1/delegations/:id/revoke': {
+    method: 'POST',
+    url: () => `/api/v1/delegations/${delegationId}/revoke`,
+    body: () => ({ reason: '撤销（矩阵测试）' }),
+    expect: {
+      default: '403 delegation.not_grantor',
+      anonymous: '401',
+      weiningAdmin: '200',
+      kailiReadOnly: '403 auth.scope_missing',
+    },
+  },
+
+  // ---- custody
+  'GET /api/v1/cases/:ref/materials': {
+    method: 'GET',
+    url: () => `/api/v1/cases/${caseNumber}/materials`,
+    expect: { ...seers('200'), kailiReadOnly: '200' },
+  },
+  'GET /api/v1/cases/:ref/materials/:seq/files/:key': {
+    method: 'GET',
+    url: () => `/api/v1/cases/${caseNumber}/materials/${materialSeq}/files/${randomUUID()}.pdf`,
+    expect: { ...seers('404 custody.file_not_found'), kailiReadOnly: '404 custody.file_not_found' },
+  },
+  'POST /api/v1/cases/:ref/materials/:seq/custody': {
+    method: 'POST',
+    url: () => `/api/v1/cases/${caseNumber}/materials/${materialSeq}/custody`,
+    body: () => ({ type: 'received', as: 'copy' }),
+    expect: {
+      ...seers('403 case.role_missing'),
+      kailiClerk: '201',
+      // the role allows custody; the custody engine keeps receipts at the intake hall
+      weiningOfficer: '403 custody.not_allowed',
+      kailiReadOnly: '403 auth.scope_missing',
+    },
+  },
+  'PUT /api/v1/cases/:ref/materials/:seq/file': {
+    method: 'PUT',
+    url: () => `/api/v1/cases/${caseNumber}/materials/${materialSeq}/file`,
+    raw: { bytes: Buffer.from('%PDF-1.7\n% matrix\n%%EOF\n'), type: 'application/pdf' },
+    expect: {
+      ...seers('403 case.role_missing'),
+      kailiClerk: '201',
+      weiningOfficer: '403 custody.not_allowed', // scans are made where the original was received
+      kailiReadOnly: '403 auth.scope_missing',
+    },
+  },
+
+  // ---- notifications
+  'GET /api/v1/notifications/inbox': {
+    method: 'GET',
+    url: () => `/api/v1/notifications/inbox?recipient=department:${weiningDept}`,
+    expect: {
+      default: '403 notification.recipient_forbidden',
+      anonymous: '401',
+      kailiReadOnly: '403 auth.scope_missing',
+      weiningOfficer: '200',
+      weiningApprover: '200',
+      weiningAdmin: '200',
+    },
+  },
+  'POST /api/v1/notifications/inbox/read': {
+    method: 'POST',
+    url: () => '/api/v1/notifications/inbox/read',
+    body: () => ({ recipient: `department:${weiningDept}`, ids: [randomUUID()] }),
+    expect: {
+      default: '403 notification.recipient_forbidden',
+      anonymous: '401',
+      kailiReadOnly: '403 auth.scope_missing',
+      weiningOfficer: '200',
+      weiningApprover: '200',
+      weiningAdmin: '200',
+    },
+  },
+  'POST /api/v1/notifications/push-subscriptions': {
+    method: 'POST',
+    url: () => '/api/v1/notifications/push-subscriptions',
+    body: () => ({
+      accountId: accounts.kailiClerk,
+      subscription: {
+        endpoint: 'https://push.example.invalid/matrix',
+        keys: { p256dh: P256DH, auth: 'dGVzdC1hdXRoLTE2Ynl0ZQ' },
+      },
+    }),
+    expect: {
+      default: '403 notification.recipient_forbidden',
+      anonymous: '401',
+      kailiClerk: '201',
+      kailiReadOnly: '403 auth.scope_missing',
+    },
+  },
+
+  // ---- audit
+  'GET /api/v1/audit/entries': {
+    method: 'GET',
+    url: () => '/api/v1/audit/entries?limit=1',
+    expect: {
+      default: '403 audit.forbidden',
+      anonymous: '401',
+      auditor: '200',
+      kailiReadOnly: '403 auth.scope_missing',
+    },
+  },
+
+  // ---- identity: sign-in is public (the same answer to everyone); one's own account
+  'POST /api/v1/auth/residents': {
+    method: 'POST',
+    url: () => '/api/v1/auth/residents',
+    body: () => ({}),
+    expect: all('400'),
+  },
+  'POST /api/v1/auth/sms-code': {
+    method: 'POST',
+    url: () => '/api/v1/auth/sms-code',
+    body: () => ({}),
+    expect: all('400'),
+  },
+  'POST /api/v1/auth/login/sms': {
+    method: 'POST',
+    url: () => '/api/v1/auth/login/sms',
+    body: () => ({}),
+    expect: all('400'),
+  },
+  'POST /api/v1/auth/login/password': {
+    method: 'POST',
+    url: () => '/api/v1/auth/login/password',
+    body: () => ({ password: 'x' }),
+    expect: all('400'),
+  },
+  'GET /api/v1/auth/oidc/start': {
+    method: 'GET',
+    url: () => '/api/v1/auth/oidc/start',
+    expect: all('404 auth.oidc_disabled'),
+  },
+  'GET /api/v1/auth/oidc/callback': {
+    method: 'GET',
+    url: () => '/api/v1/auth/oidc/callback?code=x&state=y',
+    expect: all('404 auth.oidc_disabled'),
+  },
+  // only cookie sessions have a CSRF token
+  'GET /api/v1/auth/csrf-token': { method: 'GET', url: () => '/api/v1/auth/csrf-token', expect: all('401') },
+  'POST /api/v1/auth/legal-persons': {
+    method: 'POST',
+    url: () => '/api/v1/auth/legal-persons',
+    body: () => ({}),
+    expect: all('400'),
+  },
+  'POST /api/v1/auth/totp/enrol': {
+    method: 'POST',
+    url: () => '/api/v1/auth/totp/enrol',
+    expect: { default: '403', anonymous: '401' },
+  },
+  'POST /api/v1/auth/totp/confirm': {
+    method: 'POST',
+    url: () => '/api/v1/auth/totp/confirm',
+    body: () => ({ code: '000000' }),
+    expect: { default: '403', anonymous: '401' },
+  },
+  'POST /api/v1/auth/act-as': {
+    method: 'POST',
+    url: () => '/api/v1/auth/act-as',
+    body: () => ({ legalPersonId: randomUUID() }),
+    expect: { default: '403', anonymous: '401' },
+  },
+  'POST /api/v1/auth/logout': {
+    method: 'POST',
+    url: () => '/api/v1/auth/logout',
+    expect: { default: '204', anonymous: '204' },
+  },
+  'GET /api/v1/auth/me': {
+    method: 'GET',
+    url: () => '/api/v1/auth/me',
+    expect: { default: '200', anonymous: '401' },
+  },
+  // a token never manages tokens (a session only)
+  'POST /api/v1/auth/api-tokens': {
+    method: 'POST',
+    url: () => '/api/v1/auth/api-tokens',
+    body: () => ({ name: 'x', scopes: ['cases:read'] }),
+    expect: { default: '403 auth.staff_only', anonymous: '401' },
+  },
+  'GET /api/v1/auth/api-tokens': {
+    method: 'GET',
+    url: () => '/api/v1/auth/api-tokens',
+    expect: { default: '403 auth.staff_only', anonymous: '401' },
+  },
+  'DELETE /api/v1/auth/api-tokens/:id': {
+    method: 'DELETE',
+    url: () => `/api/v1/auth/api-tokens/${randomUUID()}`,
+    expect: { default: '403 auth.staff_only', anonymous: '401' },
+  },
+
+  // ---- grants (授权)
+  'POST /api/v1/grants': {
+    method: 'POST',
+    url: () => '/api/v1/grants',
+    body: () => ({
+      accountId: accounts.kailiNew,
+      role: 'intake_clerk',
+      scope: { kind: 'hall', value: KAILI_HALL },
+      validUntil: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+      reason: '新入职收件员',
+    }),
+    expect: {
+      default: '403 grant.not_admin',
+      anonymous: '401',
+      kailiReadOnly: '403 auth.scope_missing',
+      qdnAdmin: '201',
+      weiningAdmin: '404 account.not_found',
+      gyAdmin: '404 account.not_found',
+    },
+  },
+  'DELETE /api/v1/grants/:id': {
+    method: 'DELETE',
+    url: () => `/api/v1/grants/${revocableGrantId}?reason=${encodeURIComponent('调岗')}`,
+    expect: {
+      default: '403 grant.not_admin',
+      anonymous: '401',
+      kailiReadOnly: '403 auth.scope_missing',
+      qdnAdmin: '200',
+      weiningAdmin: '404 grant.not_found',
+      gyAdmin: '404 grant.not_found',
+    },
+  },
+  'GET /api/v1/accounts/:id/grants': {
+    method: 'GET',
+    url: () => `/api/v1/accounts/${accounts.kailiNew}/grants`,
+    expect: {
+      default: '403 grant.not_admin',
+      anonymous: '401',
+      kailiReadOnly: '403 auth.scope_missing',
+      qdnAdmin: '200',
+      weiningAdmin: '404 account.not_found',
+      gyAdmin: '404 account.not_found',
+    },
+  },
+};
+
+/** The parts of a JSON answer the matrix reads. */
+interface Answer {
+  error?: { code?: string };
+  items?: unknown[];
+  id?: string;
+  case?: { number: string; id: string; materials: { seq: number }[] };
+}
+
+/** A P-256 public point (65 bytes, base64url) for the push-subscription body. */
+const P256DH = 'BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4';
+
+function submission(idNumber: string) {
+  return {
+    itemCode: '050004001000', // 最低生活保障申请
+    applicant: { kind: 'natural_person', name: '王小芳', idNumber, phone: '13800138123' },
+    channel: 'hall_window',
+    intakeHallCode: KAILI_HALL,
+    processingMode: 'off_site_intake',
+    decidingDivisionCode: '520526',
+    delivery: { method: 'pickup', hallCode: KAILI_HALL },
+    formData: { familySize: 3 },
+  };
+}
+
+async function call(who: Who, row: Row): Promise<{ status: number; body: Answer }> {
+  const token = tokens[who];
+  const headers: Record<string, string> = {
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+    ...(row.method !== 'GET' ? { 'idempotency-key': randomUUID() } : {}),
+    ...(row.raw ? { 'content-type': row.raw.type } : {}),
+  };
+  const body = row.body?.(who);
+  const res = await server.app.inject({
+    method: row.method,
+    url: row.url(),
+    headers,
+    ...(row.raw ? { payload: row.raw.bytes } : body !== undefined ? { payload: body as object } : {}),
+  });
+  let json: Answer = {};
+  try {
+    json = res.json();
+  } catch {}
+  return { status: res.statusCode, body: json };
+}
+
+/** The answer in the matrix's notation: `status`, `status code`, or `status items=n`. */
+function notation(expected: string, got: { status: number; body: Answer }): string {
+  const [, detail] = expected.split(' ');
+  if (!detail) return String(got.status);
+  if (detail.startsWith('items=')) return `${got.status} items=${got.body.items?.length}`;
+  return `${got.status} ${got.body.error?.code}`;
+}
+
+/** Creates a staff account bound to a hall or department, with one grant (bootstrap path), signed in. */
+async function staff(
+  name: string,
+  bind: { hallCode?: string; departmentId?: string },
+  grant: { role: string; kind: 'division' | 'hall' | 'department'; value: string } | null,
+  scopes: readonly string[] = API_SCOPES,
+): Promise<{ accountId: string; token: string }> {
+  const { identity } = server.services;
+  const username = `m-${name}`;
+  const account =
+    accounts[name] ??
+    (await identity.createStaff({ name: `矩阵${name}`, username, password: PASSWORD, ...bind })).id;
+  accounts[name] = account;
+  if (grant)
+    await identity.grants.grantFromCli(
+      {
+        accountId: account,
+        role: grant.role,
+        scope: { kind: grant.kind, value: grant.value },
+        validUntil: new Date(Date.now() + 365 * 86_400_000),
+        reason: '矩阵测试',
+      } as never,
+      'matrix',
+    );
+  const session = await identity.loginWithPassword(
+    { username, password: PASSWORD },
+    `10.9.${Object.keys(accounts).length}.1`,
+  );
+  const t = await identity.createApiToken(session.principal, {
+    name: `matrix ${name}`,
+    scopes: [...scopes],
+    expiresInDays: 30,
+  });
+  return { accountId: account, token: t.token };
+}
+
+beforeAll(async () => {
+  server = await startTestServer({ clock });
+  const { departments } = server.services;
+  weiningDept = (await departments.findDepartment('520526', 'civil_affairs'))!.id;
+  otherDept = (await departments.findDepartment('520102', 'civil_affairs'))!.id;
+  const setups: [
+    Who,
+    { hallCode?: string; departmentId?: string },
+    { role: string; kind: 'division' | 'hall' | 'department'; value: string },
+  ][] = [
+    ['kailiClerk', { hallCode: KAILI_HALL }, { role: 'intake_clerk', kind: 'hall', value: KAILI_HALL }],
+    ['guiyangClerk', { hallCode: GUIYANG_HALL }, { role: 'intake_clerk', kind: 'hall', value: GUIYANG_HALL }],
+    [
+      'weiningOfficer',
+      { departmentId: weiningDept },
+      { role: 'acceptance_officer', kind: 'department', value: weiningDept },
+    ],
+    [
+      'otherOfficer',
+      { departmentId: otherDept },
+      { role: 'acceptance_officer', kind: 'department', value: otherDept },
+    ],
+    [
+      'weiningApprover',
+      { departmentId: weiningDept },
+      { role: 'approver', kind: 'department', value: weiningDept },
+    ],
+    [
+      'weiningAdmin',
+      { departmentId: weiningDept },
+      { role: 'county_admin', kind: 'division', value: '520526' },
+    ],
+    ['qdnAdmin', { hallCode: KAILI_HALL }, { role: 'prefecture_admin', kind: 'division', value: '5226' }],
+    ['gyAdmin', { hallCode: GUIYANG_HALL }, { role: 'prefecture_admin', kind: 'division', value: '5201' }],
+    ['auditor', { hallCode: GUIYANG_HALL }, { role: 'auditor', kind: 'division', value: '52' }],
+    ['countyAuditor', { hallCode: KAILI_HALL }, { role: 'auditor', kind: 'division', value: '5226' }],
+  ];
+  for (const [who, bind, grant] of setups) tokens[who] = (await staff(who, bind, grant)).token;
+  tokens.kailiReadOnly = (await staff('kailiClerk', {}, null, ['cases:read'])).token;
+  // a new clerk at the 凯里 hall, for granting; and a grant of theirs to revoke
+  accounts.kailiNew = (
+    await server.services.identity.createStaff({
+      name: '新收件员',
+      username: 'm-kailiNew',
+      password: PASSWORD,
+      hallCode: KAILI_HALL,
+    })
+  ).id;
+  revocableGrantId = (
+    await server.services.identity.grants.grantFromCli(
+      {
+        accountId: accounts.kailiNew,
+        role: 'helper',
+        scope: { kind: 'hall', value: KAILI_HALL },
+        validUntil: new Date(Date.now() + 30 * 86_400_000),
+        reason: '帮办',
+      } as never,
+      'matrix',
+    )
+  ).id;
+
+  // the case: filed at the 凯里 hall window for 威宁, forwarded to the competent 威宁 bureau
+  idA = syntheticIdNumber('520526', '19800101', '551');
+  const filed = await call('kailiClerk', {
+    method: 'POST',
+    url: () => '/api/v1/cases',
+    body: () => submission(idA),
+    expect: {},
+  });
+  expect(filed.status, JSON.stringify(filed.body)).toBe(201);
+  caseNumber = filed.body.case!.number;
+  caseId = filed.body.case!.id;
+  materialSeq = filed.body.case!.materials[0]?.seq ?? 1;
+  const fwd = await call('kailiClerk', {
+    method: 'POST',
+    url: () => `/api/v1/cases/${caseNumber}/commands`,
+    body: () => ({ type: 'forward' }),
+    expect: {},
+  });
+  expect(fwd.status, JSON.stringify(fwd.body)).toBe(200);
+  const d = await call('weiningAdmin', { ...ROWS['POST /api/v1/delegations']!, expect: {} });
+  expect(d.status, JSON.stringify(d.body)).toBe(201);
+  delegationId = d.body.id!;
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('authorization matrix: every route × roles in and out of scope', () => {
+  it('has a row for every route of the app (no endpoint without a policy)', () => {
+    const routes = [...new Set(registeredRoutes(server.app))].sort();
+    expect(routes.length).toBeGreaterThan(50);
+    expect(routes.filter((r) => !(r in ROWS))).toEqual([]);
+    expect(Object.keys(ROWS).filter((r) => !routes.includes(r))).toEqual([]);
+  });
+
+  it('answers every cell with the exact status', async () => {
+    const diffs: string[] = [];
+    let cells = 0;
+    for (const [route, row] of Object.entries(ROWS)) {
+      for (const who of PRINCIPALS) {
+        const expected = row.expect[who] ?? row.expect.default;
+        if (expected === undefined) throw new Error(`${route}: no expectation for ${who}`);
+        const got = await call(who, row);
+        cells++;
+        const answer = notation(expected, got);
+        if (answer !== expected)
+          diffs.push(
+            `${route} as ${who}: expected ${expected}, got ${answer} ${JSON.stringify(got.body).slice(0, 160)}`,
+          );
+      }
+    }
+    expect(diffs).toEqual([]);
+    expect(cells).toBe(Object.keys(ROWS).length * PRINCIPALS.length);
+  });
+});
+
+describe('grants over time', () => {
+  it('works on the next request without a new sign-in, ends at its expiry, and a revocation is immediate', async () => {
+    const { identity } = server.services;
+    const name = 'lateClerk';
+    const { token, accountId } = await staff(name, { hallCode: KAILI_HALL }, null);
+    const read = () =>
+      server.app.inject({
+        method: 'GET',
+        url: `/api/v1/cases/${caseNumber}`,
+        headers: { authorization: `Bearer ${token}` },
+      });
+    expect((await read()).statusCode).toBe(404);
+    // the 黔东南 administrator grants intake_clerk over the 凯里 hall for one hour, through the API
+    const granted = await server.app.inject({
+      method: 'POST',
+      url: '/api/v1/grants',
+      headers: { authorization: `Bearer ${tokens.qdnAdmin}` },
+      payload: {
+        accountId,
+        role: 'intake_clerk',
+        scope: { kind: 'hall', value: KAILI_HALL },
+        validUntil: new Date(clock().getTime() + 3_600_000).toISOString(),
+        reason: '临时顶岗',
+      },
+    });
+    expect(granted.statusCode, granted.body).toBe(201);
+    expect((await read()).statusCode).toBe(200); // same token, next request
+    offsetMs += 3_600_000 + 1_000; // past validUntil
+    expect((await read()).statusCode).toBe(404);
+    offsetMs = 0;
+    expect((await read()).statusCode).toBe(200);
+    const revoked = await server.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/grants/${granted.json().id}?reason=${encodeURIComponent('顶岗结束')}`,
+      headers: { authorization: `Bearer ${tokens.qdnAdmin}` },
+    });
+    expect(revoked.statusCode, revoked.body).toBe(200);
+    expect((await read()).statusCode).toBe(404);
+    expect(await identity.grants.grantsOf(accountId)).toEqual([]);
+  });
+
+  it('refuses an administrator granting beyond their own grant (403 naming the field, nothing written)', async () => {
+    const count = async () =>
+      Number(
+        (
+          (await server.database.db.execute(
+            sql`select count(*)::int as n from identity_grants`,
+          )) as unknown as {
+            rows: { n: number }[];
+          }
+        ).rows[0]!.n,
+      );
+    const before = await count();
+    const attempt = async (payload: Record<string, unknown>) =>
+      server.app.inject({
+        method: 'POST',
+        url: '/api/v1/grants',
+        headers: { authorization: `Bearer ${tokens.qdnAdmin}` },
+        payload: {
+          accountId: accounts.kailiNew,
+          validUntil: new Date(Date.now() + 86_400_000).toISOString(),
+          reason: '越权尝试',
+          ...payload,
+        },
+      });
+    // a higher role than their own (province admin, auditor)
+    for (const role of ['province_admin', 'auditor']) {
+      const r = await attempt({ role, scope: { kind: 'hall', value: KAILI_HALL } });
+      expect([role, r.statusCode, r.json().error.code, r.json().error.field]).toEqual([
+        role,
+        403,
+        'grant.exceeds_own',
+        'role',
+      ]);
+    }
+    // a scope beyond theirs (the whole province) for a role they may give
+    const wide = await attempt({ role: 'intake_clerk', scope: { kind: 'division', value: '52' } });
+    expect([wide.statusCode, wide.json().error.code, wide.json().error.field]).toEqual([
+      403,
+      'grant.exceeds_own',
+      'scope',
+    ]);
+    // longer than their own grant
+    const long = await attempt({
+      role: 'intake_clerk',
+      scope: { kind: 'hall', value: KAILI_HALL },
+      validUntil: new Date(Date.now() + 2 * 365 * 86_400_000).toISOString(),
+    });
+    expect([long.statusCode, long.json().error.field]).toEqual([403, 'validUntil']);
+    // the development header holds every role over its place, but never hands out real grants
+    const dev = await server.app.inject({
+      method: 'POST',
+      url: '/api/v1/grants',
+      headers: { 'x-tongban-actor': 'staff:dev-admin' },
+      payload: {
+        accountId: accounts.kailiNew,
+        role: 'intake_clerk',
+        scope: { kind: 'hall', value: KAILI_HALL },
+        validUntil: new Date(Date.now() + 86_400_000).toISOString(),
+        reason: '开发头',
+      },
+    });
+    expect([dev.statusCode, dev.json().error.code]).toEqual([403, 'grant.dev_actor']);
+    expect(await count()).toBe(before);
+  });
+});
+
+void caseId;
