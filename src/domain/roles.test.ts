@@ -126,12 +126,25 @@ describe('canGrant', () => {
       validFrom: new Date(NOW.getTime() + from * DAY),
       validUntil: new Date(NOW.getTime() + (from + length) * DAY),
     }));
-  const targetArb = fc.record({
-    divisionCodes: fc.subarray(['522601', '520526', '520102', '522622001']),
-    hallCodes: fc.subarray(halls),
-    departmentIds: fc.subarray(['dept-522601', 'dept-520526', 'dept-520102']),
-    itemCode: fc.constantFrom(...items),
-  });
+  // A real target names the divisions its halls and departments lie in (a case's target always does):
+  // a department or hall without its division is no place a case can be.
+  const targetArb = fc
+    .record({
+      divisionCodes: fc.subarray(['522601', '520526', '520102', '522622001']),
+      hallCodes: fc.subarray(halls),
+      departmentIds: fc.subarray(['dept-522601', 'dept-520526', 'dept-520102']),
+      itemCode: fc.constantFrom(...items),
+    })
+    .map((t) => ({
+      ...t,
+      divisionCodes: [
+        ...new Set([
+          ...t.divisionCodes,
+          ...t.hallCodes.map(divisionOf),
+          ...t.departmentIds.map((d) => d.slice('dept-'.length)),
+        ]),
+      ],
+    }));
 
   it('never lets a grant exceed the granter (actions × targets × times)', () => {
     fc.assert(
@@ -162,7 +175,8 @@ describe('canGrant', () => {
           }
         },
       ),
-      { numRuns: 2000 },
+      // A fixed seed keeps CI reproducible; explore other draws locally with FC_SEED=<n>.
+      { numRuns: 2000, seed: Number(process.env.FC_SEED ?? 20_261_201) },
     );
   });
 
