@@ -83,10 +83,10 @@ export class CasesRepository {
         parts: sql<CasePartSummary[]>`coalesce((select json_agg(json_build_object('seq', p.seq,
           'departmentId', p.department_id, 'divisionCode', p.division_code, 'itemCode', p.item_code,
           'status', p.status, 'outcome', p.outcome) order by p.seq)
-          from ${caseParts} p where p.case_id = ${cases.id}), '[]'::json)`,
+          from ${caseParts} p where p.case_id = "cases"."id"), '[]'::json)`,
         materials: sql<CaseMaterialSummary[]>`coalesce((select json_agg(json_build_object('seq', m.seq,
           'name', m.name, 'required', m.required) order by m.seq)
-          from ${caseMaterials} m where m.case_id = ${cases.id}), '[]'::json)`,
+          from ${caseMaterials} m where m.case_id = "cases"."id"), '[]'::json)`,
       })
       .from(cases)
       .where('number' in ref ? eq(cases.number, ref.number) : eq(cases.id, ref.id))
@@ -166,6 +166,50 @@ export class CasesRepository {
     >,
   ): Promise<void> {
     await tx.update(cases).set(copies).where(eq(cases.id, id));
+  }
+
+  /**
+   * What a policy needs to know of where a case lies, in ONE statement: its number, deciding division,
+   * intake hall, competent department, item and delivery record; the departments of its 多地联办 parts; the
+   * departments it was reassigned away from (改派 events). @returns undefined when there is no such case.
+   */
+  async locationOf(ref: { number: string } | { id: string }): Promise<
+    | {
+        id: string;
+        number: string;
+        decidingDivisionCode: string;
+        intakeHallCode: string | null;
+        competentDepartmentId: string | null;
+        itemCode: string;
+        delivery: Record<string, unknown> | null;
+        partDepartmentIds: string[];
+        pastDepartmentIds: string[];
+      }
+    | undefined
+  > {
+    const [found] = await this.db
+      .select({
+        id: cases.id,
+        number: cases.number,
+        decidingDivisionCode: cases.decidingDivisionCode,
+        intakeHallCode: cases.intakeHallCode,
+        competentDepartmentId: cases.competentDepartmentId,
+        itemCode: cases.itemCode,
+        delivery: cases.delivery,
+        // "cases".id spelled out: in a one-table select drizzle renders a column unqualified, which the
+        // subquery would read as its own table's column.
+        parts: sql<string[] | string>`coalesce((select json_agg(p.department_id::text) from ${caseParts} p
+          where p.case_id = "cases"."id"), '[]'::json)`,
+        past: sql<string[] | string>`coalesce((select json_agg(distinct e.data->>'fromDepartmentId')
+          from ${caseEvents} e where e.case_id = "cases"."id" and e.type = 'reassign'
+            and e.data->>'fromDepartmentId' is not null), '[]'::json)`,
+      })
+      .from(cases)
+      .where('number' in ref ? eq(cases.number, ref.number) : eq(cases.id, ref.id));
+    if (!found) return undefined;
+    const list = (v: unknown): string[] => (typeof v === 'string' ? JSON.parse(v) : (v as string[]));
+    const { parts, past, ...row } = found;
+    return { ...row, partDepartmentIds: list(parts), pastDepartmentIds: list(past) };
   }
 
   /** Locks the case row for the rest of the transaction. */

@@ -1282,11 +1282,16 @@ export class CasesService {
    * @throws AppError(not_found, `case.not_found`).
    */
   async targetOf(caseRef: string): Promise<ScopeTarget> {
-    const c = await this.get(caseRef);
-    const past = (await this.repo.timeline(c.id))
-      .filter((e) => e.type === 'reassign')
-      .map((e) => (e.data as { fromDepartmentId?: unknown }).fromDepartmentId)
-      .filter((d): d is string => typeof d === 'string');
+    // One indexed statement (not the whole view and timeline): this runs before every case request.
+    const c = await this.repo.locationOf(caseReference(caseRef));
+    if (!c)
+      throw notFound(
+        'case.not_found',
+        isCaseNumber(caseRef)
+          ? `No case ${caseRef}. Check the number on the receipt (收件凭证).`
+          : `No case ${caseRef}. Give the 21-digit case number or the case id.`,
+        'case',
+      );
     const delivery = c.delivery as {
       pickup?: { hallCode?: string };
       preference?: { hallCode?: string };
@@ -1294,8 +1299,6 @@ export class CasesService {
     return caseTarget({
       ...c,
       pickupHallCode: delivery?.pickup?.hallCode ?? delivery?.preference?.hallCode ?? null,
-      pastDepartmentIds: past,
-      partDepartmentIds: c.parts.map((x) => x.departmentId).filter((d): d is string => typeof d === 'string'),
     });
   }
 
