@@ -575,6 +575,8 @@ export interface CaseActor {
   departmentId?: string;
   /** Code of the hall the staff member or agent works at, when any. */
   hallCode?: string;
+  /** 帮办代办: the resident account the actor acts for, under an active agent authorization. */
+  onBehalfOf?: string;
 }
 
 /** Context of {@link applyCommand}. */

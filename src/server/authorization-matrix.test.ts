@@ -16,6 +16,7 @@ import { syntheticIdNumber } from '../testing/pii-flow.ts';
 import { registeredRoutes } from './http/route-policies.ts';
 import type { RunningServer } from './main.ts';
 import { API_SCOPES } from './modules/identity/policy.ts';
+import { principalFromDevActor } from './modules/identity/principal.ts';
 import { startTestServer } from './testing.ts';
 
 const PASSWORD = 'Matrix-Passw0rd!2026';
@@ -53,6 +54,7 @@ let materialSeq = 1;
 let idA = '';
 let delegationId = '';
 let revocableGrantId = '';
+let agentAuthorizationId = '';
 
 /** One route's request and the expected answer per caller (`default` for the rest). */
 interface Row {
@@ -500,6 +502,47 @@ const ROWS: Record<string, Row> = {
       gyAdmin: '404 account.not_found',
     },
   },
+
+  // ---- 帮办代办 consent (委托授权): none of the matrix's staff holds helper / village_agent; the
+  // authorization (pending, in-app) was recorded by another agent for a resident: nobody here sees it
+  'POST /api/v1/agent-authorizations': {
+    method: 'POST',
+    url: () => '/api/v1/agent-authorizations',
+    body: () => ({
+      resident: { accountId: accounts.resident },
+      validUntil: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+      evidence: { kind: 'in_app' },
+    }),
+    expect: {
+      default: '403 agent_authorization.not_agent',
+      anonymous: '401',
+      kailiReadOnly: '403 auth.scope_missing',
+    },
+  },
+  'GET /api/v1/agent-authorizations': {
+    method: 'GET',
+    url: () => '/api/v1/agent-authorizations',
+    expect: { default: '200 items=0', anonymous: '401', kailiReadOnly: '403 auth.scope_missing' },
+  },
+  'POST /api/v1/agent-authorizations/:id/consent': {
+    method: 'POST',
+    url: () => `/api/v1/agent-authorizations/${agentAuthorizationId}/consent`,
+    expect: {
+      default: '404 agent_authorization.not_found',
+      anonymous: '401',
+      kailiReadOnly: '403 auth.scope_missing',
+    },
+  },
+  'POST /api/v1/agent-authorizations/:id/revoke': {
+    method: 'POST',
+    url: () => `/api/v1/agent-authorizations/${agentAuthorizationId}/revoke`,
+    body: () => ({ reason: '矩阵测试' }),
+    expect: {
+      default: '404 agent_authorization.not_found',
+      anonymous: '401',
+      kailiReadOnly: '403 auth.scope_missing',
+    },
+  },
 };
 
 /** The parts of a JSON answer the matrix reads. */
@@ -649,6 +692,25 @@ beforeAll(async () => {
         reason: '帮办',
       } as never,
       'matrix',
+    )
+  ).id;
+
+  // a resident, and an authorization another agent recorded for her (pending her in-app consent)
+  accounts.resident = (
+    await server.services.identity.registerResident({
+      name: '矩阵居民',
+      idNumber: syntheticIdNumber('522601', '19850505', '661'),
+      phone: '13900139661',
+    })
+  ).id;
+  agentAuthorizationId = (
+    await server.services.identity.authorizations.create(
+      principalFromDevActor({ kind: 'agent', id: 'matrix-village-agent' }),
+      {
+        resident: { accountId: accounts.resident },
+        validUntil: new Date(Date.now() + 30 * 86_400_000),
+        evidence: { kind: 'in_app' },
+      },
     )
   ).id;
 

@@ -117,7 +117,18 @@ export async function createServices(database: Database, config: ServicesConfig)
   outbox.subscribe(notifications.handler);
   const cases = new CasesService(
     db,
-    { catalog, halls, departments, calendar, outbox, idempotency, audit, pii },
+    {
+      catalog,
+      halls,
+      departments,
+      calendar,
+      outbox,
+      idempotency,
+      audit,
+      pii,
+      // 帮办代办: the identity module's agent authorizations (identity is built below; called per submission)
+      agentAuthorizations: { verify: (q) => identity.authorizations.verify(q) },
+    },
     { piiHashKey, ...(config.clock ? { clock: config.clock } : {}) },
   );
   pii.register({ name: 'cases', reseal: (limit) => cases.resealPii(limit) });

@@ -61,10 +61,24 @@ export async function runPiiFlow(server: RunningServer, salt = '1'): Promise<Pii
   const email = `wang.xf${salt}@example.cn`;
   const address = `贵州省贵阳市云岩区中华北路${salt}号附${salt}栋`;
 
+  // 帮办代办: the applicant has an account and the agent (the window clerk) records her signed authorization
+  const resident = await server.services.identity.registerResident({
+    name: '王小芳',
+    idNumber: idA,
+    phone: phoneA,
+  });
+  const authorization = await call('POST', '/api/v1/agent-authorizations', intake, {
+    resident: { idNumber: idA },
+    itemCodes: ['050004001000'],
+    validUntil: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+    evidence: { kind: 'signed_form', sm3: 'ab'.repeat(32), reference: `WT-${salt}` },
+  });
+  if (authorization.residentAccountId !== resident.id)
+    throw new Error('the authorization names someone else');
   const a = await call('POST', '/api/v1/cases', intake, {
     itemCode: '050004001000', // 最低生活保障申请
     applicant: { kind: 'natural_person', name: '王小芳', idNumber: idA, phone: phoneA, email },
-    agent: { kind: 'hall_helper', name: '李帮办', idNumber: idAgent, authorizationRef: `WT-${salt}` },
+    agent: { kind: 'hall_helper', name: '李帮办', idNumber: idAgent, authorizationRef: authorization.id },
     channel: 'hall_window',
     intakeHallCode: '522601-zwfw',
     processingMode: 'off_site_intake',

@@ -99,6 +99,11 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'POST /api/v1/grants': signedIn('grants:write'),
   'DELETE /api/v1/grants/:id': signedIn('grants:write'),
   'GET /api/v1/accounts/:id/grants': signedIn('grants:read'),
+  // 帮办代办 consent (委托授权): agents record; residents see, consent, revoke
+  'POST /api/v1/agent-authorizations': signedIn('agent_authorizations:write'),
+  'GET /api/v1/agent-authorizations': signedIn('agent_authorizations:read'),
+  'POST /api/v1/agent-authorizations/:id/consent': signedIn('agent_authorizations:write'),
+  'POST /api/v1/agent-authorizations/:id/revoke': signedIn('agent_authorizations:write'),
 };
 
 /** Routes added by plugins, not by modules: the API documentation and the web client's files. */

@@ -43,6 +43,7 @@ import { WriteBatch } from '../../db/batch.ts';
 import type { Db, Tx } from '../../db/index.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { IdempotencyService } from '../idempotency/service.ts';
+import type { AgentAuthorizationsService } from '../identity/authorizations.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { NewOutboxRow, OutboxService } from '../outbox/service.ts';
 import { maskAddress, maskName, maskPhone, type PiiField, type PiiVault } from '../pii/service.ts';
@@ -87,6 +88,11 @@ export interface CaseDeps {
   idempotency: Pick<IdempotencyService, 'run'>;
   /** Seals and opens personal data (SM4 envelopes; the pii module's vault). */
   pii: Pick<PiiVault, 'encrypt' | 'unseal' | 'reseal' | 'currentKeyId' | 'staleKeyIds' | 'isEnvelope'>;
+  /**
+   * 帮办代办: checks `agent.authorizationRef` (the identity module's agent authorizations). Without it an
+   * application with an agent is refused (no authorization can be shown).
+   */
+  agentAuthorizations?: Pick<AgentAuthorizationsService, 'verify'>;
 }
 
 /** An applicant's (and agent's) identifiers in full, as {@link CasesService.revealApplicant} returns them. */
@@ -211,7 +217,13 @@ export class CasesService {
    * division the item names as deciding (`decidingDivisionCode`, e.g. 户籍地), resolved with fallback to
    * the parent division. At a hall window (channel `hall_window` / `village_agent`) the case is received
    * at once (a visit). 多地联办 creates one part per deciding division.
+   * 帮办代办 (行政许可法 art. 29 委托): an application carrying `agent` must name in `agent.authorizationRef`
+   * the id of an ACTIVE agent authorization of the acting principal for the applicant (ID number matched
+   * to the resident account's blind index), covering every item filed and in force now; the submission's
+   * timeline and audit entries then name both people (actor = agent, `onBehalfOf` = resident account id).
    * @throws AppError(validation) naming the field for bad input (nothing is created);
+   *         AppError(forbidden, `case.agent_not_authorized`, field `agent.authorizationRef`) otherwise for
+   *         an agent (nothing is filed);
    *         AppError(conflict, `case.no_competent_department`) when no department implements the item there.
    */
   async submit(input: unknown, ctx: Omit<CommandContext, 'expectedVersion'>): Promise<CaseMutation> {
@@ -226,6 +238,7 @@ export class CasesService {
     const scope = `POST /api/v1/cases|${actorKey(ctx.actor)}`;
     // Reads of other modules happen before the transaction (the embedded database has one connection).
     const routed = await this.route(app);
+    const actor = app.agent ? await this.agentActor(app, ctx.actor) : ctx.actor;
     const calendar = await this.deps.calendar.calendar();
     const result = await this.deps.idempotency.run(scope, ctx.idempotencyKey, app, async (tx, batch) => {
       const now = this.options.clock();
@@ -246,7 +259,7 @@ export class CasesService {
           type: 'submit',
           at: now.toISOString(),
           on: todayInShanghai(now),
-          actor: ctx.actor,
+          actor,
           from: 'submitted',
           to: 'submitted',
           data: {
@@ -261,7 +274,7 @@ export class CasesService {
         const t = applyCommand(
           state,
           { type: 'receive', hallCode: app.intakeHallCode },
-          { at: now, actor: ctx.actor, calendar },
+          { at: now, actor, calendar },
         );
         state = t.state;
         events.push(t.event);
@@ -323,6 +336,29 @@ export class CasesService {
       } satisfies CaseMutation;
     });
     return result.value;
+  }
+
+  /**
+   * 帮办代办: the acting agent on behalf of the resident an active authorization names (see {@link submit}).
+   * @throws 403 `case.agent_not_authorized` (field `agent.authorizationRef`).
+   */
+  private async agentActor(app: SubmitCase, actor: CaseActor): Promise<CaseActor> {
+    const ref = app.agent!.authorizationRef;
+    const found = await this.deps.agentAuthorizations?.verify({
+      ref,
+      agentAccountId: actor.id,
+      applicantIdNumber: app.applicant.kind === 'natural_person' ? app.applicant.idNumber : null,
+      itemCodes: [app.itemCode, ...(app.parts ?? []).flatMap((p) => (p.itemCode ? [p.itemCode] : []))],
+      at: this.options.clock(),
+    });
+    if (!found)
+      throw new AppError(
+        'forbidden',
+        'case.agent_not_authorized',
+        `agent.authorizationRef "${ref}" is not an active authorization of yours for this applicant and item, in force now; nothing was filed.`,
+        { field: 'agent.authorizationRef' },
+      );
+    return { ...actor, onBehalfOf: found.residentAccountId };
   }
 
   /**
@@ -1818,8 +1854,8 @@ function caseReference(ref: string): { number: string } | { id: string } {
 }
 
 /** The audit log's actor for a case actor (its department or hall go into the details). */
-function auditActor(actor: CaseActor): { kind: string; id: string } {
-  return { kind: actor.kind, id: actor.id };
+function auditActor(actor: CaseActor): { kind: string; id: string; onBehalfOf?: string } {
+  return { kind: actor.kind, id: actor.id, ...(actor.onBehalfOf ? { onBehalfOf: actor.onBehalfOf } : {}) };
 }
 
 function actorKey(actor: CaseActor): string {

@@ -43,7 +43,9 @@ export function requirePrincipal(
  * - `delegations:write` — grant and revoke 无差别办理 delegations;
  * - `notifications:read` / `notifications:write` — the inbox; marking read, push subscriptions;
  * - `audit:read` — the audit log;
- * - `grants:read` / `grants:write` — an account's grants; granting and revoking (授权).
+ * - `grants:read` / `grants:write` — an account's grants; granting and revoking (授权);
+ * - `agent_authorizations:read` / `agent_authorizations:write` — 帮办代办 authorizations: listing one's
+ *   own; recording, consenting, revoking.
  */
 export const API_SCOPES = [
   'cases:read',
@@ -56,6 +58,8 @@ export const API_SCOPES = [
   'audit:read',
   'grants:read',
   'grants:write',
+  'agent_authorizations:read',
+  'agent_authorizations:write',
 ] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 

@@ -66,6 +66,31 @@ const TokenSchema = z
   })
   .meta({ id: 'ApiToken' });
 
+const AgentAuthorizationSchema = z
+  .object({
+    id: z.string().uuid(),
+    agentAccountId: z.string(),
+    agentName: z.string().nullable(),
+    residentAccountId: z.string().uuid(),
+    itemCodes: z.array(z.string()).nullable().describe('null: every item'),
+    validFrom: z.string(),
+    validUntil: z.string(),
+    evidence: z.object({
+      kind: z.enum(['signed_form', 'in_app']),
+      fileKey: z.string().nullable(),
+      sm3: z.string().nullable(),
+      reference: z.string().nullable(),
+    }),
+    status: z.enum(['pending', 'active', 'revoked']),
+    inForce: z.boolean().describe('active and within its validity now'),
+    consentedAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+    revokedBy: z.string().nullable(),
+    revokedReason: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'AgentAuthorization' });
+
 const GrantSchema = z
   .object({
     id: z.string().uuid(),
@@ -517,6 +542,88 @@ export function identityRoutes(deps: {
         },
       },
       async (req) => ({ items: await identity.grants.list(req.principal, req.params.id) }),
+    );
+
+    // ---- 帮办代办 consent (委托授权, ./authorizations.ts)
+    app.post(
+      '/api/v1/agent-authorizations',
+      {
+        schema: {
+          tags: ['agent-authorizations'],
+          summary: 'An agent (帮办员 / 村级代办员) records an authorization to act for a resident (委托授权)',
+          description:
+            'Only staff holding helper or village_agent in force (403 `agent_authorization.not_agent`). The resident is named by account id or by resident ID number (looked up through the blind index; never stored or returned). Items: codes or null for every item; validUntil at most one year after validFrom. Evidence `signed_form` (SM3 digest of the scanned signed form plus its storage key or reference) is active at once; `in_app` is pending until the resident consents while signed in. Audited (`agent_authorization.create`, actor = agent on behalf of the resident). 行政许可法 art. 29; 个人信息保护法 art. 13/14.',
+          body: z.strictObject({
+            resident: z.union([
+              z.strictObject({ accountId: z.string().max(64) }),
+              z.strictObject({ idNumber: z.string().max(32) }),
+            ]),
+            itemCodes: z.array(z.string().max(12)).max(200).nullable().optional(),
+            validFrom: z.iso.datetime({ offset: true }).optional(),
+            validUntil: z.iso.datetime({ offset: true }),
+            evidence: z.discriminatedUnion('kind', [
+              z.strictObject({ kind: z.literal('in_app') }),
+              z.strictObject({
+                kind: z.literal('signed_form'),
+                sm3: z.string().max(64).describe('SM3 digest (64 hex) of the scan'),
+                fileKey: z.string().max(200).optional().describe('storage key of the uploaded scan'),
+                reference: z.string().max(100).optional().describe('委托书编号 / filing reference'),
+              }),
+            ]),
+          }),
+          response: { 201: AgentAuthorizationSchema, ...errors, 404: ErrorBodySchema },
+        },
+      },
+      async (req, reply) => {
+        const { validFrom, validUntil, ...rest } = req.body;
+        const a = await identity.authorizations.create(req.principal, {
+          ...rest,
+          ...(validFrom ? { validFrom: new Date(validFrom) } : {}),
+          validUntil: new Date(validUntil),
+        });
+        return reply.status(201).send(a);
+      },
+    );
+
+    app.get(
+      '/api/v1/agent-authorizations',
+      {
+        schema: {
+          tags: ['agent-authorizations'],
+          summary:
+            "The caller's authorizations: a resident's (naming them) or an agent's (recorded by them), history included",
+          response: { 200: z.object({ items: z.array(AgentAuthorizationSchema) }), ...errors },
+        },
+      },
+      async (req) => ({ items: await identity.authorizations.list(req.principal) }),
+    );
+
+    app.post(
+      '/api/v1/agent-authorizations/:id/consent',
+      {
+        schema: {
+          tags: ['agent-authorizations'],
+          summary: 'The resident, signed in, consents to a pending in-app authorization naming them',
+          params: z.object({ id: z.string().max(64) }),
+          response: { 200: AgentAuthorizationSchema, ...errors, 404: ErrorBodySchema },
+        },
+      },
+      async (req) => identity.authorizations.consent(req.principal, req.params.id),
+    );
+
+    app.post(
+      '/api/v1/agent-authorizations/:id/revoke',
+      {
+        schema: {
+          tags: ['agent-authorizations'],
+          summary:
+            'Revoke an authorization at once (the resident it names, or its agent): the next submission under it is refused',
+          params: z.object({ id: z.string().max(64) }),
+          body: z.strictObject({ reason: z.string().max(500).optional() }).optional(),
+          response: { 200: AgentAuthorizationSchema, ...errors, 404: ErrorBodySchema },
+        },
+      },
+      async (req) => identity.authorizations.revoke(req.principal, req.params.id, req.body?.reason),
     );
   };
 }

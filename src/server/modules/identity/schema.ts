@@ -184,3 +184,45 @@ export const grants = pgTable(
     index('identity_grants_account_idx').on(t.accountId, t.validUntil).where(sql`${t.revokedAt} is null`),
   ],
 );
+
+/** Evidence kinds of an agent authorization (委托授权): a scanned signed form, or consent given in the app. */
+export const AGENT_AUTHORIZATION_EVIDENCE = ['signed_form', 'in_app'] as const;
+/** pending (in-app, until the resident consents) → active → revoked. Expiry is `valid_until`, not a status. */
+export const AGENT_AUTHORIZATION_STATUSES = ['pending', 'active', 'revoked'] as const;
+
+/**
+ * Agent authorizations (帮办代办委托授权, 行政许可法 art. 29 委托; 个人信息保护法 art. 13/14 consent): an agent
+ * (帮办员 / 村级代办员) may act for a resident only under one of these — who (`agent_account_id`), for whom
+ * (`resident_account_id`), which items (`item_codes`, null = every item), until when (`valid_until`, at
+ * most one year after `valid_from`) and the evidence: a scan of the signed form (`evidence_file_key` and its
+ * SM3 digest, or a paper reference) or consent given in the app by the resident (`consented_at`). Never
+ * deleted: revoked with who, when and why. No ID number is stored here (the resident is an account id).
+ */
+export const agentAuthorizations = pgTable(
+  'agent_authorizations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** The agent's account id (text: development actors have no uuid). */
+    agentAccountId: text('agent_account_id').notNull(),
+    agentName: text('agent_name'),
+    residentAccountId: uuid('resident_account_id').notNull(),
+    /** 12-digit basic codes; null = every item. */
+    itemCodes: jsonb('item_codes').$type<string[] | null>(),
+    validFrom: timestamp('valid_from', { withTimezone: true }).notNull(),
+    validUntil: timestamp('valid_until', { withTimezone: true }).notNull(),
+    evidenceKind: text('evidence_kind', { enum: AGENT_AUTHORIZATION_EVIDENCE }).notNull(),
+    /** signed_form: the storage key of the scan, when uploaded. */
+    evidenceFileKey: text('evidence_file_key'),
+    /** signed_form: SM3 digest (64 hex) of the scan. */
+    evidenceSm3: text('evidence_sm3'),
+    /** signed_form: the form's number or filing reference (委托书编号). */
+    evidenceReference: text('evidence_reference'),
+    status: text('status', { enum: AGENT_AUTHORIZATION_STATUSES }).notNull(),
+    consentedAt: timestamp('consented_at', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    revokedBy: text('revoked_by'),
+    revokedReason: text('revoked_reason'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index().on(t.residentAccountId), index().on(t.agentAccountId)],
+);

@@ -10,6 +10,7 @@ import type { Db } from '../../db/index.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { Channel } from '../notifications/channels.ts';
 import type { PiiVault } from '../pii/service.ts';
+import { AgentAuthorizationsService } from './authorizations.ts';
 import type { AuthConfig } from './config.ts';
 import { GrantsService, type ScopeResolver } from './grants.ts';
 import { blindIndex, digestsEqual, maskPhone, normalisePhone, type PiiCipher, secretDigest } from './pii.ts';
@@ -144,6 +145,8 @@ export class IdentityService {
   private dummyHash: Promise<string> | undefined;
   /** Roles × jurisdiction: grant, revoke, list; loaded into every principal (./grants.ts). */
   readonly grants: GrantsService;
+  /** 帮办代办 consent: agent authorizations (./authorizations.ts). */
+  readonly authorizations: AgentAuthorizationsService;
 
   constructor(db: Db, options: IdentityServiceOptions) {
     this.repo = new IdentityRepository(db);
@@ -153,6 +156,12 @@ export class IdentityService {
     this.log = options.log ?? { info: () => {}, warn: () => {} };
     this.grants = new GrantsService(db, this.repo, { audit: options.audit, scopes: options.scopes }, () =>
       this.clock(),
+    );
+    this.authorizations = new AgentAuthorizationsService(
+      db,
+      this.repo,
+      { audit: options.audit, idNumberIndex: (idNumber) => this.index('id_number', idNumber) },
+      () => this.clock(),
     );
   }
 

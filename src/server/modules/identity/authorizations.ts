@@ -1,0 +1,406 @@
+import { and, desc, eq, isNull } from 'drizzle-orm';
+import { AppError, invalid, notFound } from '../../../domain/errors.ts';
+import { parseIdentityNumber } from '../../../domain/identity-number.ts';
+import { grantInForce } from '../../../domain/roles.ts';
+import type { Db } from '../../db/index.ts';
+import type { AuditService } from '../audit/service.ts';
+import { forbidden, requirePrincipal } from './policy.ts';
+import type { Principal } from './principal.ts';
+import type { IdentityRepository } from './repository.ts';
+import { agentAuthorizations } from './schema.ts';
+
+type Row = typeof agentAuthorizations.$inferSelect;
+
+/** An agent authorization as the API shows it (ISO 8601 times; no ID number, ever). */
+export interface AgentAuthorizationView {
+  id: string;
+  agentAccountId: string;
+  agentName: string | null;
+  residentAccountId: string;
+  /** null: every item. */
+  itemCodes: string[] | null;
+  validFrom: string;
+  validUntil: string;
+  evidence: {
+    kind: 'signed_form' | 'in_app';
+    fileKey: string | null;
+    sm3: string | null;
+    reference: string | null;
+  };
+  status: 'pending' | 'active' | 'revoked';
+  /** Active and within its validity at the time of the answer. */
+  inForce: boolean;
+  consentedAt: string | null;
+  revokedAt: string | null;
+  revokedBy: string | null;
+  revokedReason: string | null;
+  createdAt: string;
+}
+
+/**
+ * What an agent asks for (`POST /api/v1/agent-authorizations`).
+ * - `resident`: the resident's account id, or their resident ID number (looked up through the blind index;
+ *   neither stored nor returned in clear);
+ * - `itemCodes`: 12-digit basic codes, or null / absent for every item;
+ * - `validUntil`: after now and at most one year after `validFrom` (default now);
+ * - `evidence`: `signed_form` (SM3 digest of the scan, and the storage key of the uploaded scan and/or the
+ *   form's reference) — active at once; or `in_app` — pending until the resident consents while signed in.
+ */
+export interface AgentAuthorizationRequest {
+  resident: { accountId: string } | { idNumber: string };
+  itemCodes?: string[] | null | undefined;
+  validFrom?: Date | undefined;
+  validUntil: Date;
+  evidence:
+    | { kind: 'in_app' }
+    | { kind: 'signed_form'; sm3: string; fileKey?: string | undefined; reference?: string | undefined };
+}
+
+/** The agent authorization behind a submission, as the case engine needs it. */
+export interface AgentAuthorizationCheck {
+  /** The id of the authorization (`agent.authorizationRef`). */
+  ref: string;
+  /** The acting principal's account id. */
+  agentAccountId: string;
+  /** The applicant's resident ID number (natural persons), or null. */
+  applicantIdNumber: string | null;
+  /** Every item the application files (the main item and those of its parts). */
+  itemCodes: readonly string[];
+  at: Date;
+}
+
+const MAX_VALIDITY_MS = 366 * 86_400_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const AGENT_ROLES = new Set(['helper', 'village_agent']);
+
+/**
+ * 帮办代办 consent (委托授权): an agent — staff holding the role 帮办员 `helper` or 村级代办员 `village_agent` in
+ * force — may act for a resident only under an authorization record: who, for whom, which items, until
+ * when, and the evidence (a scan of a signed form, or consent the resident gives in the app while signed
+ * in). The resident sees every authorization naming them and revokes any at once; the agent sees theirs.
+ * Legal basis: 行政许可法 art. 29 (an application may be filed through an entrusted agent, 委托代理人),
+ * 个人信息保护法 art. 13/14 (processing the resident's personal data on their informed, voluntary and
+ * explicit consent, which they may withdraw, art. 15). Every create / consent / revoke is ONE transaction
+ * with its audit entry (`agent_authorization.create|consent|revoke`), the actor being the agent acting for
+ * (`onBehalfOf`) the resident, or the resident themself.
+ */
+export class AgentAuthorizationsService {
+  private readonly db: Db;
+  private readonly repo: IdentityRepository;
+  private readonly deps: { audit: AuditService | undefined; idNumberIndex: (idNumber: string) => string };
+  private readonly clock: () => Date;
+
+  constructor(
+    db: Db,
+    repo: IdentityRepository,
+    deps: { audit: AuditService | undefined; idNumberIndex: (idNumber: string) => string },
+    clock: () => Date,
+  ) {
+    this.db = db;
+    this.repo = repo;
+    this.deps = deps;
+    this.clock = clock;
+  }
+
+  /**
+   * An agent records an authorization. `signed_form` evidence makes it active at once; `in_app` leaves it
+   * pending until the resident consents ({@link consent}).
+   * @throws 400 naming the field (`resident`, `resident.idNumber`, `itemCodes`, `validUntil`,
+   *   `evidence.sm3`, `evidence.reference`), nothing written; 401; 403 `agent_authorization.not_agent`
+   *   (no helper / village_agent grant in force); 404 `account.not_found` (no resident account with that id
+   *   or ID number, field `resident`).
+   */
+  async create(
+    principal: Principal | null,
+    input: AgentAuthorizationRequest,
+  ): Promise<AgentAuthorizationView> {
+    const p = requirePrincipal(principal);
+    const now = this.clock();
+    if (p.kind !== 'staff' || !p.grants.some((g) => grantInForce(g, now) && AGENT_ROLES.has(g.role)))
+      throw forbidden(
+        'agent_authorization.not_agent',
+        'Only agents (帮办员 helper / 村级代办员 village_agent, by a grant in force) record authorizations.',
+      );
+    const validFrom = input.validFrom ?? now;
+    const validUntil = input.validUntil;
+    if (
+      !(validUntil instanceof Date) ||
+      Number.isNaN(validUntil.getTime()) ||
+      validUntil <= now ||
+      validUntil <= validFrom
+    )
+      throw invalid(
+        'validUntil',
+        'validUntil must lie in the future and after validFrom.',
+        'agent_authorization.invalid',
+      );
+    if (validUntil.getTime() - validFrom.getTime() > MAX_VALIDITY_MS)
+      throw invalid(
+        'validUntil',
+        'An authorization lasts at most one year; record a new one when it ends.',
+        'agent_authorization.invalid',
+      );
+    const items = input.itemCodes ?? null;
+    if (items !== null) {
+      if (items.length === 0)
+        throw invalid(
+          'itemCodes',
+          'List at least one item code, or send null for every item.',
+          'agent_authorization.invalid',
+        );
+      for (const [i, c] of items.entries())
+        if (!/^\d{12}$/.test(c))
+          throw invalid(
+            `itemCodes.${i}`,
+            `"${c}" is not a 12-digit basic item code.`,
+            'agent_authorization.invalid',
+          );
+    }
+    const ev = input.evidence;
+    if (ev.kind === 'signed_form') {
+      if (!/^[0-9a-f]{64}$/i.test(ev.sm3 ?? ''))
+        throw invalid(
+          'evidence.sm3',
+          'Give the SM3 digest (64 hex digits) of the scanned signed form.',
+          'agent_authorization.invalid',
+        );
+      if (!ev.fileKey && !ev.reference?.trim())
+        throw invalid(
+          'evidence.reference',
+          'Give the storage key of the uploaded scan or the form’s reference.',
+          'agent_authorization.invalid',
+        );
+    }
+    const resident = await this.resident(input.resident);
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(agentAuthorizations)
+        .values({
+          agentAccountId: p.accountId,
+          agentName: p.name ?? null,
+          residentAccountId: resident,
+          itemCodes: items === null ? null : [...new Set(items)].sort(),
+          validFrom,
+          validUntil,
+          evidenceKind: ev.kind,
+          evidenceFileKey: ev.kind === 'signed_form' ? (ev.fileKey ?? null) : null,
+          evidenceSm3: ev.kind === 'signed_form' ? ev.sm3.toLowerCase() : null,
+          evidenceReference: ev.kind === 'signed_form' ? (ev.reference?.trim() ?? null) : null,
+          status: ev.kind === 'signed_form' ? 'active' : 'pending',
+          createdAt: now,
+        })
+        .returning();
+      await this.deps.audit?.append(tx, {
+        actor: { kind: 'agent', id: p.accountId, onBehalfOf: resident },
+        action: 'agent_authorization.create',
+        target: { type: 'agent_authorization', id: row!.id },
+        details: {
+          itemCodes: row!.itemCodes,
+          validFrom: row!.validFrom.toISOString(),
+          validUntil: row!.validUntil.toISOString(),
+          evidence: row!.evidenceKind,
+          status: row!.status,
+        },
+      });
+      return view(row!, now);
+    });
+  }
+
+  /**
+   * The caller's authorizations, newest first: a resident's — those naming them — or an agent's (staff) —
+   * those they recorded. History included (revoked and expired ones too). @throws 401.
+   */
+  async list(principal: Principal | null): Promise<AgentAuthorizationView[]> {
+    const p = requirePrincipal(principal);
+    const now = this.clock();
+    const column =
+      p.kind === 'staff' ? agentAuthorizations.agentAccountId : agentAuthorizations.residentAccountId;
+    if (p.kind === 'legal_person_operator') return [];
+    if (p.kind !== 'staff' && !UUID.test(p.accountId)) return [];
+    const rows = await this.db
+      .select()
+      .from(agentAuthorizations)
+      .where(eq(column, p.accountId))
+      .orderBy(desc(agentAuthorizations.createdAt));
+    return rows.map((r) => view(r, now));
+  }
+
+  /**
+   * The resident consents, signed in, to a pending in-app authorization naming them: it becomes active.
+   * @throws 401; 403 `agent_authorization.session_required` (consent is given in a resident's own session,
+   *   not through a token or the development header); 404 `agent_authorization.not_found` (unknown, or not
+   *   the caller's — existence is not revealed); 409 `agent_authorization.not_pending`.
+   */
+  async consent(principal: Principal | null, id: string): Promise<AgentAuthorizationView> {
+    const p = requirePrincipal(principal);
+    const now = this.clock();
+    const existing = await this.mine(p, id, 'resident');
+    if (p.via !== 'session')
+      throw forbidden(
+        'agent_authorization.session_required',
+        'Consent is given by the resident signed in with their own session.',
+      );
+    if (existing.status !== 'pending' || existing.validUntil <= now)
+      throw new AppError(
+        'conflict',
+        'agent_authorization.not_pending',
+        `Authorization ${id} is ${existing.validUntil <= now ? 'expired' : existing.status}, not pending.`,
+        { field: 'id' },
+      );
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(agentAuthorizations)
+        .set({ status: 'active', consentedAt: now })
+        .where(and(eq(agentAuthorizations.id, id), eq(agentAuthorizations.status, 'pending')))
+        .returning();
+      if (!row)
+        throw new AppError(
+          'conflict',
+          'agent_authorization.not_pending',
+          `Authorization ${id} is not pending.`,
+          { field: 'id' },
+        );
+      await this.deps.audit?.append(tx, {
+        actor: { kind: 'applicant', id: p.accountId },
+        action: 'agent_authorization.consent',
+        target: { type: 'agent_authorization', id },
+        details: { agentAccountId: row.agentAccountId },
+      });
+      return view(row, now);
+    });
+  }
+
+  /**
+   * Revokes an authorization at once (the next submission under it is refused): the resident it names, or
+   * the agent who recorded it. `reason` optional (≤ 500 characters).
+   * @throws 400 `reason`; 401; 404 `agent_authorization.not_found` (unknown, or neither the caller's as
+   *   resident nor as agent); 409 `agent_authorization.revoked` (already revoked).
+   */
+  async revoke(principal: Principal | null, id: string, reason?: string): Promise<AgentAuthorizationView> {
+    const p = requirePrincipal(principal);
+    const why = reason?.trim() || null;
+    if (why !== null && why.length > 500)
+      throw invalid('reason', 'At most 500 characters.', 'agent_authorization.invalid');
+    const now = this.clock();
+    const existing = await this.mine(p, id, p.kind === 'staff' ? 'agent' : 'resident');
+    if (existing.status === 'revoked')
+      throw new AppError(
+        'conflict',
+        'agent_authorization.revoked',
+        `Authorization ${id} is already revoked.`,
+        { field: 'id' },
+      );
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(agentAuthorizations)
+        .set({ status: 'revoked', revokedAt: now, revokedBy: p.accountId, revokedReason: why })
+        .where(and(eq(agentAuthorizations.id, id), isNull(agentAuthorizations.revokedAt)))
+        .returning();
+      if (!row)
+        throw new AppError(
+          'conflict',
+          'agent_authorization.revoked',
+          `Authorization ${id} is already revoked.`,
+          { field: 'id' },
+        );
+      await this.deps.audit?.append(tx, {
+        actor:
+          p.kind === 'staff'
+            ? { kind: 'agent', id: p.accountId, onBehalfOf: row.residentAccountId }
+            : { kind: 'applicant', id: p.accountId },
+        action: 'agent_authorization.revoke',
+        target: { type: 'agent_authorization', id },
+        ...(why ? { purpose: why } : {}),
+        details: { agentAccountId: row.agentAccountId, residentAccountId: row.residentAccountId },
+      });
+      return view(row, now);
+    });
+  }
+
+  /**
+   * For the case engine (submit): the resident account an agent acts for, when `ref` is the id of an
+   * ACTIVE authorization of that agent, in force at `at` (validFrom ≤ at < validUntil), covering every item
+   * filed, for the resident whose ID number the applicant gives (matched through the blind index). Else
+   * null — the caller refuses with 403 `case.agent_not_authorized`.
+   */
+  async verify(
+    q: AgentAuthorizationCheck,
+  ): Promise<{ residentAccountId: string; authorizationId: string } | null> {
+    if (!UUID.test(q.ref) || q.applicantIdNumber === null) return null;
+    const [row] = await this.db.select().from(agentAuthorizations).where(eq(agentAuthorizations.id, q.ref));
+    if (!row || row.status !== 'active' || row.agentAccountId !== q.agentAccountId) return null;
+    if (!(row.validFrom <= q.at && q.at < row.validUntil)) return null;
+    if (row.itemCodes !== null && !q.itemCodes.every((c) => row.itemCodes!.includes(c))) return null;
+    const resident = await this.repo.accountById(row.residentAccountId);
+    let idNumber: string;
+    try {
+      idNumber = parseIdentityNumber(q.applicantIdNumber).value;
+    } catch {
+      return null;
+    }
+    if (
+      !resident?.idNumberHash ||
+      resident.disabledAt ||
+      resident.idNumberHash !== this.deps.idNumberIndex(idNumber)
+    )
+      return null;
+    return { residentAccountId: row.residentAccountId, authorizationId: row.id };
+  }
+
+  // ------------------------------------------------------------------------------------------ internals
+
+  private async resident(r: AgentAuthorizationRequest['resident']): Promise<string> {
+    let account: Awaited<ReturnType<IdentityRepository['accountById']>>;
+    if ('accountId' in r) {
+      if (!UUID.test(r.accountId ?? ''))
+        throw invalid(
+          'resident.accountId',
+          'Give the resident’s account id (a UUID).',
+          'agent_authorization.invalid',
+        );
+      account = await this.repo.accountById(r.accountId);
+    } else {
+      const idNumber = parseIdentityNumber(r.idNumber, 'resident.idNumber').value;
+      account = await this.repo.accountByIdNumberHash(this.deps.idNumberIndex(idNumber));
+    }
+    if (account?.kind !== 'resident' || account.disabledAt)
+      throw notFound('account.not_found', 'No resident account with that id or ID number.', 'resident');
+    return account.id;
+  }
+
+  /** The authorization, when the caller is its resident (or, `as: 'agent'`, its agent); else 404. */
+  private async mine(p: Principal, id: string, as: 'resident' | 'agent'): Promise<Row> {
+    const missing = () => notFound('agent_authorization.not_found', `No authorization ${id} of yours.`, 'id');
+    if (!UUID.test(id)) throw missing();
+    const [row] = await this.db.select().from(agentAuthorizations).where(eq(agentAuthorizations.id, id));
+    if (!row) throw missing();
+    const owner = as === 'agent' ? row.agentAccountId : row.residentAccountId;
+    if (owner !== p.accountId || (as === 'resident' && p.kind !== 'resident')) throw missing();
+    return row;
+  }
+}
+
+function view(row: Row, now: Date): AgentAuthorizationView {
+  return {
+    id: row.id,
+    agentAccountId: row.agentAccountId,
+    agentName: row.agentName,
+    residentAccountId: row.residentAccountId,
+    itemCodes: row.itemCodes ?? null,
+    validFrom: row.validFrom.toISOString(),
+    validUntil: row.validUntil.toISOString(),
+    evidence: {
+      kind: row.evidenceKind,
+      fileKey: row.evidenceFileKey,
+      sm3: row.evidenceSm3,
+      reference: row.evidenceReference,
+    },
+    status: row.status,
+    inForce: row.status === 'active' && row.validFrom <= now && now < row.validUntil,
+    consentedAt: row.consentedAt?.toISOString() ?? null,
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+    revokedBy: row.revokedBy,
+    revokedReason: row.revokedReason,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
