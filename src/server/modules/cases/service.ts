@@ -1301,14 +1301,7 @@ export class CasesService {
     const row = isCaseNumber(caseRef)
       ? await this.repo.findByNumber(caseRef)
       : await this.findByUuid(caseRef);
-    if (!row)
-      throw notFound(
-        'case.not_found',
-        isCaseNumber(caseRef)
-          ? `No case ${caseRef}. Check the number on the receipt (收件凭证).`
-          : `No case ${caseRef}. Give the 21-digit case number or the case id.`,
-        'case',
-      );
+    if (!row) throw caseNotFound(caseRef);
     return this.view(row, await this.deps.calendar.calendar());
   }
 
@@ -1320,14 +1313,7 @@ export class CasesService {
   async targetOf(caseRef: string): Promise<ScopeTarget> {
     // One indexed statement (not the whole view and timeline): this runs before every case request.
     const c = await this.repo.locationOf(caseReference(caseRef));
-    if (!c)
-      throw notFound(
-        'case.not_found',
-        isCaseNumber(caseRef)
-          ? `No case ${caseRef}. Check the number on the receipt (收件凭证).`
-          : `No case ${caseRef}. Give the 21-digit case number or the case id.`,
-        'case',
-      );
+    if (!c) throw caseNotFound(caseRef);
     const delivery = c.delivery as {
       pickup?: { hallCode?: string };
       preference?: { hallCode?: string };
@@ -1843,6 +1829,17 @@ interface ClockPlan {
   };
   /** null: the stored timers stand. */
   timers: { set: { kind: string; dueAt: Date }[]; reset: string[] } | null;
+}
+
+/** The 404 for a case reference that names no case, with what to check. */
+function caseNotFound(caseRef: string): AppError {
+  return notFound(
+    'case.not_found',
+    isCaseNumber(caseRef)
+      ? `No case ${caseRef}. Check the number on the receipt (收件凭证).`
+      : `No case ${caseRef}. Give the 21-digit case number or the case id.`,
+    'case',
+  );
 }
 
 /** A case reference from a URL: the 21-digit number, or the case id (a UUID, lower-cased). */

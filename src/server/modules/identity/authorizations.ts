@@ -4,7 +4,7 @@ import { parseIdentityNumber } from '../../../domain/identity-number.ts';
 import { grantInForce } from '../../../domain/roles.ts';
 import type { Db } from '../../db/index.ts';
 import type { AuditService } from '../audit/service.ts';
-import { forbidden, requirePrincipal } from './policy.ts';
+import { checkItemCodes, forbidden, requirePrincipal } from './policy.ts';
 import type { Principal } from './principal.ts';
 import type { IdentityRepository } from './repository.ts';
 import { agentAuthorizations } from './schema.ts';
@@ -140,22 +140,7 @@ export class AgentAuthorizationsService {
         'An authorization lasts at most one year; record a new one when it ends.',
         'agent_authorization.invalid',
       );
-    const items = input.itemCodes ?? null;
-    if (items !== null) {
-      if (items.length === 0)
-        throw invalid(
-          'itemCodes',
-          'List at least one item code, or send null for every item.',
-          'agent_authorization.invalid',
-        );
-      for (const [i, c] of items.entries())
-        if (!/^\d{12}$/.test(c))
-          throw invalid(
-            `itemCodes.${i}`,
-            `"${c}" is not a 12-digit basic item code.`,
-            'agent_authorization.invalid',
-          );
-    }
+    const items = checkItemCodes(input.itemCodes ?? null, 'agent_authorization.invalid');
     const ev = input.evidence;
     if (ev.kind === 'signed_form') {
       if (!/^[0-9a-f]{64}$/i.test(ev.sm3 ?? ''))

@@ -14,7 +14,7 @@ import {
 } from '../../../domain/roles.ts';
 import type { Db } from '../../db/index.ts';
 import type { AuditService } from '../audit/service.ts';
-import { forbidden, requirePrincipal } from './policy.ts';
+import { checkItemCodes, forbidden, requirePrincipal } from './policy.ts';
 import type { Principal } from './principal.ts';
 import type { AccountRow, GrantRow, IdentityRepository } from './repository.ts';
 
@@ -252,18 +252,7 @@ export class GrantsService {
         'A grant lasts at most 3 years; grant it again when it ends.',
         'grant.invalid',
       );
-    const items = input.itemCodes ?? null;
-    if (items !== null) {
-      if (items.length === 0)
-        throw invalid(
-          'itemCodes',
-          'List at least one item code, or send null for every item.',
-          'grant.invalid',
-        );
-      for (const [i, c] of items.entries())
-        if (!/^\d{12}$/.test(c))
-          throw invalid(`itemCodes.${i}`, `"${c}" is not a 12-digit basic item code.`, 'grant.invalid');
-    }
+    const items = checkItemCodes(input.itemCodes ?? null, 'grant.invalid');
     return {
       role: input.role as Role,
       scope: await this.resolveScope(input.scope),

@@ -1,4 +1,4 @@
-import { AppError } from '../../../domain/errors.ts';
+import { AppError, invalid } from '../../../domain/errors.ts';
 import type { Principal } from './principal.ts';
 
 /** 401: nobody is signed in (or the session/token ended). */
@@ -94,4 +94,19 @@ export function requireStaffSession(p: Principal): void {
   if (p.kind !== 'staff' || p.via !== 'session') {
     throw forbidden('auth.staff_only', 'Only staff signed in with a session may manage API tokens.');
   }
+}
+
+/**
+ * An optional list of 12-digit basic item codes (GB/T 39046) limiting a grant or an authorization:
+ * null = every item; otherwise at least one, each well formed.
+ * @throws AppError(validation, `code`) naming `itemCodes` or `itemCodes.<i>`.
+ */
+export function checkItemCodes(items: readonly string[] | null, code: string): readonly string[] | null {
+  if (items === null) return null;
+  if (items.length === 0)
+    throw invalid('itemCodes', 'List at least one item code, or send null for every item.', code);
+  for (const [i, c] of items.entries())
+    if (!/^\d{12}$/.test(c))
+      throw invalid(`itemCodes.${i}`, `"${c}" is not a 12-digit basic item code.`, code);
+  return items;
 }
