@@ -212,12 +212,6 @@ export class CasesRepository {
     return { ...row, partDepartmentIds: list(parts), pastDepartmentIds: list(past) };
   }
 
-  /** Locks the case row for the rest of the transaction. */
-  async lockById(tx: Tx, id: string): Promise<CaseRow | undefined> {
-    const [row] = await tx.select().from(cases).where(eq(cases.id, id)).for('update');
-    return row;
-  }
-
   /**
    * Writes a new state if the version is still `expectedVersion` (optimistic concurrency).
    * @returns the updated row, or undefined when another write got there first.

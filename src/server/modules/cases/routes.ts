@@ -96,6 +96,14 @@ const MutationSchema = z.object({
     .describe('6-digit pickup code, issued once when a pickup case is decided'),
 });
 
+/** What a case mutation answers: the case after it, or an error (403 refused, 409 state or version). */
+const mutationResponses = {
+  200: MutationSchema,
+  ...errorResponses,
+  403: errorResponses[400],
+  409: errorResponses[400],
+};
+
 const ref = z.object({ ref: z.string().describe('21-digit case number or case id') });
 
 /** The case API (办件): submission, one command endpoint per transition, queries. */
@@ -133,12 +141,7 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
           params: ref,
           headers,
           body: CaseCommandSchema,
-          response: {
-            200: MutationSchema,
-            ...errorResponses,
-            403: errorResponses[400],
-            409: errorResponses[400],
-          },
+          response: mutationResponses,
         },
       },
       async (req) => {
@@ -158,12 +161,7 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
           params: ref,
           headers,
           body: z.strictObject({ pickupCode: z.string() }),
-          response: {
-            200: MutationSchema,
-            ...errorResponses,
-            403: errorResponses[400],
-            409: errorResponses[400],
-          },
+          response: mutationResponses,
         },
       },
       async (req) => {
@@ -182,12 +180,7 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
             'Reissue the pickup code (lost, or locked after 5 wrong codes): the new code goes to the applicant only',
           params: ref,
           headers,
-          response: {
-            200: MutationSchema,
-            ...errorResponses,
-            403: errorResponses[400],
-            409: errorResponses[400],
-          },
+          response: mutationResponses,
         },
       },
       async (req) => {
@@ -209,12 +202,7 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
             outcome: z.enum(['granted', 'denied']),
             reason: z.string().max(2000).optional(),
           }),
-          response: {
-            200: MutationSchema,
-            ...errorResponses,
-            403: errorResponses[400],
-            409: errorResponses[400],
-          },
+          response: mutationResponses,
         },
       },
       async (req) => {

@@ -148,11 +148,6 @@ export class IdentityRepository {
     return row!;
   }
 
-  /** Ends every session of an account. */
-  async endSessionsOf(accountId: string): Promise<void> {
-    await this.deleteSessionsOf(accountId);
-  }
-
   async link(tx: Tx | Db, issuer: string, subject: string, accountId: string): Promise<void> {
     await tx.insert(federatedIdentities).values({ issuer, subject, accountId }).onConflictDoNothing();
   }

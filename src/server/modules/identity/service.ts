@@ -854,7 +854,7 @@ export class IdentityService {
         await this.repo.link(tx, claims.issuer, claims.subject, existing.id);
         return this.repo.takeOverForFederation(tx, existing.id);
       });
-      await this.repo.endSessionsOf(existing.id);
+      await this.repo.deleteSessionsOf(existing.id);
       await this.audit('auth.federated_takeover', { kind: 'resident', id: existing.id }, 'ok', existing.id, {
         issuer: claims.issuer,
       });
