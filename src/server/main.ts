@@ -16,6 +16,7 @@ import { catalogRoutes } from './modules/catalog/routes.ts';
 import { CATALOG_CHANGES_CHANNEL } from './modules/catalog/service.ts';
 import { custodyRoutes } from './modules/custody/routes.ts';
 import { departmentsRoutes } from './modules/departments/routes.ts';
+import { documentsRoutes } from './modules/documents/routes.ts';
 import { hallsRoutes } from './modules/halls/routes.ts';
 import { installAuthentication } from './modules/identity/plugin.ts';
 import { identityRoutes } from './modules/identity/routes.ts';
@@ -133,6 +134,7 @@ export async function startServer(
         casesRoutes(services),
         notificationsRoutes({ notifications: services.notifications, places: services.cases }),
         custodyRoutes(services),
+        documentsRoutes(services),
         auditRoutes(services),
         identityRoutes({ identity: services.identity, oidc: services.oidc, authConfig: services.authConfig }),
       ],

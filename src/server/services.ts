@@ -10,6 +10,8 @@ import { SAMPLE_CATALOG_XLSX } from './modules/catalog/sample.ts';
 import { CatalogService } from './modules/catalog/service.ts';
 import { CustodyService } from './modules/custody/service.ts';
 import { DepartmentsService } from './modules/departments/service.ts';
+import { publicBaseUrlFrom } from './modules/documents/font.ts';
+import { DocumentsService } from './modules/documents/service.ts';
 import { HallsService } from './modules/halls/service.ts';
 import { IdempotencyService } from './modules/idempotency/service.ts';
 import { type AuthConfig, loadAuthConfig } from './modules/identity/config.ts';
@@ -40,6 +42,8 @@ export interface Services {
   cases: CasesService;
   files: FileStore;
   custody: CustodyService;
+  /** 文书: the PDF notices of a case (收件凭证, 受理通知书 …). */
+  documents: DocumentsService;
   audit: AuditService;
   identity: IdentityService;
   /** Sign-in through the province's identity platform; undefined when OIDC_ISSUER is unset. */
@@ -141,6 +145,13 @@ export async function createServices(database: Database, config: ServicesConfig)
   });
   const files = createFileStore(config.env ?? process.env, config.dataDir);
   const custody = new CustodyService(db, { cases, idempotency, files });
+  const documents = new DocumentsService(
+    db,
+    { cases, halls, departments, files },
+    { publicBaseUrl: publicBaseUrlFrom(env) },
+  );
+  // Queues the case only (one INSERT); the jobs loop renders outside the dispatch transaction.
+  outbox.subscribe(documents.handler);
   const authConfig = loadAuthConfig(env);
   const identity = new IdentityService(db, {
     piiHashKey,
@@ -164,6 +175,7 @@ export async function createServices(database: Database, config: ServicesConfig)
     authConfig,
     files,
     custody,
+    documents,
     calendar,
     regions,
     departments,

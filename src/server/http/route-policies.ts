@@ -72,6 +72,9 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/v1/cases/:ref/materials/:seq/files/:key': signedIn('cases:read'),
   'POST /api/v1/cases/:ref/materials/:seq/custody': signedIn('custody:write'),
   'PUT /api/v1/cases/:ref/materials/:seq/file': signedIn('custody:write'),
+  // documents (文书: whoever may read the case)
+  'GET /api/v1/cases/:ref/documents': signedIn('cases:read'),
+  'GET /api/v1/cases/:ref/documents/:id': signedIn('cases:read'),
   // notifications (src/server/modules/notifications/policy.ts)
   'GET /api/v1/notifications/inbox': signedIn('notifications:read'),
   'POST /api/v1/notifications/inbox/read': signedIn('notifications:write'),

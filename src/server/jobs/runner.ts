@@ -13,6 +13,8 @@ export interface JobRound {
   messages: { claimed: number; delivered: number };
   /** Audit entries given their chain position and SM3 hash (0 when another node is chaining). */
   auditChained: number;
+  /** Documents (文书) issued for cases queued by their events. */
+  documentsIssued: number;
   /** Rows re-sealed under the current PII key (rotation / encryption of older rows), per store. */
   piiResealed: number;
 }
@@ -20,7 +22,7 @@ export interface JobRound {
 /**
  * Background work of one node, on the database so any number of nodes share it: fire due clock timers
  * (warnings, deemed acceptance), dispatch outbox events to their handlers (notifications), send due
- * messages, chain pending audit entries (one node at a time: the chain head is locked FOR UPDATE SKIP
+ * messages, issue case documents (PDF 文书, rendered outside any transaction), chain pending audit entries (one node at a time: the chain head is locked FOR UPDATE SKIP
  * LOCKED; the others skip), re-seal a batch of personal data still in plaintext or under an older key (key rotation
  * without downtime: reads keep working under old keys meanwhile). Each step claims its rows with FOR
  * UPDATE SKIP LOCKED. Rounds never overlap on a node; a
@@ -30,6 +32,7 @@ export interface JobRound {
 export function startJobs(
   services: Pick<Services, 'cases' | 'outbox' | 'notifications' | 'audit'> & {
     pii?: Pick<Services['pii'], 'rotate'>;
+    documents?: Pick<Services['documents'], 'runPending'>;
   },
   options: { intervalMs: number; log?: (message: string, error: unknown) => void },
 ): JobRunner {
@@ -48,12 +51,14 @@ export function startJobs(
       auditChained += n;
       if (auditChained >= 20_000) break;
     }
+    const documentsIssued = services.documents ? await services.documents.runPending(20) : 0;
     const resealed = services.pii ? await services.pii.rotate(200) : {};
     return {
       timersFired,
       eventsDispatched,
       messages: { claimed: sent.claimed, delivered: sent.delivered },
       auditChained,
+      documentsIssued,
       piiResealed: Object.values(resealed).reduce((a, b) => a + b, 0),
     };
   };

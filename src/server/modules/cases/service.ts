@@ -144,6 +144,8 @@ export interface CaseView {
   status: CaseStatus;
   outcome: string | null;
   itemCode: string;
+  /** The item's name when the case was filed (as on the application and the documents issued for it). */
+  itemName: string;
   implementationCode: string;
   applicant: Record<string, unknown>;
   agent: Record<string, unknown> | null;
@@ -1671,6 +1673,7 @@ export class CasesService {
       status: row.status as CaseStatus,
       outcome: row.outcome,
       itemCode: row.itemCode,
+      itemName: row.itemName,
       implementationCode: row.implementationCode,
       applicant: this.maskParty(row.applicant),
       agent: row.agent ? this.maskParty(row.agent) : null,
