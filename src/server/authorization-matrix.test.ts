@@ -279,6 +279,18 @@ const ROWS: Record<string, Row> = {
     },
   },
 
+  // ---- documents (文书): whoever may read the case
+  'GET /api/v1/cases/:ref/documents': {
+    method: 'GET',
+    url: () => `/api/v1/cases/${caseNumber}/documents`,
+    expect: { ...seers('200'), kailiReadOnly: '200' },
+  },
+  'GET /api/v1/cases/:ref/documents/:id': {
+    method: 'GET',
+    url: () => `/api/v1/cases/${caseNumber}/documents/${randomUUID()}`,
+    expect: { ...seers('404 document.not_found'), kailiReadOnly: '404 document.not_found' },
+  },
+
   // ---- custody
   'GET /api/v1/cases/:ref/materials': {
     method: 'GET',
