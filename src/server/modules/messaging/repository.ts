@@ -78,7 +78,7 @@ export class MessagingRepository {
       await q.execute(sql`
         select t.id, t.case_id, t.case_number, t.kind, t.subject, t.created_by_account_id, t.created_at,
           t.last_seq, t.last_message_at, coalesce(f.last_read_seq, 0) as last_read_seq,
-          (select count(*)::int from case_message_mentions m
+          (select count(distinct m.seq)::int from case_message_mentions m
              where m.thread_id = t.id and m.seq > coalesce(f.last_read_seq, 0) and ${mineAfterCursor(r)}
           ) as mentions_unread,
           coalesce((select json_agg(json_build_object('departmentId', d.department_id,
