@@ -933,4 +933,3 @@ describe('grants over time', () => {
     expect(await count()).toBe(before);
   });
 });
-

@@ -32,7 +32,7 @@ interface Staff {
   csrf: string;
 }
 const who = {} as Record<'kaili' | 'weining' | 'nanming' | 'police' | 'weiningAdmin', Staff>;
-const dept: Record<string, string> = {};
+const dept = {} as Record<'weining' | 'nanming' | 'weiningPolice', string>;
 let caseNumber = '';
 let caseId = '';
 
@@ -395,7 +395,10 @@ describe('live push over WebSocket across two nodes (LISTEN/NOTIFY)', () => {
       mentions: [{ kind: 'staff', id: who.weining.id }],
     });
     expect(posted.status).toBe(201);
-    const frame = (await live.next('message')) as Record<string, any>;
+    const frame = (await live.next('message')) as {
+      message: { id: string; seq: number; text: string };
+      thread: { unread: number; mentionsUnread: number };
+    };
     expect(frame).toMatchObject({ caseId, caseNumber, threadId: caseId });
     expect(frame.message).toMatchObject({ id: posted.body.message.id, text: '原件已寄出，请查收。' });
     expect(frame.thread).toMatchObject({ unread: unreadBefore + 1 });
@@ -404,7 +407,7 @@ describe('live push over WebSocket across two nodes (LISTEN/NOTIFY)', () => {
     await call(A, who.weining, 'POST', `/api/v1/cases/${caseNumber}/threads/${caseId}/read`, {
       seq: frame.message.seq,
     });
-    expect(((await live.next('thread')) as Record<string, any>).thread).toMatchObject({
+    expect(((await live.next('thread')) as { thread: unknown }).thread).toMatchObject({
       unread: 0,
       mentionsUnread: 0,
     });
