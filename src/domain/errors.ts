@@ -17,6 +17,8 @@ export const ERROR_KINDS = {
   gone: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  /** a WebSocket endpoint called without the Upgrade handshake */
+  upgrade_required: 426,
   rate_limited: 429,
   internal: 500,
   unavailable: 503,

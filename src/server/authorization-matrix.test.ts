@@ -48,6 +48,7 @@ const tokens = {} as Record<Who, string | undefined>;
 const accounts = {} as Record<string, string>;
 let weiningDept = '';
 let otherDept = '';
+let consultedDept = '';
 let caseNumber = '';
 let caseId = '';
 let materialSeq = 1;
@@ -370,6 +371,61 @@ const ROWS: Record<string, Row> = {
     },
   },
 
+  // ---- in-case messaging 办件沟通 (the general thread's id is the case id)
+  'GET /api/v1/cases/:ref/threads': {
+    method: 'GET',
+    url: () => `/api/v1/cases/${caseNumber}/threads`,
+    expect: { ...seers('200'), kailiReadOnly: '200' },
+  },
+  'POST /api/v1/cases/:ref/threads': {
+    method: 'POST',
+    url: () => `/api/v1/cases/${caseNumber}/threads`,
+    body: () => ({ subject: '矩阵专题' }),
+    expect: { ...seers('201'), kailiReadOnly: '403 auth.scope_missing' },
+  },
+  'POST /api/v1/cases/:ref/threads/:threadId/departments': {
+    method: 'POST',
+    url: () => `/api/v1/cases/${caseNumber}/threads/${caseId}/departments`,
+    // a department none of the matrix's callers is scoped to (so the cells below do not move)
+    body: () => ({ departmentId: consultedDept, reason: '会商（矩阵测试）' }),
+    // those who handle the case at the intake hall or the competent department; supervisors may not
+    expect: {
+      ...seers('200'),
+      weiningAdmin: '403 case_thread.consult_forbidden',
+      qdnAdmin: '403 case_thread.consult_forbidden',
+      kailiReadOnly: '403 auth.scope_missing',
+    },
+  },
+  'GET /api/v1/cases/:ref/threads/:threadId/messages': {
+    method: 'GET',
+    url: () => `/api/v1/cases/${caseNumber}/threads/${caseId}/messages`,
+    expect: { ...seers('200'), kailiReadOnly: '200' },
+  },
+  'POST /api/v1/cases/:ref/threads/:threadId/messages': {
+    method: 'POST',
+    url: () => `/api/v1/cases/${caseNumber}/threads/${caseId}/messages`,
+    body: () => ({ text: '矩阵消息' }),
+    expect: { ...seers('201'), kailiReadOnly: '403 auth.scope_missing' },
+  },
+  'POST /api/v1/cases/:ref/threads/:threadId/read': {
+    method: 'POST',
+    url: () => `/api/v1/cases/${caseNumber}/threads/${caseId}/read`,
+    body: () => ({ seq: 1 }),
+    expect: { ...seers('200'), kailiReadOnly: '200' },
+  },
+  // every staff member has their own summary (of threads they may read)
+  'GET /api/v1/messaging/unread': {
+    method: 'GET',
+    url: () => '/api/v1/messaging/unread',
+    expect: { default: '200', anonymous: '401' },
+  },
+  // the WebSocket endpoint answers a plain GET with 426 once the caller passed authentication
+  'GET /api/v1/messaging/live': {
+    method: 'GET',
+    url: () => '/api/v1/messaging/live',
+    expect: { default: '426 live.upgrade_required', anonymous: '401' },
+  },
+
   // ---- audit
   'GET /api/v1/audit/entries': {
     method: 'GET',
@@ -651,6 +707,7 @@ beforeAll(async () => {
   const { departments } = server.services;
   weiningDept = (await departments.findDepartment('520526', 'civil_affairs'))!.id;
   otherDept = (await departments.findDepartment('520102', 'civil_affairs'))!.id;
+  consultedDept = (await departments.findDepartment('520526', 'public_security'))!.id;
   const setups: [
     Who,
     { hallCode?: string; departmentId?: string },
@@ -888,5 +945,3 @@ describe('grants over time', () => {
     expect(await count()).toBe(before);
   });
 });
-
-void caseId;

@@ -12,6 +12,7 @@ import { auditRoutes } from './modules/audit/routes.ts';
 import { calendarRoutes } from './modules/calendar/routes.ts';
 import { CALENDAR_CHANGES_CHANNEL } from './modules/calendar/service.ts';
 import { casesRoutes } from './modules/cases/routes.ts';
+import { CASE_CHANGES_CHANNEL } from './modules/cases/service.ts';
 import { catalogRoutes } from './modules/catalog/routes.ts';
 import { CATALOG_CHANGES_CHANNEL } from './modules/catalog/service.ts';
 import { custodyRoutes } from './modules/custody/routes.ts';
@@ -20,6 +21,8 @@ import { documentsRoutes } from './modules/documents/routes.ts';
 import { hallsRoutes } from './modules/halls/routes.ts';
 import { installAuthentication } from './modules/identity/plugin.ts';
 import { identityRoutes } from './modules/identity/routes.ts';
+import { LiveHub } from './modules/messaging/live.ts';
+import { messagingRoutes } from './modules/messaging/routes.ts';
 import { notificationsRoutes } from './modules/notifications/routes.ts';
 import { regionsRoutes } from './modules/regions/routes.ts';
 import {
@@ -41,6 +44,8 @@ export interface RunningServer {
   summary: LoadSummary;
   /** This node's background jobs (timers, outbox, notifications). */
   jobs: JobRunner;
+  /** This node's live WebSocket connections (in-case messaging). */
+  live: LiveHub;
   /** e.g. http://127.0.0.1:3000 */
   url: string;
   close(): Promise<void>;
@@ -104,9 +109,21 @@ export async function startServer(
     const stopCalendar = await database.listen(CALENDAR_CHANGES_CHANNEL, () =>
       services.calendar.invalidate(),
     );
+    // In-case messaging: this node LISTENs once and fans out to its WebSocket connections.
+    const live = new LiveHub({
+      messaging: services.messaging,
+      listen: (channel, onPayload) => database.listen(channel, onPayload),
+      caseChannel: CASE_CHANGES_CHANNEL,
+      log: (message, error) =>
+        options.logStream
+          ? options.logStream.write(`${message}: ${(error as Error)?.message ?? String(error)}\n`)
+          : console.error(message, error),
+    });
+    await live.start();
     const stopListening = async () => {
       await stopCatalog();
       await stopCalendar();
+      await live.stop();
     };
     const jobs = startJobs(services, {
       intervalMs: options.jobs === false ? 0 : config.jobsIntervalMs,
@@ -133,6 +150,12 @@ export async function startServer(
         catalogRoutes(services),
         casesRoutes(services),
         notificationsRoutes({ notifications: services.notifications, places: services.cases }),
+        messagingRoutes({
+          messaging: services.messaging,
+          live,
+          identity: services.identity,
+          allowedOrigins: services.authConfig.allowedOrigins,
+        }),
         custodyRoutes(services),
         documentsRoutes(services),
         auditRoutes(services),
@@ -166,6 +189,7 @@ export async function startServer(
       summary,
       url,
       jobs,
+      live,
       close: async () => {
         await jobs.stop();
         await services.notifications.close();

@@ -18,6 +18,7 @@ import { type AuthConfig, loadAuthConfig } from './modules/identity/config.ts';
 import { OidcLogin } from './modules/identity/oidc.ts';
 import { redactOneTimeCodes } from './modules/identity/redact.ts';
 import { IdentityService } from './modules/identity/service.ts';
+import { MessagingService } from './modules/messaging/service.ts';
 import { DevSmsChannel } from './modules/notifications/channels.ts';
 import { loadNotificationsConfig } from './modules/notifications/config.ts';
 import { NotificationsService } from './modules/notifications/service.ts';
@@ -40,6 +41,8 @@ export interface Services {
   idempotency: IdempotencyService;
   notifications: NotificationsService;
   cases: CasesService;
+  /** In-case messaging (办件沟通): threads, messages, mentions, unread counts. */
+  messaging: MessagingService;
   files: FileStore;
   custody: CustodyService;
   /** 文书: the PDF notices of a case (收件凭证, 受理通知书 …). */
@@ -167,6 +170,7 @@ export async function createServices(database: Database, config: ServicesConfig)
     ...(config.log ? { log: config.log } : {}),
   });
   pii.register({ name: 'identity', reseal: (limit) => identity.resealPii(pii, limit) });
+  const messaging = new MessagingService(db, { cases, staff: identity, departments, idempotency, outbox });
   const oidc = authConfig.oidc ? new OidcLogin(identity, authConfig.oidc) : undefined;
   return {
     audit,
@@ -186,6 +190,7 @@ export async function createServices(database: Database, config: ServicesConfig)
     idempotency,
     notifications,
     cases,
+    messaging,
     pii,
   };
 }

@@ -16,13 +16,28 @@ export async function openTestDatabase(): Promise<Database> {
   const u = new URL(url);
   u.pathname = `/${name}`;
   const database = await openDatabase({ databaseUrl: u.toString() });
-  return {
+  const handle: Database = {
     ...database,
     close: async () => {
       await database.close();
       await adminQuery(url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
+  urls.set(handle, u.toString());
+  return handle;
+}
+
+const urls = new WeakMap<Database, string>();
+
+/**
+ * A second, independent handle on a database from {@link openTestDatabase}, as a second API node has: on
+ * PostgreSQL its own pool and its own LISTEN connections to the same database (close it before the
+ * first); on PGlite — one process, one embedded database — the same instance (its `close` does nothing).
+ */
+export async function openSecondHandle(database: Database): Promise<Database> {
+  const url = urls.get(database);
+  if (!url) return { ...database, close: async () => {} };
+  return openDatabase({ databaseUrl: url, migrate: false });
 }
 
 async function adminQuery(url: string, text: string): Promise<void> {

@@ -3,6 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import {
   type FastifyPluginAsyncZod,
@@ -103,6 +104,9 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
   rejectNulCharacters(app);
+  // WebSocket routes (`wsHandler`): the upgrade request goes through the same hooks — authentication,
+  // route policy, rate limit — before it is accepted. Frames larger than 16 KiB close the socket.
+  await app.register(websocket, { options: { maxPayload: 16 * 1024 } });
   if (options.authenticate) await options.authenticate(app);
   if (options.routePolicies) installRoutePolicies(app, options.routePolicies);
 
@@ -127,6 +131,11 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
         {
           name: 'catalog',
           description: '政务服务事项 service catalog, 实施清单, 办事指南 (GB/T 39046-2020)',
+        },
+        {
+          name: 'messaging',
+          description:
+            '办件沟通 in-case messaging between the intake hall, the competent and consulted departments; live over WebSocket',
         },
         {
           name: 'audit',

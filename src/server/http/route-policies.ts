@@ -79,6 +79,15 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/v1/notifications/inbox': signedIn('notifications:read'),
   'POST /api/v1/notifications/inbox/read': signedIn('notifications:write'),
   'POST /api/v1/notifications/push-subscriptions': signedIn('notifications:write'),
+  // in-case messaging 办件沟通 (src/server/modules/messaging/policy.ts)
+  'GET /api/v1/cases/:ref/threads': signedIn('cases:read'),
+  'POST /api/v1/cases/:ref/threads': signedIn('cases:write'),
+  'POST /api/v1/cases/:ref/threads/:threadId/departments': signedIn('cases:write'),
+  'GET /api/v1/cases/:ref/threads/:threadId/messages': signedIn('cases:read'),
+  'POST /api/v1/cases/:ref/threads/:threadId/messages': signedIn('cases:write'),
+  'POST /api/v1/cases/:ref/threads/:threadId/read': signedIn('cases:read'),
+  'GET /api/v1/messaging/unread': signedIn('cases:read'),
+  'GET /api/v1/messaging/live': signedIn('cases:read'),
   // audit
   'GET /api/v1/audit/entries': signedIn('audit:read'),
   // identity: sign-in is public; one's own account is the identity service's to check

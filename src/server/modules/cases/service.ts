@@ -1313,6 +1313,22 @@ export class CasesService {
    * @throws AppError(not_found, `case.not_found`).
    */
   async targetOf(caseRef: string): Promise<ScopeTarget> {
+    return (await this.locate(caseRef)).target;
+  }
+
+  /**
+   * A case's id, number, intake hall, competent department and policy target ({@link targetOf}) — one
+   * indexed statement, for modules that attach things to a case (in-case messaging).
+   * @throws AppError(not_found, `case.not_found`).
+   */
+  async locate(caseRef: string): Promise<{
+    id: string;
+    number: string;
+    itemCode: string;
+    intakeHallCode: string | null;
+    competentDepartmentId: string | null;
+    target: ScopeTarget;
+  }> {
     // One indexed statement (not the whole view and timeline): this runs before every case request.
     const c = await this.repo.locationOf(caseReference(caseRef));
     if (!c) throw caseNotFound(caseRef);
@@ -1320,10 +1336,18 @@ export class CasesService {
       pickup?: { hallCode?: string };
       preference?: { hallCode?: string };
     } | null;
-    return caseTarget({
+    const target = caseTarget({
       ...c,
       pickupHallCode: delivery?.pickup?.hallCode ?? delivery?.preference?.hallCode ?? null,
     });
+    return {
+      id: c.id,
+      number: c.number,
+      itemCode: c.itemCode,
+      intakeHallCode: c.intakeHallCode,
+      competentDepartmentId: c.competentDepartmentId,
+      target,
+    };
   }
 
   /**

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, gte, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, gte, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/index.ts';
 import { countAll } from '../../db/sql.ts';
 import {
@@ -64,6 +64,11 @@ export class IdentityRepository {
   async insertAccount(tx: Tx | Db, row: NewAccountRow): Promise<AccountRow> {
     const [created] = await tx.insert(accounts).values(row).returning();
     return created!;
+  }
+
+  async accountsByIds(ids: string[]): Promise<AccountRow[]> {
+    if (ids.length === 0) return [];
+    return this.db.select().from(accounts).where(inArray(accounts.id, ids));
   }
 
   async accountById(id: string): Promise<AccountRow | undefined> {

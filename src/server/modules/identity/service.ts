@@ -892,6 +892,31 @@ export class IdentityService {
     return row?.kind === 'staff' ? row.id : undefined;
   }
 
+  /**
+   * Staff accounts by id, as other modules' policies see them (in-case messaging checks that a mentioned
+   * colleague may read the thread): name, binding, grants in force now. Unknown, non-staff and disabled
+   * accounts are left out. No personal data (staff names are public in the hall).
+   */
+  async staffMembers(
+    ids: readonly string[],
+  ): Promise<
+    { id: string; name: string; departmentId: string | null; hallCode: string | null; grants: Grant[] }[]
+  > {
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+    const wanted = [...new Set(ids)].filter((id) => uuid.test(id));
+    const now = this.clock();
+    const rows = (await this.repo.accountsByIds(wanted)).filter((a) => a.kind === 'staff' && !a.disabledAt);
+    return Promise.all(
+      rows.map(async (a) => ({
+        id: a.id,
+        name: a.name,
+        departmentId: a.departmentId,
+        hallCode: a.hallCode,
+        grants: await this.grants.grantsOf(a.id, now),
+      })),
+    );
+  }
+
   /** This service's clock (tests inject one). */
   now(): Date {
     return this.clock();

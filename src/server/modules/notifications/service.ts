@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { invalid } from '../../../domain/errors.ts';
 import type { Db, Tx } from '../../db/index.ts';
+import { MENTION_TOPIC } from '../messaging/service.ts';
 import type { OutboxHandler, OutboxRow } from '../outbox/service.ts';
 import { PiiVault } from '../pii/service.ts';
 import {
@@ -29,8 +30,10 @@ import {
   type CaseEventPayload,
   CaseEventPayloadSchema,
   caseEventOf,
+  MentionPayloadSchema,
   normalizeLocale,
   renderCaseMessage,
+  renderMentionMessage,
 } from './templates.ts';
 
 /** Where log lines go (pino and Fastify's `app.log` fit). */
@@ -286,6 +289,7 @@ export class NotificationsService {
    * (it must not block the outbox). Handing it the same event again creates nothing new.
    */
   readonly handler: OutboxHandler = async (tx: Tx, event: OutboxRow): Promise<void> => {
+    if (event.topic === MENTION_TOPIC) return this.mentioned(tx, event);
     const type = caseEventOf(event.topic);
     if (type === undefined) return;
     const parsed = CaseEventPayloadSchema.safeParse(event.payload);
@@ -300,6 +304,42 @@ export class NotificationsService {
     const rows = await this.planMessages(tx, event, type, parsed.data);
     await this.repo.insertMessages(tx, rows);
   };
+
+  /**
+   * 办件沟通 @提及: an inbox message (zh-CN) to each mentioned staff account (`staff:<id>`) and department
+   * (`department:<id>`). A payload that does not parse is logged and skipped.
+   */
+  private async mentioned(tx: Tx, event: OutboxRow): Promise<void> {
+    const parsed = MentionPayloadSchema.safeParse(event.payload);
+    if (!parsed.success) {
+      this.log.warn(`Notifications: mention event ${event.id} has an unusable payload; no message made.`);
+      return;
+    }
+    const p = parsed.data;
+    const now = this.clock();
+    const text = renderMentionMessage(p, 'zh-CN');
+    await this.repo.insertMessages(
+      tx,
+      p.recipients.map((r) => ({
+        outboxId: event.id,
+        topic: event.topic,
+        caseId: p.caseId,
+        caseNumber: p.caseNumber,
+        recipientKind: r.kind,
+        recipientId: r.id,
+        channel: 'inbox' as const,
+        locale: text.locale,
+        templateKey: text.templateKey,
+        subject: text.subject,
+        body: text.body,
+        piiKeyId: 'none',
+        status: 'delivered' as const,
+        deliveredAt: now,
+        createdAt: now,
+        updatedAt: now,
+      })),
+    );
+  }
 
   private async planMessages(
     tx: Tx,

@@ -179,6 +179,12 @@ const zhCN = {
     },
   },
   staff: {
+    mentioned: {
+      subject: '{{authorName}} 在办件沟通中提到了您：{{caseNumber}}',
+      body: '{{authorName}} 在办件 {{caseNumber}} 的沟通中提到了您：“{{excerpt}}”。请到工作台查看并回复。',
+      body_topic:
+        '{{authorName}} 在办件 {{caseNumber}} 的专题“{{threadSubject}}”中提到了您：“{{excerpt}}”。请到工作台查看并回复。',
+    },
     resubmitted: {
       subject: '补正材料已提交：{{caseNumber}}',
       body: '办件 {{caseNumber}}（{{itemName}}）的申请人已补正材料，请继续办理。',
@@ -290,6 +296,12 @@ const en: typeof zhCN = {
     },
   },
   staff: {
+    mentioned: {
+      subject: '{{authorName}} mentioned you: {{caseNumber}}',
+      body: '{{authorName}} mentioned you in the conversation on application {{caseNumber}}: “{{excerpt}}”. Open the workbench to read and reply.',
+      body_topic:
+        '{{authorName}} mentioned you in the thread “{{threadSubject}}” on application {{caseNumber}}: “{{excerpt}}”. Open the workbench to read and reply.',
+    },
     resubmitted: {
       subject: 'Materials supplemented: {{caseNumber}}',
       body: 'The applicant of application {{caseNumber}} ({{itemName}}) has supplemented the materials. Please continue handling it.',
@@ -403,6 +415,46 @@ export function renderCaseMessage(
     templateKey: base,
     locale,
     subject: t(`${base}.subject`, { ...vars, context }),
+    body,
+    sms: t('sms', { text: body }),
+  };
+}
+
+/**
+ * The payload of an in-case messaging mention (outbox topic `case_message.mentioned`, written by the
+ * messaging module when a message mentions staff or a department): who is told, and what to say.
+ */
+export const MentionPayloadSchema = z.object({
+  caseId: z.string().min(1),
+  caseNumber: z.string().min(1),
+  threadId: z.string().min(1),
+  threadSubject: z.string().nullish(),
+  messageId: z.string().min(1),
+  seq: z.number().int().nullish(),
+  authorName: z.string().min(1),
+  excerpt: z.string().describe('first 60 characters of the (masked) text'),
+  recipients: z.array(z.object({ kind: z.enum(['staff', 'department']), id: z.string().min(1) })).min(1),
+});
+export type MentionPayload = z.infer<typeof MentionPayloadSchema>;
+
+/**
+ * Renders the staff message "X mentioned you" (办件沟通 @提及) in one language; the topic variant names
+ * the thread's subject. Plain text.
+ */
+export function renderMentionMessage(payload: MentionPayload, locale: Locale): RenderedMessage {
+  const t = i18n.getFixedT(locale);
+  const excerpt = payload.excerpt.replace(/\s+/gu, ' ');
+  const vars = {
+    authorName: payload.authorName,
+    caseNumber: payload.caseNumber,
+    threadSubject: payload.threadSubject ?? '',
+    excerpt: [...payload.excerpt].length >= 60 ? `${excerpt}…` : excerpt,
+  };
+  const body = t('staff.mentioned.body', { ...vars, context: payload.threadSubject ? 'topic' : undefined });
+  return {
+    templateKey: 'staff.mentioned',
+    locale,
+    subject: t('staff.mentioned.subject', vars),
     body,
     sms: t('sms', { text: body }),
   };
