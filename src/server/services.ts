@@ -127,7 +127,10 @@ export async function createServices(database: Database, config: ServicesConfig)
       audit,
       pii,
       // 帮办代办: the identity module's agent authorizations (identity is built below; called per submission)
-      agentAuthorizations: { verify: (q) => identity.authorizations.verify(q) },
+      agentAuthorizations: {
+        verify: (q) => identity.authorizations.verify(q),
+        verifyForCase: (q) => identity.authorizations.verifyForCase(q),
+      },
     },
     { piiHashKey, ...(config.clock ? { clock: config.clock } : {}) },
   );

@@ -62,6 +62,7 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'POST /api/v1/cases/:ref/parts/:seq/decision': signedIn('cases:write'),
   'POST /api/v1/cases/:ref/applicant/reveal': signedIn('pii:reveal'),
   'POST /api/v1/applicant-cases': signedIn('cases:read'),
+  'GET /api/v1/me/cases': signedIn('cases:read'),
   'GET /api/v1/departments/:id/inbox': signedIn('cases:read'),
   'GET /api/v1/halls/:code/intake': signedIn('cases:read'),
   'GET /api/v1/halls/:code/delegations': signedIn('cases:read'),

@@ -332,6 +332,43 @@ export class AgentAuthorizationsService {
     return { residentAccountId: row.residentAccountId, authorizationId: row.id };
   }
 
+  /**
+   * For the case engine, after filing (帮办代办 resubmission, withdrawal, rating): an ACTIVE authorization of
+   * `agentAccountId` for `residentAccountId` (the case's applicant-side account), in force at `at`, covering
+   * every item of the case — the case's own `preferRef` first, else any other. Null when none (the caller
+   * refuses with 403 `case.agent_not_authorized`).
+   */
+  async verifyForCase(q: {
+    agentAccountId: string;
+    residentAccountId: string;
+    itemCodes: readonly string[];
+    at: Date;
+    preferRef?: string;
+  }): Promise<{ residentAccountId: string; authorizationId: string } | null> {
+    if (!UUID.test(q.residentAccountId)) return null;
+    const rows = await this.db
+      .select()
+      .from(agentAuthorizations)
+      .where(
+        and(
+          eq(agentAuthorizations.agentAccountId, q.agentAccountId),
+          eq(agentAuthorizations.residentAccountId, q.residentAccountId),
+          eq(agentAuthorizations.status, 'active'),
+        ),
+      );
+    const fits = rows.filter(
+      (r) =>
+        r.validFrom <= q.at &&
+        q.at < r.validUntil &&
+        (r.itemCodes === null || q.itemCodes.every((c) => r.itemCodes!.includes(c))),
+    );
+    const row = fits.find((r) => r.id === q.preferRef) ?? fits[0];
+    if (!row) return null;
+    const resident = await this.repo.accountById(row.residentAccountId);
+    if (!resident || resident.disabledAt) return null;
+    return { residentAccountId: row.residentAccountId, authorizationId: row.id };
+  }
+
   // ------------------------------------------------------------------------------------------ internals
 
   private async resident(r: AgentAuthorizationRequest['resident']): Promise<string> {
