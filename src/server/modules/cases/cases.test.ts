@@ -530,7 +530,12 @@ describe('policy holes found by an adversarial review stay closed', () => {
         intakeHallCode: '522601-zwfw',
         processingMode: 'off_site_intake',
         decidingDivisionCode: '520526',
-        delivery: { method: 'mail', recipient: '测试', phone: '13800000009', address: '贵州省凯里市测试路9号' },
+        delivery: {
+          method: 'mail',
+          recipient: '测试',
+          phone: '13800000009',
+          address: '贵州省凯里市测试路9号',
+        },
       },
     });
     expect(filed.status, JSON.stringify(filed.body)).toBe(201);

@@ -99,7 +99,12 @@ export const APPLICANT_COMMANDS: ReadonlySet<CaseCommand['type']> = new Set(['re
  * withdrawal at the desk acts as staff). Staff never rate, so a rating by an agent-role holder is always
  * an agent's. The development header's `agent:x` is an agent.
  */
-export function actsAsAgent(p: Principal, type: CaseCommand['type'], target: ScopeTarget, now: Date): boolean {
+export function actsAsAgent(
+  p: Principal,
+  type: CaseCommand['type'],
+  target: ScopeTarget,
+  now: Date,
+): boolean {
   if (!APPLICANT_COMMANDS.has(type)) return false;
   if (p.devActor) return p.devActor.kind === 'agent';
   if (p.kind !== 'staff') return false;
@@ -107,6 +112,24 @@ export function actsAsAgent(p: Principal, type: CaseCommand['type'], target: Sco
   if (!here.some((g) => AGENT_ROLES.includes(g.role))) return false;
   if (type === 'rate') return true;
   return !here.some((g) => roleAllows(g.role, 'case.receive') || roleAllows(g.role, 'case.accept'));
+}
+
+/**
+ * Whether a staff caller may file WITHOUT an agent authorization: some grant in force of a non-agent role
+ * (收件员 intake_clerk) gives `case.submit` over the hall for every item. Agents (帮办员, 村级代办员) file
+ * for a resident only under the resident's authorization (`agent.authorizationRef`).
+ */
+export function filesAsStaff(
+  p: Principal,
+  hall: ScopeTarget,
+  itemCodes: readonly string[],
+  now: Date,
+): boolean {
+  return itemCodes.every((itemCode) =>
+    p.grants.some(
+      (g) => !AGENT_ROLES.includes(g.role) && grantAllows(g, 'case.submit', { ...hall, itemCode }, now),
+    ),
+  );
 }
 
 /**

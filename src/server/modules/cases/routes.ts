@@ -17,7 +17,6 @@ function caller(req: { principal: Principal | null }): { p: Principal; actor: Ca
   return { p, actor: principalToCaseActor(p) };
 }
 
-
 const headers = z.object({
   'idempotency-key': z.string().describe('client-generated key (e.g. a UUID), the same on every retry'),
   'x-tongban-actor': z

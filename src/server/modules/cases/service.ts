@@ -38,7 +38,7 @@ import {
 } from '../../../domain/errors.ts';
 import { sensitiveFormKeys, validateFormData } from '../../../domain/form.ts';
 import { maskIdentityNumber } from '../../../domain/identity-number.ts';
-import type { Action, ScopeTarget } from '../../../domain/roles.ts';
+import { type Action, grantInForce, type ScopeTarget } from '../../../domain/roles.ts';
 import { WriteBatch } from '../../db/batch.ts';
 import type { Db, Tx } from '../../db/index.ts';
 import type { AuditService } from '../audit/service.ts';
@@ -48,10 +48,12 @@ import type { Principal } from '../identity/principal.ts';
 import type { NewOutboxRow, OutboxService } from '../outbox/service.ts';
 import { maskAddress, maskName, maskPhone, type PiiField, type PiiVault } from '../pii/service.ts';
 import {
+  AGENT_ROLES,
   APPLICANT_COMMANDS,
   applicantAccountOf,
   type CaseLocation,
   caseTarget,
+  filesAsStaff,
   mayRevealApplicant,
   requireAgentGrantFor,
   requireCaseAction,
@@ -251,6 +253,31 @@ export class CasesService {
     const scope = `POST /api/v1/cases|${actorKey(ctx.actor)}`;
     // Reads of other modules happen before the transaction (the embedded database has one connection).
     const routed = await this.route(app);
+    // Staff without an agent authorization file only under a non-agent grant covering every item (an
+    // agent's or a clerk's grant may be limited to items); refusals are audited.
+    const p = ctx.principal;
+    const hall = hallTarget(app.intakeHallCode ?? '');
+    if (!app.agent && p?.kind === 'staff' && !filesAsStaff(p, hall, itemsFiled(app), this.options.clock()))
+      await this.auditRefusal(
+        'new',
+        'case.submit',
+        ctx.actor,
+        agentRefusalDetails(app),
+      )(
+        p.grants.some((g) => AGENT_ROLES.includes(g.role) && grantInForce(g, this.options.clock()))
+          ? new AppError(
+              'forbidden',
+              'case.agent_not_authorized',
+              'An agent (帮办员 / 村级代办员) files for a resident only under their authorization: record it (POST /api/v1/agent-authorizations) and give agent.authorizationRef; nothing was filed.',
+              { field: 'agent.authorizationRef' },
+            )
+          : new AppError(
+              'forbidden',
+              'case.scope_missing',
+              `Your grants in force at ${app.intakeHallCode ?? 'this hall'} do not give case.submit for every item filed (${itemsFiled(app).join(', ')}); nothing was filed.`,
+              { field: 'itemCode' },
+            ),
+      );
     const actor = app.agent
       ? await this.agentActor(app, ctx).catch(
           this.auditRefusal('new', 'case.submit', ctx.actor, agentRefusalDetails(app)),
@@ -258,8 +285,7 @@ export class CasesService {
       : ctx.actor;
     // The applicant-side account, from the server's knowledge only: the resident an authorization names,
     // or the signed-in resident / legal person filing themselves; a walk-in filed by staff has none.
-    const applicantAccountId =
-      actor.onBehalfOf ?? (ctx.actor.kind === 'applicant' ? ctx.actor.id : null);
+    const applicantAccountId = actor.onBehalfOf ?? (ctx.actor.kind === 'applicant' ? ctx.actor.id : null);
     const calendar = await this.deps.calendar.calendar();
     const result = await this.deps.idempotency.run(scope, ctx.idempotencyKey, app, async (tx, batch) => {
       const now = this.options.clock();
@@ -366,7 +392,10 @@ export class CasesService {
    * @throws 403 `case.agent_not_authorized` (field `itemCode` for the agent's grant, else
    *   `agent.authorizationRef`).
    */
-  private async agentActor(app: SubmitCase, ctx: Omit<CommandContext, 'expectedVersion'>): Promise<CaseActor> {
+  private async agentActor(
+    app: SubmitCase,
+    ctx: Omit<CommandContext, 'expectedVersion'>,
+  ): Promise<CaseActor> {
     const actor = ctx.actor;
     const items = itemsFiled(app);
     const p = ctx.principal;

@@ -286,7 +286,12 @@ describe('agent authorizations (帮办代办 consent)', () => {
 });
 
 describe('帮办代办 after filing: every action of the agent needs the authorization and names both people', () => {
-  const MAIL = { method: 'mail', recipient: '王小芳', phone: '13800000123', address: '贵州省凯里市测试路1号' };
+  const MAIL = {
+    method: 'mail',
+    recipient: '王小芳',
+    phone: '13800000123',
+    address: '贵州省凯里市测试路1号',
+  };
   let weiningDept = '';
   const weining = () => ({ 'x-tongban-actor': `staff:weining-a;department=${weiningDept}` });
   const kailiDesk = { 'x-tongban-actor': `staff:kaili-a;hall=${KAILI_HALL}` };
@@ -299,13 +304,22 @@ describe('帮办代办 after filing: every action of the agent needs the authori
       resident: { accountId: resident.accountId },
       itemCodes: items,
       validUntil: inDays(60),
-      evidence: { kind: 'signed_form', sm3: 'ab'.repeat(32), reference: `委托书-${randomUUID().slice(0, 8)}` },
+      evidence: {
+        kind: 'signed_form',
+        sm3: 'ab'.repeat(32),
+        reference: `委托书-${randomUUID().slice(0, 8)}`,
+      },
     });
     expect(r.status, r.raw).toBe(201);
     return r.body.id as string;
   }
   async function fileForResident(ref: string, delivery?: Record<string, unknown>): Promise<string> {
-    const r = await call(agent, 'POST', '/api/v1/cases', application(resident.idNumber, ref, undefined, delivery));
+    const r = await call(
+      agent,
+      'POST',
+      '/api/v1/cases',
+      application(resident.idNumber, ref, undefined, delivery),
+    );
     expect(r.status, r.raw).toBe(201);
     return r.body.case.number as string;
   }
@@ -367,7 +381,10 @@ describe('帮办代办 after filing: every action of the agent needs the authori
     expect(audit.items.map((e) => [e.outcome, e.actor.id, e.actor.onBehalfOf])).toEqual([
       ['ok', agent.accountId, resident.accountId],
     ]);
-    const denied = await server.services.audit.list({ action: 'case.resubmit', actorId: otherAgent.accountId });
+    const denied = await server.services.audit.list({
+      action: 'case.resubmit',
+      actorId: otherAgent.accountId,
+    });
     expect(denied.items.map((e) => [e.outcome, e.details.code])).toEqual([
       ['denied', 'case.agent_not_authorized'],
     ]);
@@ -439,12 +456,23 @@ describe('帮办代办 after filing: every action of the agent needs the authori
       'itemCode',
     ]);
     expect(await caseCount()).toBe(before);
+    // an agent files nothing without an authorization, even a plain walk-in application
+    const { agent: _none, ...plain } = application(resident.idNumber, 'x');
+    const bare = await call(agent, 'POST', '/api/v1/cases', plain);
+    expect([bare.status, bare.body.error?.code, bare.body.error?.field]).toEqual([
+      403,
+      'case.agent_not_authorized',
+      'agent.authorizationRef',
+    ]);
+    expect(await caseCount()).toBe(before);
     // refused for want of an authorization (an unknown ref): audited too
     const unknown = await call(agent, 'POST', '/api/v1/cases', application(resident.idNumber, randomUUID()));
     expect(unknown.status).toBe(403);
     const denied = await server.services.audit.list({ action: 'case.submit' });
     const refusals = denied.items.filter((e) => e.outcome === 'denied');
-    expect(refusals.map((e) => e.actor.id)).toEqual(expect.arrayContaining([limited.accountId, agent.accountId]));
+    expect(refusals.map((e) => e.actor.id)).toEqual(
+      expect.arrayContaining([limited.accountId, agent.accountId]),
+    );
     const mine = refusals.find((e) => e.actor.id === limited.accountId)!;
     expect(mine.details).toMatchObject({
       code: 'case.agent_not_authorized',
