@@ -23,6 +23,7 @@ import type { RunningServer } from './main.ts';
 import { sessionCookieName } from './modules/identity/plugin.ts';
 import { API_SCOPES } from './modules/identity/policy.ts';
 import { principalFromDevActor } from './modules/identity/principal.ts';
+import { sm3Hex } from './modules/storage/service.ts';
 import { startTestServer } from './testing.ts';
 
 const PASSWORD = 'Matrix-Passw0rd!2026';
@@ -54,6 +55,9 @@ const PRINCIPALS = [
   'otherResident', // another resident (cookie session)
 ] as const;
 type Who = (typeof PRINCIPALS)[number];
+
+/** The scan of the resident's signed form (委托书), uploaded by the village agent. */
+const SIGNED_FORM = Buffer.from('%PDF-1.7\n% 委托书 matrix\n%%EOF\n');
 
 const tokens = {} as Record<Who, string | undefined>;
 /** Residents' cookie sessions (cookie + X-CSRF-Token). */
@@ -622,6 +626,31 @@ const ROWS: Record<string, Row> = {
       resident: '200',
     },
   },
+  'PUT /api/v1/agent-authorizations/:id/signed-form': {
+    method: 'PUT',
+    url: () => `/api/v1/agent-authorizations/${authorizationForResident}/signed-form`,
+    raw: { bytes: SIGNED_FORM, type: 'application/pdf' },
+    // the agent who recorded it only
+    expect: {
+      default: '404 agent_authorization.not_found',
+      anonymous: '401',
+      kailiReadOnly: '403 auth.scope_missing',
+      villageAgent: '200',
+    },
+  },
+  'GET /api/v1/agent-authorizations/:id/signed-form': {
+    method: 'GET',
+    url: () => `/api/v1/agent-authorizations/${authorizationForResident}/signed-form`,
+    // the agent, the resident, and staff with case.reveal_pii over the agent's hall (the 凯里 clerk)
+    expect: {
+      default: '404 agent_authorization.not_found',
+      anonymous: '401',
+      kailiReadOnly: '403 auth.scope_missing',
+      villageAgent: '200',
+      resident: '200',
+      kailiClerk: '200',
+    },
+  },
   'POST /api/v1/agent-authorizations/:id/revoke': {
     method: 'POST',
     url: () => `/api/v1/agent-authorizations/${agentAuthorizationId}/revoke`,
@@ -851,7 +880,7 @@ beforeAll(async () => {
         resident: { accountId: accounts[resident] },
         itemCodes: ['050004001000'],
         validUntil: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-        evidence: { kind: 'signed_form', sm3: 'ab'.repeat(32), reference: `委托书-矩阵-${resident}` },
+        evidence: { kind: 'signed_form', sm3: sm3Hex(SIGNED_FORM), reference: `委托书-矩阵-${resident}` },
       }),
       expect: {},
     });

@@ -134,7 +134,12 @@ export async function startServer(
         notificationsRoutes({ notifications: services.notifications, places: services.cases }),
         custodyRoutes(services),
         auditRoutes(services),
-        identityRoutes({ identity: services.identity, oidc: services.oidc, authConfig: services.authConfig }),
+        identityRoutes({
+          identity: services.identity,
+          oidc: services.oidc,
+          authConfig: services.authConfig,
+          maxUploadBytes: services.files.maxBytes,
+        }),
       ],
     });
     let url = '';

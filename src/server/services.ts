@@ -146,6 +146,7 @@ export async function createServices(database: Database, config: ServicesConfig)
   const custody = new CustodyService(db, { cases, idempotency, files });
   const authConfig = loadAuthConfig(env);
   const identity = new IdentityService(db, {
+    files,
     piiHashKey,
     cipher: pii,
     sms: notifications.channel('sms'),

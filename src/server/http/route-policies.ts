@@ -105,6 +105,8 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/v1/agent-authorizations': signedIn('agent_authorizations:read'),
   'POST /api/v1/agent-authorizations/:id/consent': signedIn('agent_authorizations:write'),
   'POST /api/v1/agent-authorizations/:id/revoke': signedIn('agent_authorizations:write'),
+  'PUT /api/v1/agent-authorizations/:id/signed-form': signedIn('agent_authorizations:write'),
+  'GET /api/v1/agent-authorizations/:id/signed-form': signedIn('agent_authorizations:read'),
 };
 
 /** Routes added by plugins, not by modules: the API documentation and the web client's files. */

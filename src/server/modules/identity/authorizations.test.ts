@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticIdNumber } from '../../../testing/pii-flow.ts';
 import type { RunningServer } from '../../main.ts';
 import { startTestServer } from '../../testing.ts';
+import { sm3Hex } from '../storage/service.ts';
 import { sessionCookieName } from './plugin.ts';
 
 const KAILI_HALL = '522601-zwfw';
@@ -482,5 +483,70 @@ describe('帮办代办 after filing: every action of the agent needs the authori
     const text = JSON.stringify(refusals);
     expect(text).not.toContain(resident.idNumber);
     expect(text).not.toContain('王小芳');
+  });
+});
+
+describe('the scan of the signed form (签字委托书扫描件)', () => {
+  const scan = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from('委托书 JPEG 扫描件')]);
+  const put = (who: Caller, id: string, bytes: Buffer, type: string) =>
+    server.app.inject({
+      method: 'PUT',
+      url: `/api/v1/agent-authorizations/${id}/signed-form`,
+      headers: { ...who.headers, 'content-type': type },
+      payload: bytes,
+    });
+  const get = (who: Caller, id: string) =>
+    server.app.inject({
+      method: 'GET',
+      url: `/api/v1/agent-authorizations/${id}/signed-form`,
+      headers: who.headers,
+    });
+
+  it('is uploaded by the agent (SM3 as recorded), downloaded verified by the agent, the resident and a clerk of the hall (audited); a changed file is not served', async () => {
+    const created = await call(agent, 'POST', '/api/v1/agent-authorizations', {
+      resident: { accountId: resident.accountId },
+      validUntil: inDays(30),
+      evidence: { kind: 'signed_form', sm3: sm3Hex(scan), reference: '委托书-scan' },
+    });
+    expect(created.status, created.raw).toBe(201);
+    const id = created.body.id as string;
+    expect((await get(agent, id)).json().error.code).toBe('agent_authorization.no_scan');
+    // other bytes than the recorded digest, a wrong type, an empty body, another agent: refused, nothing kept
+    const wrong = await put(agent, id, Buffer.concat([scan, Buffer.from('x')]), 'image/jpeg');
+    expect([wrong.statusCode, wrong.json().error.code]).toEqual([400, 'agent_authorization.sm3_mismatch']);
+    const pdf = await put(agent, id, scan, 'application/pdf');
+    expect([pdf.statusCode, pdf.json().error.code]).toEqual([400, 'agent_authorization.file_type_mismatch']);
+    const text = await put(agent, id, scan, 'text/plain');
+    expect(text.statusCode).toBe(400);
+    expect((await put(otherAgent, id, scan, 'image/jpeg')).statusCode).toBe(404);
+    const ok = await put(agent, id, scan, 'image/jpeg');
+    expect(ok.statusCode, ok.body).toBe(200);
+    const fileKey = ok.json().evidence.fileKey as string;
+    expect(fileKey).toMatch(/\.jpg$/);
+    const clerk = await staffToken('clerk-scan', 'intake_clerk');
+    for (const who of [agent, resident, clerk]) {
+      const r = await get(who, id);
+      expect(r.statusCode, r.body).toBe(200);
+      expect([r.headers['content-type'], r.headers['x-tongban-sm3']]).toEqual(['image/jpeg', sm3Hex(scan)]);
+      expect(Buffer.from(r.rawPayload).equals(scan)).toBe(true);
+    }
+    for (const who of [stranger, otherAgent])
+      expect((await get(who, id)).json().error.code).toBe('agent_authorization.not_found');
+    const reads = await server.services.audit.list({
+      action: 'agent_authorization.evidence_read',
+      targetId: id,
+    });
+    expect(reads.items.map((e) => e.actor.id).sort()).toEqual(
+      [agent.accountId, resident.accountId, clerk.accountId].sort(),
+    );
+    // the stored bytes changed behind the system's back: not served
+    await server.services.files.put(`agent-authorizations/${id}/${fileKey}`, Buffer.from('changed'), {
+      contentType: 'image/jpeg',
+    });
+    const tampered = await get(resident, id);
+    expect([tampered.statusCode, tampered.json().error.code]).toEqual([
+      500,
+      'agent_authorization.scan_tampered',
+    ]);
   });
 });

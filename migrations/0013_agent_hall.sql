@@ -1,0 +1,1 @@
+ALTER TABLE "agent_authorizations" ADD COLUMN "agent_hall_code" text;
