@@ -6,6 +6,11 @@
  * row here fails the test), about one case filed in 凯里 (522601-zwfw) for 威宁 (520526). Each cell is the
  * exact status (and, where a status alone is ambiguous, the error code or the number of items).
  *
+ * 帮办代办: a village agent over the intake hall holding the resident's authorization, a helper there
+ * without one, a village agent of another county; and residents: the one the case was filed for by the
+ * agent (she sees and acts on it) and another (404 for everything about it). Residents call with their
+ * cookie session and CSRF token.
+ *
  * Then: a grant works on the next request without a new sign-in; it ends at its expiry (injected clock);
  * revocation is immediate; an administrator cannot grant beyond their own grant (403, nothing written).
  */
@@ -15,8 +20,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticIdNumber } from '../testing/pii-flow.ts';
 import { registeredRoutes } from './http/route-policies.ts';
 import type { RunningServer } from './main.ts';
+import { sessionCookieName } from './modules/identity/plugin.ts';
 import { API_SCOPES } from './modules/identity/policy.ts';
 import { principalFromDevActor } from './modules/identity/principal.ts';
+import { sm3Hex } from './modules/storage/service.ts';
 import { startTestServer } from './testing.ts';
 
 const PASSWORD = 'Matrix-Passw0rd!2026';
@@ -41,10 +48,26 @@ const PRINCIPALS = [
   'gyAdmin', // prefecture_admin over division 5201 (贵阳: outside)
   'auditor', // auditor over the province (52)
   'countyAuditor', // auditor over 5226 only (the log is province-wide: refused)
+  'villageAgent', // village_agent over hall 522601-zwfw, holding the resident's authorization (filed the case)
+  'helperNoAuth', // helper over hall 522601-zwfw, no authorization of the resident
+  'outAgent', // village_agent over hall 520102-zwfw (another county)
+  'resident', // the resident the case was filed for (cookie session)
+  'otherResident', // another resident (cookie session)
 ] as const;
 type Who = (typeof PRINCIPALS)[number];
 
+/** The scan of the resident's signed form (委托书), uploaded by the village agent. */
+const SIGNED_FORM = Buffer.from('%PDF-1.7\n% 委托书 matrix\n%%EOF\n');
+
 const tokens = {} as Record<Who, string | undefined>;
+/** Residents' cookie sessions (cookie + X-CSRF-Token). */
+const sessions = {} as Partial<Record<Who, Record<string, string>>>;
+const AGENTS = new Set<Who>(['villageAgent', 'helperNoAuth', 'outAgent']);
+let residentIdNumber = '';
+let otherResidentIdNumber = '';
+/** villageAgent's authorizations: from the resident (the case) and from the other resident (a new filing). */
+let authorizationForResident = '';
+let authorizationForOther = '';
 const accounts = {} as Record<string, string>;
 let weiningDept = '';
 let otherDept = '';
@@ -78,6 +101,10 @@ const seers = (s: string) => ({
   weiningApprover: s,
   weiningAdmin: s,
   qdnAdmin: s,
+  // the agents of the intake hall read its cases (case.read over the hall); the resident reads hers
+  villageAgent: s,
+  helperNoAuth: s,
+  resident: s,
 });
 
 const ROWS: Record<string, Row> = {
@@ -131,12 +158,21 @@ const ROWS: Record<string, Row> = {
   'POST /api/v1/cases': {
     method: 'POST',
     url: () => '/api/v1/cases',
-    body: () => submission(syntheticIdNumber('520526', '19700101', '771')),
+    // agents file for the other resident under villageAgent's authorization; others a walk-in
+    body: (who) =>
+      AGENTS.has(who)
+        ? { ...submission(otherResidentIdNumber), agent: agentBlock(authorizationForOther) }
+        : submission(syntheticIdNumber('520526', '19700101', '771')),
     expect: {
       default: '403 case.scope_missing',
       anonymous: '401',
       kailiClerk: '201',
       kailiReadOnly: '403 auth.scope_missing',
+      villageAgent: '201',
+      helperNoAuth: '403 case.agent_not_authorized', // not the authorization's agent
+      outAgent: '403 case.scope_missing', // the hall lies outside their grant
+      resident: '201', // a resident files for themself
+      otherResident: '201',
     },
   },
   'GET /api/v1/cases/:ref': {
@@ -152,12 +188,20 @@ const ROWS: Record<string, Row> = {
   'POST /api/v1/cases/:ref/commands': {
     method: 'POST',
     url: () => `/api/v1/cases/${caseNumber}/commands`,
-    // decide before acceptance: the role check passes only for the approver, whom the engine then refuses by state
-    body: () => ({ type: 'decide', outcome: 'granted' }),
+    // decide before acceptance: the role check passes only for the approver, whom the engine then refuses
+    // by state. Agents and residents resubmit (an applicant-side command) on a case that is not waiting
+    // for a supplement: past the authorization the engine refuses by state (409)
+    body: (who) =>
+      AGENTS.has(who) || who === 'resident' || who === 'otherResident'
+        ? { type: 'resubmit' }
+        : { type: 'decide', outcome: 'granted' },
     expect: {
       ...seers('403 case.role_missing'),
       weiningApprover: '409',
       kailiReadOnly: '403 auth.scope_missing',
+      villageAgent: '409', // authorized: attributed onBehalfOf the resident, refused by state
+      helperNoAuth: '403 case.agent_not_authorized',
+      resident: '409',
     },
   },
   'POST /api/v1/cases/:ref/pickup': {
@@ -169,6 +213,7 @@ const ROWS: Record<string, Row> = {
       kailiClerk: '409',
       weiningApprover: '409',
       kailiReadOnly: '403 auth.scope_missing',
+      resident: '409 case.no_pickup',
     },
   },
   'POST /api/v1/cases/:ref/pickup-code': {
@@ -179,6 +224,7 @@ const ROWS: Record<string, Row> = {
       kailiClerk: '409',
       weiningApprover: '409',
       kailiReadOnly: '403 auth.scope_missing',
+      resident: '409 case.no_pickup',
     },
   },
   'POST /api/v1/cases/:ref/parts/:seq/decision': {
@@ -189,6 +235,7 @@ const ROWS: Record<string, Row> = {
       ...seers('403 case.role_missing'),
       weiningApprover: '404',
       kailiReadOnly: '403 auth.scope_missing',
+      resident: '404 case.part_not_found', // hers, but no part 1 (and the engine lets departments only)
     },
   },
   'POST /api/v1/cases/:ref/applicant/reveal': {
@@ -200,6 +247,7 @@ const ROWS: Record<string, Row> = {
       kailiClerk: '200',
       weiningOfficer: '200',
       kailiReadOnly: '403 auth.scope_missing',
+      resident: '403 pii.reveal_forbidden',
     },
   },
   'POST /api/v1/applicant-cases': {
@@ -216,6 +264,22 @@ const ROWS: Record<string, Row> = {
       weiningApprover: '200 items=1',
       weiningAdmin: '200 items=1',
       qdnAdmin: '200 items=1',
+      villageAgent: '200 items=1',
+      helperNoAuth: '200 items=1',
+      resident: '403 case.scope_missing', // residents use GET /api/v1/me/cases
+      otherResident: '403 case.scope_missing',
+    },
+  },
+  'GET /api/v1/me/cases': {
+    method: 'GET',
+    url: () => '/api/v1/me/cases',
+    // the resident: the case the agent filed for her + her own filing of the POST row; the other: the
+    // agent's filing for him + his own
+    expect: {
+      default: '403 case.residents_only',
+      anonymous: '401',
+      resident: '200 items=2',
+      otherResident: '200 items=2',
     },
   },
   'GET /api/v1/departments/:id/inbox': {
@@ -238,6 +302,8 @@ const ROWS: Record<string, Row> = {
       kailiClerk: '200',
       kailiReadOnly: '200',
       qdnAdmin: '200',
+      villageAgent: '200',
+      helperNoAuth: '200',
     },
   },
   'GET /api/v1/halls/:code/delegations': {
@@ -249,6 +315,8 @@ const ROWS: Record<string, Row> = {
       kailiClerk: '200',
       kailiReadOnly: '200',
       qdnAdmin: '200',
+      villageAgent: '200',
+      helperNoAuth: '200',
     },
   },
   'POST /api/v1/delegations': {
@@ -301,7 +369,11 @@ const ROWS: Record<string, Row> = {
   'GET /api/v1/cases/:ref/materials/:seq/files/:key': {
     method: 'GET',
     url: () => `/api/v1/cases/${caseNumber}/materials/${materialSeq}/files/${randomUUID()}.pdf`,
-    expect: { ...seers('404 custody.file_not_found'), kailiReadOnly: '404 custody.file_not_found' },
+    expect: {
+      ...seers('404 custody.file_not_found'),
+      kailiReadOnly: '404 custody.file_not_found',
+      resident: '403 custody.not_allowed', // scans are for the staff handling the case
+    },
   },
   'POST /api/v1/cases/:ref/materials/:seq/custody': {
     method: 'POST',
@@ -313,6 +385,7 @@ const ROWS: Record<string, Row> = {
       // the role allows custody; the custody engine keeps receipts at the intake hall
       weiningOfficer: '403 custody.not_allowed',
       kailiReadOnly: '403 auth.scope_missing',
+      resident: '403 custody.not_allowed',
     },
   },
   'PUT /api/v1/cases/:ref/materials/:seq/file': {
@@ -324,6 +397,7 @@ const ROWS: Record<string, Row> = {
       kailiClerk: '201',
       weiningOfficer: '403 custody.not_allowed', // scans are made where the original was received
       kailiReadOnly: '403 auth.scope_missing',
+      resident: '403 custody.not_allowed',
     },
   },
 
@@ -474,7 +548,11 @@ const ROWS: Record<string, Row> = {
     expect: all('404 auth.oidc_disabled'),
   },
   // only cookie sessions have a CSRF token
-  'GET /api/v1/auth/csrf-token': { method: 'GET', url: () => '/api/v1/auth/csrf-token', expect: all('401') },
+  'GET /api/v1/auth/csrf-token': {
+    method: 'GET',
+    url: () => '/api/v1/auth/csrf-token',
+    expect: { default: '401', resident: '200', otherResident: '200' },
+  },
   'POST /api/v1/auth/legal-persons': {
     method: 'POST',
     url: () => '/api/v1/auth/legal-persons',
@@ -571,8 +649,8 @@ const ROWS: Record<string, Row> = {
     },
   },
 
-  // ---- 帮办代办 consent (委托授权): none of the matrix's staff holds helper / village_agent; the
-  // authorization (pending, in-app) was recorded by another agent for a resident: nobody here sees it
+  // ---- 帮办代办 consent (委托授权): the agents record (in-app, pending); the rows' authorization (pending,
+  // in-app) was recorded by another agent for the resident: she alone consents and revokes
   'POST /api/v1/agent-authorizations': {
     method: 'POST',
     url: () => '/api/v1/agent-authorizations',
@@ -585,12 +663,26 @@ const ROWS: Record<string, Row> = {
       default: '403 agent_authorization.not_agent',
       anonymous: '401',
       kailiReadOnly: '403 auth.scope_missing',
+      villageAgent: '201',
+      helperNoAuth: '201',
+      outAgent: '201', // recording needs an agent role, not the resident's place
     },
   },
   'GET /api/v1/agent-authorizations': {
     method: 'GET',
     url: () => '/api/v1/agent-authorizations',
-    expect: { default: '200 items=0', anonymous: '401', kailiReadOnly: '403 auth.scope_missing' },
+    // villageAgent: two from the set-up + one from the row above; the resident: the rows' one, villageAgent's
+    // two for her and the helper's and outAgent's from the row above
+    expect: {
+      default: '200 items=0',
+      anonymous: '401',
+      kailiReadOnly: '403 auth.scope_missing',
+      villageAgent: '200 items=3',
+      helperNoAuth: '200 items=1',
+      outAgent: '200 items=1',
+      resident: '200 items=5',
+      otherResident: '200 items=1',
+    },
   },
   'POST /api/v1/agent-authorizations/:id/consent': {
     method: 'POST',
@@ -599,6 +691,32 @@ const ROWS: Record<string, Row> = {
       default: '404 agent_authorization.not_found',
       anonymous: '401',
       kailiReadOnly: '403 auth.scope_missing',
+      resident: '200',
+    },
+  },
+  'PUT /api/v1/agent-authorizations/:id/signed-form': {
+    method: 'PUT',
+    url: () => `/api/v1/agent-authorizations/${authorizationForResident}/signed-form`,
+    raw: { bytes: SIGNED_FORM, type: 'application/pdf' },
+    // the agent who recorded it only
+    expect: {
+      default: '404 agent_authorization.not_found',
+      anonymous: '401',
+      kailiReadOnly: '403 auth.scope_missing',
+      villageAgent: '200',
+    },
+  },
+  'GET /api/v1/agent-authorizations/:id/signed-form': {
+    method: 'GET',
+    url: () => `/api/v1/agent-authorizations/${authorizationForResident}/signed-form`,
+    // the agent, the resident, and staff with case.reveal_pii over the agent's hall (the 凯里 clerk)
+    expect: {
+      default: '404 agent_authorization.not_found',
+      anonymous: '401',
+      kailiReadOnly: '403 auth.scope_missing',
+      villageAgent: '200',
+      resident: '200',
+      kailiClerk: '200',
     },
   },
   'POST /api/v1/agent-authorizations/:id/revoke': {
@@ -609,6 +727,7 @@ const ROWS: Record<string, Row> = {
       default: '404 agent_authorization.not_found',
       anonymous: '401',
       kailiReadOnly: '403 auth.scope_missing',
+      resident: '200',
     },
   },
 };
@@ -641,6 +760,7 @@ async function call(who: Who, row: Row): Promise<{ status: number; body: Answer 
   const token = tokens[who];
   const headers: Record<string, string> = {
     ...(token ? { authorization: `Bearer ${token}` } : {}),
+    ...(sessions[who] ?? {}),
     ...(row.method !== 'GET' ? { 'idempotency-key': randomUUID() } : {}),
     ...(row.raw ? { 'content-type': row.raw.type } : {}),
   };
@@ -655,7 +775,28 @@ async function call(who: Who, row: Row): Promise<{ status: number; body: Answer 
   try {
     json = res.json();
   } catch {}
+  // a new CSRF token replaces the old one; a resident who signed out signs in again for the next rows
+  const csrf = (json as { csrfToken?: string }).csrfToken;
+  if (sessions[who] && csrf) sessions[who] = { ...sessions[who], 'x-csrf-token': csrf };
+  if (sessions[who] && row.url() === '/api/v1/auth/logout') sessions[who] = await residentSession(who);
   return { status: res.statusCode, body: json };
+}
+
+const PHONES: Partial<Record<Who, string>> = { resident: '13900139661', otherResident: '13900139662' };
+
+/** A resident's cookie session (password sign-in), as headers. */
+async function residentSession(who: Who): Promise<Record<string, string>> {
+  const { identity, authConfig } = server.services;
+  const s = await identity.loginWithPassword({ phone: PHONES[who]!, password: PASSWORD }, '10.9.200.1');
+  return {
+    cookie: `${sessionCookieName(authConfig.cookieSecure)}=${s.sessionId}`,
+    'x-csrf-token': s.csrfToken,
+  };
+}
+
+/** The agent part of an application filed under `ref`. */
+function agentBlock(ref: string) {
+  return { kind: 'village_agent', name: '矩阵代办员', authorizationRef: ref };
 }
 
 /** The answer in the matrix's notation: `status`, `status code`, or `status items=n`. */
@@ -739,6 +880,9 @@ beforeAll(async () => {
     ['gyAdmin', { hallCode: GUIYANG_HALL }, { role: 'prefecture_admin', kind: 'division', value: '5201' }],
     ['auditor', { hallCode: GUIYANG_HALL }, { role: 'auditor', kind: 'division', value: '52' }],
     ['countyAuditor', { hallCode: KAILI_HALL }, { role: 'auditor', kind: 'division', value: '5226' }],
+    ['villageAgent', { hallCode: KAILI_HALL }, { role: 'village_agent', kind: 'hall', value: KAILI_HALL }],
+    ['helperNoAuth', { hallCode: KAILI_HALL }, { role: 'helper', kind: 'hall', value: KAILI_HALL }],
+    ['outAgent', { hallCode: GUIYANG_HALL }, { role: 'village_agent', kind: 'hall', value: GUIYANG_HALL }],
   ];
   for (const [who, bind, grant] of setups) tokens[who] = (await staff(who, bind, grant)).token;
   tokens.kailiReadOnly = (await staff('kailiClerk', {}, null, ['cases:read'])).token;
@@ -764,31 +908,62 @@ beforeAll(async () => {
     )
   ).id;
 
-  // a resident, and an authorization another agent recorded for her (pending her in-app consent)
-  accounts.resident = (
-    await server.services.identity.registerResident({
-      name: '矩阵居民',
-      idNumber: syntheticIdNumber('522601', '19850505', '661'),
-      phone: '13900139661',
-    })
-  ).id;
+  // two residents (signed in), and an authorization another agent recorded for the first (pending her
+  // in-app consent)
+  residentIdNumber = syntheticIdNumber('522601', '19850505', '661');
+  otherResidentIdNumber = syntheticIdNumber('522601', '19860606', '662');
+  for (const [who, idNumber] of [
+    ['resident', residentIdNumber],
+    ['otherResident', otherResidentIdNumber],
+  ] as const) {
+    accounts[who] = (
+      await server.services.identity.registerResident({
+        name: '矩阵居民',
+        idNumber,
+        phone: PHONES[who]!,
+        password: PASSWORD,
+      })
+    ).id;
+    sessions[who] = await residentSession(who);
+  }
   agentAuthorizationId = (
     await server.services.identity.authorizations.create(
       principalFromDevActor({ kind: 'agent', id: 'matrix-village-agent' }),
       {
-        resident: { accountId: accounts.resident },
+        resident: { accountId: accounts.resident! },
         validUntil: new Date(Date.now() + 30 * 86_400_000),
         evidence: { kind: 'in_app' },
       },
     )
   ).id;
 
-  // the case: filed at the 凯里 hall window for 威宁, forwarded to the competent 威宁 bureau
-  idA = syntheticIdNumber('520526', '19800101', '551');
-  const filed = await call('kailiClerk', {
+  // villageAgent's authorizations (signed forms, active at once): from each resident
+  for (const [resident, set] of [
+    ['resident', (id: string) => (authorizationForResident = id)],
+    ['otherResident', (id: string) => (authorizationForOther = id)],
+  ] as const) {
+    const a = await call('villageAgent', {
+      method: 'POST',
+      url: () => '/api/v1/agent-authorizations',
+      body: () => ({
+        resident: { accountId: accounts[resident] },
+        itemCodes: ['050004001000'],
+        validUntil: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+        evidence: { kind: 'signed_form', sm3: sm3Hex(SIGNED_FORM), reference: `委托书-矩阵-${resident}` },
+      }),
+      expect: {},
+    });
+    expect(a.status, JSON.stringify(a.body)).toBe(201);
+    set(a.body.id!);
+  }
+
+  // the case: filed at the 凯里 hall window by the village agent for the resident (帮办代办), for 威宁,
+  // forwarded by the intake clerk to the competent 威宁 bureau
+  idA = residentIdNumber;
+  const filed = await call('villageAgent', {
     method: 'POST',
     url: () => '/api/v1/cases',
-    body: () => submission(idA),
+    body: () => ({ ...submission(idA), agent: agentBlock(authorizationForResident) }),
     expect: {},
   });
   expect(filed.status, JSON.stringify(filed.body)).toBe(201);

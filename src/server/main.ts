@@ -159,7 +159,12 @@ export async function startServer(
         custodyRoutes(services),
         documentsRoutes(services),
         auditRoutes(services),
-        identityRoutes({ identity: services.identity, oidc: services.oidc, authConfig: services.authConfig }),
+        identityRoutes({
+          identity: services.identity,
+          oidc: services.oidc,
+          authConfig: services.authConfig,
+          maxUploadBytes: services.files.maxBytes,
+        }),
       ],
     });
     let url = '';

@@ -134,7 +134,10 @@ export async function createServices(database: Database, config: ServicesConfig)
       audit,
       pii,
       // 帮办代办: the identity module's agent authorizations (identity is built below; called per submission)
-      agentAuthorizations: { verify: (q) => identity.authorizations.verify(q) },
+      agentAuthorizations: {
+        verify: (q) => identity.authorizations.verify(q),
+        verifyForCase: (q) => identity.authorizations.verifyForCase(q),
+      },
     },
     { piiHashKey, ...(config.clock ? { clock: config.clock } : {}) },
   );
@@ -157,6 +160,7 @@ export async function createServices(database: Database, config: ServicesConfig)
   outbox.subscribe(documents.handler);
   const authConfig = loadAuthConfig(env);
   const identity = new IdentityService(db, {
+    files,
     piiHashKey,
     cipher: pii,
     sms: notifications.channel('sms'),

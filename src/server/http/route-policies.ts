@@ -62,6 +62,7 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'POST /api/v1/cases/:ref/parts/:seq/decision': signedIn('cases:write'),
   'POST /api/v1/cases/:ref/applicant/reveal': signedIn('pii:reveal'),
   'POST /api/v1/applicant-cases': signedIn('cases:read'),
+  'GET /api/v1/me/cases': signedIn('cases:read'),
   'GET /api/v1/departments/:id/inbox': signedIn('cases:read'),
   'GET /api/v1/halls/:code/intake': signedIn('cases:read'),
   'GET /api/v1/halls/:code/delegations': signedIn('cases:read'),
@@ -116,6 +117,8 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/v1/agent-authorizations': signedIn('agent_authorizations:read'),
   'POST /api/v1/agent-authorizations/:id/consent': signedIn('agent_authorizations:write'),
   'POST /api/v1/agent-authorizations/:id/revoke': signedIn('agent_authorizations:write'),
+  'PUT /api/v1/agent-authorizations/:id/signed-form': signedIn('agent_authorizations:write'),
+  'GET /api/v1/agent-authorizations/:id/signed-form': signedIn('agent_authorizations:read'),
 };
 
 /** Routes added by plugins, not by modules: the API documentation and the web client's files. */

@@ -127,7 +127,7 @@ describe('异地代收代办: received in 凯里, decided in 威宁, picked up b
     expect([other.status, other.body.error.code]).toEqual([404, 'case.not_found']);
   });
 
-  it('asks for every missing material at once (一次性告知), then the applicant resubmits', async () => {
+  it('asks for every missing material at once (一次性告知), then the supplement is handed in at the window', async () => {
     const req = await command(number, staff('weining-1', { department: dept.weiningCivil }), {
       type: 'request_supplement',
       gaps: [
@@ -143,7 +143,11 @@ describe('异地代收代办: received in 凯里, decided in 威宁, picked up b
     });
     expect(again.status).toBe(409);
     expect(again.body.error.message).toMatch(/allowed from: received, under_review/);
-    const back = await command(number, 'applicant:wang', { type: 'resubmit' });
+    // a walk-in's case belongs to no resident account: another resident does not see it (404); the
+    // applicant hands the supplement in at the intake window
+    const stranger = await command(number, 'applicant:wang', { type: 'resubmit' });
+    expect([stranger.status, stranger.body.error.code]).toEqual([404, 'case.not_found']);
+    const back = await command(number, intake, { type: 'resubmit' });
     expect(back.body.case.status).toBe('received');
   });
 
@@ -516,12 +520,27 @@ describe('policy holes found by an adversarial review stay closed', () => {
   const weining = () => staff('weining-9', { department: dept.weiningCivil });
 
   it('only the applicant rates; staff cannot rate their own work', async () => {
-    const n = await offSite('901', {
-      method: 'mail',
-      recipient: '测试',
-      phone: '13800000009',
-      address: '贵州省凯里市测试路9号',
+    // filed online by the signed-in applicant (so the case is theirs), received at the 凯里 hall
+    const filed = await call('POST', '/api/v1/cases', {
+      actor: 'applicant:tester',
+      body: {
+        itemCode: '050004001000',
+        applicant: { kind: 'natural_person', name: '测试', idNumber: idNumber('520526', '19810101', '901') },
+        channel: 'pc',
+        intakeHallCode: '522601-zwfw',
+        processingMode: 'off_site_intake',
+        decidingDivisionCode: '520526',
+        delivery: {
+          method: 'mail',
+          recipient: '测试',
+          phone: '13800000009',
+          address: '贵州省凯里市测试路9号',
+        },
+      },
     });
+    expect(filed.status, JSON.stringify(filed.body)).toBe(201);
+    const n = filed.body.case.number as string;
+    await command(n, intake, { type: 'receive' });
     await command(n, intake, { type: 'forward' });
     for (const body of [{ type: 'accept' }, { type: 'decide', outcome: 'granted' }])
       await command(n, weining(), body);
@@ -534,6 +553,7 @@ describe('policy holes found by an adversarial review stay closed', () => {
       (await command(n, weining(), { type: 'deliver', method: 'mail', reference: 'SF100' })).status,
     ).toBe(200);
     expect((await command(n, weining(), { type: 'rate', level: 1 })).status).toBe(403);
+    expect((await command(n, 'applicant:other', { type: 'rate', level: 1 })).status).toBe(404);
     expect((await command(n, 'applicant:tester', { type: 'rate', level: 1 })).status).toBe(200);
   });
 
@@ -575,7 +595,7 @@ describe('policy holes found by an adversarial review stay closed', () => {
         actor: 'applicant:stranger',
         body: { pickupCode: '000000' },
       });
-      expect(r.status).toBe(403);
+      expect(r.status).toBe(404); // a resident does not see someone else's case
     }
     const v = (await call('GET', `/api/v1/cases/${n}`)).body.version;
     const wrong = await call('POST', `/api/v1/cases/${n}/pickup`, {
@@ -698,9 +718,10 @@ describe('policy holes found by an adversarial review stay closed', () => {
     for (const body of [{ type: 'accept' }, { type: 'decide', outcome: 'granted' }]) {
       await command(n, weining(), body);
     }
-    // Any applicant is not this case's applicant (it was filed at a window, under no account).
+    // Any applicant is not this case's applicant (it was filed at a window, under no account): to a
+    // resident, someone else's case does not exist (404, see cases/policy.ts).
     const stranger = await call('POST', `/api/v1/cases/${n}/pickup-code`, { actor: 'applicant:me' });
-    expect([stranger.status, stranger.body.error.code]).toEqual([403, 'case.not_competent']);
+    expect([stranger.status, stranger.body.error.code]).toEqual([404, 'case.not_found']);
     for (let i = 0; i < 3; i++) {
       expect((await call('POST', `/api/v1/cases/${n}/pickup-code`, { actor: intake })).status).toBe(200);
     }
@@ -766,7 +787,7 @@ describe('policy holes found by an adversarial review stay closed', () => {
       actor: `applicant:x;department=${dept.yunyanPolice}`,
       body: { outcome: 'granted' },
     });
-    expect(applicantPart.status).toBe(403);
+    expect(applicantPart.status).toBe(404); // not x's case: a resident sees only their own
   });
 });
 

@@ -1,6 +1,15 @@
 import type { CaseActor, CaseCommand } from '../../../domain/case-state.ts';
 import { AppError, notFound } from '../../../domain/errors.ts';
-import { type Action, anyGrantAllows, type ScopeTarget } from '../../../domain/roles.ts';
+import {
+  type Action,
+  anyGrantAllows,
+  grantAllows,
+  grantInForce,
+  type Role,
+  roleAllows,
+  type ScopeTarget,
+  scopeCovers,
+} from '../../../domain/roles.ts';
 import { forbidden } from '../identity/policy.ts';
 import type { Principal } from '../identity/principal.ts';
 
@@ -45,17 +54,114 @@ export function caseTarget(c: {
   };
 }
 
-/**
- * Whether the caller sees the case: staff whose grants give `case.read` over it — their hall received it
- * (or it is to be picked up there), their department is, was or shares competence for it, or their
- * division scope covers its intake or deciding division (supervision). Residents and agents: no (they
- * follow their cases through notifications; applicant look-up by the signed-in resident is still to come).
- */
-export function mayReadCase(p: Principal, target: ScopeTarget, now: Date): boolean {
-  return p.kind === 'staff' && anyGrantAllows(p.grants, 'case.read', target, now);
+/** Where a case lies plus whose it is on the applicant's side, for the policies. */
+export interface CaseLocation extends ScopeTarget {
+  /** The applicant-side account of the case (see cases.applicant_account_id); null: a walk-in. */
+  applicantAccountId?: string | null;
 }
 
-/** The role action a case command needs (staff); residents and agents: passed to the engine, which decides. */
+/**
+ * The applicant-side account a caller stands for: a resident their own account, an operator the legal
+ * person they act for (the development header's `applicant:x` likewise stands for `x`). Staff: null.
+ */
+export function applicantAccountOf(p: Principal): string | null {
+  if (p.kind === 'staff') return null;
+  return p.kind === 'legal_person_operator' ? (p.legalPersonId ?? null) : p.accountId;
+}
+
+/**
+ * Whether the caller sees the case:
+ * - staff whose grants give `case.read` over it — their hall received it (or it is to be picked up
+ *   there), their department is, was or shares competence for it, or their division scope covers its
+ *   intake or deciding division (supervision);
+ * - a resident (or a legal person's operator) when it is theirs: they filed it signed in, or an agent filed
+ *   it for them under an agent authorization (`applicantAccountId`). Never another resident's case.
+ */
+export function mayReadCase(p: Principal, target: CaseLocation, now: Date): boolean {
+  if (p.kind !== 'staff') {
+    const mine = applicantAccountOf(p);
+    return !!mine && !!target.applicantAccountId && target.applicantAccountId === mine;
+  }
+  return anyGrantAllows(p.grants, 'case.read', target, now);
+}
+
+/** Staff roles that act for residents (帮办员, 村级代办员): they need the resident's agent authorization. */
+export const AGENT_ROLES: readonly Role[] = ['helper', 'village_agent'];
+
+/** Applicant-side commands an agent may take for the resident (补正提交, 撤回, 评价). */
+export const APPLICANT_COMMANDS: ReadonlySet<CaseCommand['type']> = new Set(['resubmit', 'withdraw', 'rate']);
+
+/**
+ * 帮办代办: whether a staff caller takes an applicant-side command (resubmit, withdraw, rate) AS AN AGENT —
+ * then it needs the resident's agent authorization and is attributed to both people. True when the caller
+ * holds an agent role (helper / village_agent) in force over the case's place, and — for resubmit and
+ * withdraw — no processing role there (case.receive / case.accept: a window clerk taking supplements or a
+ * withdrawal at the desk acts as staff). Staff never rate, so a rating by an agent-role holder is always
+ * an agent's. The development header's `agent:x` is an agent.
+ */
+export function actsAsAgent(
+  p: Principal,
+  type: CaseCommand['type'],
+  target: ScopeTarget,
+  now: Date,
+): boolean {
+  if (!APPLICANT_COMMANDS.has(type)) return false;
+  if (p.devActor) return p.devActor.kind === 'agent';
+  if (p.kind !== 'staff') return false;
+  const here = p.grants.filter((g) => grantInForce(g, now) && scopeCovers(g.scope, target));
+  if (!here.some((g) => AGENT_ROLES.includes(g.role))) return false;
+  if (type === 'rate') return true;
+  return !here.some((g) => roleAllows(g.role, 'case.receive') || roleAllows(g.role, 'case.accept'));
+}
+
+/**
+ * Whether a staff caller may file WITHOUT an agent authorization: some grant in force of a non-agent role
+ * (收件员 intake_clerk) gives `case.submit` over the hall for every item. Agents (帮办员, 村级代办员) file
+ * for a resident only under the resident's authorization (`agent.authorizationRef`).
+ */
+export function filesAsStaff(
+  p: Principal,
+  hall: ScopeTarget,
+  itemCodes: readonly string[],
+  now: Date,
+): boolean {
+  return itemCodes.every((itemCode) =>
+    p.grants.some(
+      (g) => !AGENT_ROLES.includes(g.role) && grantAllows(g, 'case.submit', { ...hall, itemCode }, now),
+    ),
+  );
+}
+
+/**
+ * An agent's OWN grant must cover the item (a grant may be limited to items): `case.submit` over the
+ * place for every item filed or acted on. @throws 403 `case.agent_not_authorized` naming the item (field
+ * `itemCode`).
+ */
+export function requireAgentGrantFor(
+  p: Principal,
+  target: ScopeTarget,
+  itemCodes: readonly string[],
+  now: Date,
+): void {
+  for (const itemCode of itemCodes) {
+    const ok = p.grants.some(
+      (g) => AGENT_ROLES.includes(g.role) && grantAllows(g, 'case.submit', { ...target, itemCode }, now),
+    );
+    if (!ok)
+      throw new AppError(
+        'forbidden',
+        'case.agent_not_authorized',
+        `Your agent grant in force here does not cover item ${itemCode}; ask an administrator to extend it.`,
+        { field: 'itemCode' },
+      );
+  }
+}
+
+/**
+ * The role action a case command needs (staff); residents and agents (`actor.kind` agent, or staff acting
+ * as agents, see {@link actsAsAgent}) need only to see the case — the engine and the agent authorization
+ * decide the rest.
+ */
 export function commandAction(type: CaseCommand['type'], actor: CaseActor): Action | null {
   if (actor.kind !== 'staff') return 'case.read';
   switch (type) {
@@ -84,23 +190,20 @@ export function commandAction(type: CaseCommand['type'], actor: CaseActor): Acti
 /**
  * The caller may `action` on the case: 404 `case.not_found` when they do not see it (see the rule above),
  * 403 `case.role_missing` when they see it but none of their grants in force gives `action` over it (for
- * its item). `action` null = only see. Residents and agents: reads are 404; actions pass to the engine
- * (which allows only the applicant-side ones: rate, withdraw, resubmit, pickup-code reissue).
+ * its item). `action` null = only see. Residents see only their own cases (any other is 404, reads and
+ * actions alike); on their own, actions pass to the engine (which allows only the applicant-side ones:
+ * rate, withdraw, resubmit, pickup-code reissue).
  * @throws AppError(not_found | forbidden).
  */
 export function requireCaseAction(
   p: Principal,
-  target: ScopeTarget,
+  target: CaseLocation,
   action: Action | null,
   now: Date,
   caseRef: string,
 ): void {
-  if (p.kind !== 'staff') {
-    // applicant-side actions (rate, withdraw, resubmit, pickup-code reissue) are for the engine to judge
-    if (action !== null) return;
-    throw notFound('case.not_found', `No case ${caseRef}.`, 'case');
-  }
   if (!mayReadCase(p, target, now)) throw notFound('case.not_found', `No case ${caseRef}.`, 'case');
+  if (p.kind !== 'staff') return;
   if (action !== null && !anyGrantAllows(p.grants, action, target, now))
     throw new AppError(
       'forbidden',

@@ -182,7 +182,10 @@ export class CasesRepository {
         competentDepartmentId: string | null;
         itemCode: string;
         delivery: Record<string, unknown> | null;
+        applicantAccountId: string | null;
+        agent: Record<string, unknown> | null;
         partDepartmentIds: string[];
+        partItemCodes: string[];
         pastDepartmentIds: string[];
       }
     | undefined
@@ -196,9 +199,13 @@ export class CasesRepository {
         competentDepartmentId: cases.competentDepartmentId,
         itemCode: cases.itemCode,
         delivery: cases.delivery,
+        applicantAccountId: cases.applicantAccountId,
+        agent: cases.agent,
         // "cases".id spelled out: in a one-table select drizzle renders a column unqualified, which the
         // subquery would read as its own table's column.
         parts: sql<string[] | string>`coalesce((select json_agg(p.department_id::text) from ${caseParts} p
+          where p.case_id = "cases"."id"), '[]'::json)`,
+        partItems: sql<string[] | string>`coalesce((select json_agg(distinct p.item_code) from ${caseParts} p
           where p.case_id = "cases"."id"), '[]'::json)`,
         past: sql<string[] | string>`coalesce((select json_agg(distinct e.data->>'fromDepartmentId')
           from ${caseEvents} e where e.case_id = "cases"."id" and e.type = 'reassign'
@@ -208,8 +215,13 @@ export class CasesRepository {
       .where('number' in ref ? eq(cases.number, ref.number) : eq(cases.id, ref.id));
     if (!found) return undefined;
     const list = (v: unknown): string[] => (typeof v === 'string' ? JSON.parse(v) : (v as string[]));
-    const { parts, past, ...row } = found;
-    return { ...row, partDepartmentIds: list(parts), pastDepartmentIds: list(past) };
+    const { parts, partItems, past, ...row } = found;
+    return {
+      ...row,
+      partDepartmentIds: list(parts),
+      partItemCodes: list(partItems),
+      pastDepartmentIds: list(past),
+    };
   }
 
   /**
@@ -368,6 +380,16 @@ export class CasesRepository {
       .select()
       .from(cases)
       .where(and(...where))
+      .orderBy(desc(cases.createdAt), desc(cases.id))
+      .limit(limit);
+  }
+
+  /** The cases of an applicant-side account (`applicant_account_id`), newest first. */
+  casesOfAccount(accountId: string, limit: number): Promise<CaseRow[]> {
+    return this.db
+      .select()
+      .from(cases)
+      .where(eq(cases.applicantAccountId, accountId))
       .orderBy(desc(cases.createdAt), desc(cases.id))
       .limit(limit);
   }

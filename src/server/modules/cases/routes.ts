@@ -8,17 +8,14 @@ import { mutationContext } from '../../http/actor.ts';
 import { errorResponses } from '../../http/errors.ts';
 import { forbidden, requirePrincipal } from '../identity/policy.ts';
 import { type Principal, principalToCaseActor } from '../identity/principal.ts';
-import { commandAction, mayReadCase, requireScopeOver } from './policy.ts';
-import type { CasesService } from './service.ts';
+import { actsAsAgent, commandAction, mayReadCase, requireScopeOver } from './policy.ts';
+import { type CasesService, hallTarget } from './service.ts';
 
 /** The signed-in caller (session, API token, or the development header) and their case actor. */
 function caller(req: { principal: Principal | null }): { p: Principal; actor: CaseActor } {
   const p = requirePrincipal(req.principal);
   return { p, actor: principalToCaseActor(p) };
 }
-
-/** A hall as a policy target: its code and county (the code's prefix, e.g. 522601-zwfw → 522601). */
-const hallTarget = (code: string) => ({ hallCodes: [code], divisionCodes: [code.split('-')[0]!] });
 
 const headers = z.object({
   'idempotency-key': z.string().describe('client-generated key (e.g. a UUID), the same on every retry'),
@@ -122,10 +119,14 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
       },
       async (req, reply) => {
         const { p, actor } = caller(req);
-        // staff file at a hall: case.submit over that hall (收件员, 帮办员, 村级代办员)
+        // staff file at a hall: case.submit over that hall (收件员, 帮办员, 村级代办员); an agent's own grant
+        // is checked against every item filed by the engine (帮办代办, audited when refused)
         if (p.kind === 'staff')
           requireScopeOver(p, 'case.submit', hallTarget(req.body.intakeHallCode ?? ''), deps.cases.now());
-        const result = await deps.cases.submit(req.body, mutationContext(req.headers, actor));
+        const result = await deps.cases.submit(req.body, {
+          ...mutationContext(req.headers, actor),
+          principal: p,
+        });
         return reply.status(201).send(result);
       },
     );
@@ -146,8 +147,13 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
       },
       async (req) => {
         const { p, actor } = caller(req);
-        await deps.cases.requireAccess(p, req.params.ref, commandAction(req.body.type, actor));
-        return deps.cases.command(req.params.ref, req.body, mutationContext(req.headers, actor));
+        const target = await deps.cases.requireAccess(p, req.params.ref, commandAction(req.body.type, actor));
+        // 帮办代办: an agent's resubmission, withdrawal or rating is taken under the resident's authorization
+        const agent = actsAsAgent(p, req.body.type, target, deps.cases.now());
+        return deps.cases.command(req.params.ref, req.body, {
+          ...mutationContext(req.headers, agent ? { ...actor, kind: 'agent' } : actor),
+          principal: p,
+        });
       },
     );
 
@@ -264,6 +270,42 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
         await deps.cases.requireAccess(caller(req).p, req.params.ref, null);
         return { items: await deps.cases.timeline(req.params.ref) };
       },
+    );
+
+    app.get(
+      '/api/v1/me/cases',
+      {
+        schema: {
+          tags: ['cases'],
+          summary:
+            'My applications (我的办件): the signed-in resident’s cases — filed by them or for them by an agent — with status, due dates and the next step',
+          description:
+            'Residents and legal persons’ operators (403 `case.residents_only` for staff). Newest first. `nextStep`: `resubmit` (the gaps to supply, listed once — 一次性告知), `pickup` (the hall; the pickup code was sent to the applicant only), `rate` (好差评 after delivery), or null while the authority acts.',
+          querystring: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }),
+          response: {
+            200: z.object({
+              items: z.array(
+                CaseViewSchema.extend({
+                  nextStep: z
+                    .discriminatedUnion('action', [
+                      z.object({
+                        action: z.literal('resubmit'),
+                        gaps: z.array(z.object({ material: z.string(), reason: z.string() })),
+                        requestedOn: z.string(),
+                      }),
+                      z.object({ action: z.literal('pickup'), hallCode: z.string() }),
+                      z.object({ action: z.literal('rate') }),
+                    ])
+                    .nullable(),
+                }),
+              ),
+            }),
+            ...errorResponses,
+            403: errorResponses[400],
+          },
+        },
+      },
+      async (req) => ({ items: await deps.cases.myCases(caller(req).p, req.query.limit) }),
     );
 
     app.get(

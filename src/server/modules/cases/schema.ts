@@ -37,6 +37,13 @@ export const cases = pgTable(
     applicant: jsonb('applicant').$type<Record<string, unknown>>().notNull(),
     /** Keyed hash of the applicant's identifier, to list "my cases" without reading the identifier. */
     applicantKey: text('applicant_key').notNull(),
+    /**
+     * The account the case belongs to on the applicant's side, set by the server (never from the body): the
+     * signed-in resident who filed it (or the legal person an operator acted for), or the resident an agent
+     * filed it for under an agent authorization (帮办代办). Null for a walk-in filed by staff. Residents read
+     * and act on their cases through it ("my applications"); text, as development actors have no uuid.
+     */
+    applicantAccountId: text('applicant_account_id'),
     /** 帮办代办: the agent and the authorization (委托) reference, when someone applies on another's behalf. */
     agent: jsonb('agent').$type<Record<string, unknown> | null>(),
     /**
@@ -75,6 +82,7 @@ export const cases = pgTable(
     index('cases_inbox_idx').on(t.competentDepartmentId, t.decisionDue, t.id),
     index('cases_intake_idx').on(t.intakeHallCode, t.createdAt),
     index('cases_applicant_idx').on(t.applicantKey, t.createdAt),
+    index('cases_applicant_account_idx').on(t.applicantAccountId, t.createdAt),
     index('cases_pii_key_idx').on(t.piiKeyId),
     index('cases_open_warning_idx')
       .on(t.warning)

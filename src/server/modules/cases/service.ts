@@ -38,7 +38,7 @@ import {
 } from '../../../domain/errors.ts';
 import { sensitiveFormKeys, validateFormData } from '../../../domain/form.ts';
 import { maskIdentityNumber } from '../../../domain/identity-number.ts';
-import type { Action, ScopeTarget } from '../../../domain/roles.ts';
+import { type Action, grantInForce, type ScopeTarget } from '../../../domain/roles.ts';
 import { WriteBatch } from '../../db/batch.ts';
 import type { Db, Tx } from '../../db/index.ts';
 import type { AuditService } from '../audit/service.ts';
@@ -47,7 +47,17 @@ import type { AgentAuthorizationsService } from '../identity/authorizations.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { NewOutboxRow, OutboxService } from '../outbox/service.ts';
 import { maskAddress, maskName, maskPhone, type PiiField, type PiiVault } from '../pii/service.ts';
-import { caseTarget, mayRevealApplicant, requireCaseAction } from './policy.ts';
+import {
+  AGENT_ROLES,
+  APPLICANT_COMMANDS,
+  applicantAccountOf,
+  type CaseLocation,
+  caseTarget,
+  filesAsStaff,
+  mayRevealApplicant,
+  requireAgentGrantFor,
+  requireCaseAction,
+} from './policy.ts';
 import {
   type CaseMaterialSummary,
   type CasePartSummary,
@@ -92,7 +102,7 @@ export interface CaseDeps {
    * 帮办代办: checks `agent.authorizationRef` (the identity module's agent authorizations). Without it an
    * application with an agent is refused (no authorization can be shown).
    */
-  agentAuthorizations?: Pick<AgentAuthorizationsService, 'verify'>;
+  agentAuthorizations?: Pick<AgentAuthorizationsService, 'verify' | 'verifyForCase'>;
 }
 
 /** An applicant's (and agent's) identifiers in full, as {@link CasesService.revealApplicant} returns them. */
@@ -135,6 +145,11 @@ export interface CommandContext {
   expectedVersion?: number;
   /** The applicant came in person for this action (counted for the one-visit rate, 一次办成). */
   visit?: boolean;
+  /**
+   * The signed-in caller behind `actor`, when a route has one: 帮办代办 checks the agent's own grant (its
+   * item list) against the item, besides the resident's authorization.
+   */
+  principal?: Principal;
 }
 
 /** A case as the API presents it; the applicant's identifiers are masked. */
@@ -240,7 +255,39 @@ export class CasesService {
     const scope = `POST /api/v1/cases|${actorKey(ctx.actor)}`;
     // Reads of other modules happen before the transaction (the embedded database has one connection).
     const routed = await this.route(app);
-    const actor = app.agent ? await this.agentActor(app, ctx.actor) : ctx.actor;
+    // Staff without an agent authorization file only under a non-agent grant covering every item (an
+    // agent's or a clerk's grant may be limited to items); refusals are audited.
+    const p = ctx.principal;
+    const hall = hallTarget(app.intakeHallCode ?? '');
+    if (!app.agent && p?.kind === 'staff' && !filesAsStaff(p, hall, itemsFiled(app), this.options.clock()))
+      await this.auditRefusal(
+        'new',
+        'case.submit',
+        ctx.actor,
+        agentRefusalDetails(app),
+      )(
+        p.grants.some((g) => AGENT_ROLES.includes(g.role) && grantInForce(g, this.options.clock()))
+          ? new AppError(
+              'forbidden',
+              'case.agent_not_authorized',
+              'An agent (帮办员 / 村级代办员) files for a resident only under their authorization: record it (POST /api/v1/agent-authorizations) and give agent.authorizationRef; nothing was filed.',
+              { field: 'agent.authorizationRef' },
+            )
+          : new AppError(
+              'forbidden',
+              'case.scope_missing',
+              `Your grants in force at ${app.intakeHallCode ?? 'this hall'} do not give case.submit for every item filed (${itemsFiled(app).join(', ')}); nothing was filed.`,
+              { field: 'itemCode' },
+            ),
+      );
+    const actor = app.agent
+      ? await this.agentActor(app, ctx).catch(
+          this.auditRefusal('new', 'case.submit', ctx.actor, agentRefusalDetails(app)),
+        )
+      : ctx.actor;
+    // The applicant-side account, from the server's knowledge only: the resident an authorization names,
+    // or the signed-in resident / legal person filing themselves; a walk-in filed by staff has none.
+    const applicantAccountId = actor.onBehalfOf ?? (ctx.actor.kind === 'applicant' ? ctx.actor.id : null);
     const calendar = await this.deps.calendar.calendar();
     const result = await this.deps.idempotency.run(scope, ctx.idempotencyKey, app, async (tx, batch) => {
       const now = this.options.clock();
@@ -294,6 +341,7 @@ export class CasesService {
           delivery: { preference: app.delivery } as Record<string, unknown>,
         }),
         applicantKey: this.applicantKey(app.applicant),
+        applicantAccountId,
         channel: app.channel,
         processingMode: app.processingMode,
         intakeHallCode: app.intakeHallCode ?? null,
@@ -342,15 +390,25 @@ export class CasesService {
 
   /**
    * 帮办代办: the acting agent on behalf of the resident an active authorization names (see {@link submit}).
-   * @throws 403 `case.agent_not_authorized` (field `agent.authorizationRef`).
+   * A signed-in agent's own grant must also cover every item filed (a grant may carry an item list).
+   * @throws 403 `case.agent_not_authorized` (field `itemCode` for the agent's grant, else
+   *   `agent.authorizationRef`).
    */
-  private async agentActor(app: SubmitCase, actor: CaseActor): Promise<CaseActor> {
+  private async agentActor(
+    app: SubmitCase,
+    ctx: Omit<CommandContext, 'expectedVersion'>,
+  ): Promise<CaseActor> {
+    const actor = ctx.actor;
+    const items = itemsFiled(app);
+    const p = ctx.principal;
+    if (p?.kind === 'staff' && app.intakeHallCode)
+      requireAgentGrantFor(p, hallTarget(app.intakeHallCode), items, this.options.clock());
     const ref = app.agent!.authorizationRef;
     const found = await this.deps.agentAuthorizations?.verify({
       ref,
       agentAccountId: actor.id,
       applicantIdNumber: app.applicant.kind === 'natural_person' ? app.applicant.idNumber : null,
-      itemCodes: [app.itemCode, ...(app.parts ?? []).flatMap((p) => (p.itemCode ? [p.itemCode] : []))],
+      itemCodes: items,
       at: this.options.clock(),
     });
     if (!found)
@@ -361,6 +419,39 @@ export class CasesService {
         { field: 'agent.authorizationRef' },
       );
     return { ...actor, onBehalfOf: found.residentAccountId };
+  }
+
+  /**
+   * 帮办代办 after filing: an agent's resubmission, withdrawal or rating needs, like the submission, an
+   * active authorization of that agent for the case's resident (its applicant-side account) covering the
+   * case's items, in force now — and a signed-in agent's own grant must cover them. Read before the
+   * command's transaction. @returns the actor, now `onBehalfOf` the resident.
+   * @throws 403 `case.agent_not_authorized`.
+   */
+  private async agentOnBehalf(caseRef: string, ctx: CommandContext): Promise<CaseActor> {
+    const at = this.options.clock();
+    const c = await this.repo.locationOf(caseReference(caseRef));
+    if (!c) throw caseNotFound(caseRef);
+    const items = [...new Set([c.itemCode, ...c.partItemCodes])];
+    const p = ctx.principal;
+    if (p?.kind === 'staff') requireAgentGrantFor(p, await this.targetOf(caseRef), items, at);
+    const ref = (c.agent as { authorizationRef?: unknown } | null)?.authorizationRef;
+    const found = c.applicantAccountId
+      ? await this.deps.agentAuthorizations?.verifyForCase({
+          agentAccountId: ctx.actor.id,
+          residentAccountId: c.applicantAccountId,
+          itemCodes: items,
+          at,
+          ...(typeof ref === 'string' ? { preferRef: ref } : {}),
+        })
+      : null;
+    if (!found)
+      throw new AppError(
+        'forbidden',
+        'case.agent_not_authorized',
+        `You hold no active authorization of this case's applicant for item ${c.itemCode}, in force now; nothing changed.`,
+      );
+    return { ...ctx.actor, onBehalfOf: found.residentAccountId };
   }
 
   /**
@@ -520,13 +611,23 @@ export class CasesService {
       number = row.number;
     }
     const scope = `POST /api/v1/cases/${number}/commands|${actorKey(ctx.actor)}`;
+    // 帮办代办: an agent's applicant-side command is taken under the resident's authorization.
+    const acting =
+      ctx.actor.kind === 'agent' && APPLICANT_COMMANDS.has(command.type)
+        ? {
+            ...ctx,
+            actor: await this.agentOnBehalf(caseRef, ctx).catch(
+              this.auditRefusal(caseRef, `case.${command.type}`, ctx.actor),
+            ),
+          }
+        : ctx;
     const result = await this.deps.idempotency
       .run(scope, ctx.idempotencyKey, { command, v: ctx.expectedVersion }, async (tx, batch) => {
         const locked = await this.repo.lockForCommand(tx, { number });
         if (!locked) throw notFound('case.not_found', `No case ${caseRef}.`, 'case');
-        return this.transition(tx, batch, locked, command, ctx, calendar);
+        return this.transition(tx, batch, locked, command, acting, calendar);
       })
-      .catch(this.auditRefusal(caseRef, `case.${command.type}`, ctx.actor));
+      .catch(this.auditRefusal(caseRef, `case.${command.type}`, acting.actor));
     return result.value;
   }
 
@@ -922,6 +1023,17 @@ export class CasesService {
     };
     const atIntake = !!actor.hallCode && actor.hallCode === row.intakeHallCode;
     const competent = !!actor.departmentId && actor.departmentId === state.competentDepartmentId;
+    // Applicant-side actions: the applicant only on their own case; an agent only under the resident's
+    // authorization (checked before the transaction, which set onBehalfOf to the case's resident).
+    if (APPLICANT_COMMANDS.has(command.type)) {
+      if (actor.kind === 'applicant' && actor.id !== row.applicantAccountId) deny('it is not your case.');
+      if (actor.kind === 'agent' && (!actor.onBehalfOf || actor.onBehalfOf !== row.applicantAccountId))
+        throw new AppError(
+          'forbidden',
+          'case.agent_not_authorized',
+          `You hold no active authorization of the applicant of case ${row.number}; nothing changed.`,
+        );
+    }
     switch (command.type) {
       case 'rate':
         // 好差评 is the applicant's voice: staff never rate their own work.
@@ -1312,7 +1424,7 @@ export class CasesService {
    * pickup hall, competent, previously competent (改派 events) and part departments, item.
    * @throws AppError(not_found, `case.not_found`).
    */
-  async targetOf(caseRef: string): Promise<ScopeTarget> {
+  async targetOf(caseRef: string): Promise<CaseLocation> {
     return (await this.locate(caseRef)).target;
   }
 
@@ -1327,7 +1439,7 @@ export class CasesService {
     itemCode: string;
     intakeHallCode: string | null;
     competentDepartmentId: string | null;
-    target: ScopeTarget;
+    target: CaseLocation;
   }> {
     // One indexed statement (not the whole view and timeline): this runs before every case request.
     const c = await this.repo.locationOf(caseReference(caseRef));
@@ -1336,10 +1448,13 @@ export class CasesService {
       pickup?: { hallCode?: string };
       preference?: { hallCode?: string };
     } | null;
-    const target = caseTarget({
-      ...c,
-      pickupHallCode: delivery?.pickup?.hallCode ?? delivery?.preference?.hallCode ?? null,
-    });
+    const target: CaseLocation = {
+      ...caseTarget({
+        ...c,
+        pickupHallCode: delivery?.pickup?.hallCode ?? delivery?.preference?.hallCode ?? null,
+      }),
+      applicantAccountId: c.applicantAccountId,
+    };
     return {
       id: c.id,
       number: c.number,
@@ -1355,8 +1470,10 @@ export class CasesService {
    * role (see ./policy.ts for the rule). Reads before any transaction; the engine checks competence again
    * inside it. @throws AppError(not_found | forbidden).
    */
-  async requireAccess(p: Principal, caseRef: string, action: Action | null): Promise<void> {
-    requireCaseAction(p, await this.targetOf(caseRef), action, this.options.clock(), caseRef);
+  async requireAccess(p: Principal, caseRef: string, action: Action | null): Promise<CaseLocation> {
+    const target = await this.targetOf(caseRef);
+    requireCaseAction(p, target, action, this.options.clock(), caseRef);
+    return target;
   }
 
   /** A department as a policy target (its id and division). @throws 404 `department.not_found`. */
@@ -1415,6 +1532,28 @@ export class CasesService {
   async intake(hallCode: string, limit = 20): Promise<CaseView[]> {
     const calendar = await this.deps.calendar.calendar();
     return this.viewMany(await this.repo.intakeList(hallCode, limit), calendar);
+  }
+
+  /**
+   * "My applications" (我的办件) for a resident, or a legal person's operator: the cases whose applicant-side
+   * account is theirs — filed by them signed in, or for them by an agent under an authorization — newest
+   * first, each with its status, clocks (due dates in working days) and what the applicant must do next
+   * (`nextStep`: `resubmit` with the gaps listed once (一次性告知), `pickup` at a hall with the pickup code
+   * sent to them, `rate` after delivery, or null while the authority acts). Staff: 403 (they use the
+   * inbox and intake lists). @throws 403 `case.residents_only`.
+   */
+  async myCases(p: Principal, limit = 20): Promise<(CaseView & { nextStep: NextStep | null })[]> {
+    const account = applicantAccountOf(p);
+    if (!account)
+      throw new AppError(
+        'forbidden',
+        'case.residents_only',
+        'My applications are for residents and legal persons signed in; staff use the inbox and intake lists.',
+      );
+    const calendar = await this.deps.calendar.calendar();
+    const rows = await this.repo.casesOfAccount(account, limit);
+    const views = await this.viewMany(rows, calendar);
+    return views.map((v, i) => ({ ...v, nextStep: nextStepOf(rows[i]!) }));
   }
 
   /** An applicant's cases, by resident identity number or credit code (looked up by keyed hash). */
@@ -1554,7 +1693,12 @@ export class CasesService {
    * audit log as `outcome: denied` (its own statement: the refused transaction left nothing), then the
    * error goes on to the caller unchanged. Other errors pass through untouched.
    */
-  private auditRefusal(caseRef: string, action: string, actor: CaseActor) {
+  private auditRefusal(
+    caseRef: string,
+    action: string,
+    actor: CaseActor,
+    extra: Record<string, unknown> = {},
+  ) {
     return async (e: unknown): Promise<never> => {
       if (e instanceof AppError && e.kind === 'forbidden') {
         await this.deps.audit
@@ -1565,6 +1709,7 @@ export class CasesService {
             target: { type: 'case', id: caseRef.slice(0, 128) },
             details: {
               code: e.code,
+              ...extra,
               ...(actor.departmentId ? { actorDepartmentId: actor.departmentId } : {}),
               ...(actor.hallCode ? { actorHallCode: actor.hallCode } : {}),
             },
@@ -1983,4 +2128,60 @@ function decodeCursor(cursor: string): { decisionDue: string | null; id: string 
     'The cursor is not one this API returned; start again without it.',
     'case.cursor_invalid',
   );
+}
+
+/** Every item an application files: the main item and those of its 多地联办 parts. */
+function itemsFiled(app: SubmitCase): string[] {
+  return [...new Set([app.itemCode, ...(app.parts ?? []).flatMap((p) => (p.itemCode ? [p.itemCode] : []))])];
+}
+
+/** A hall as a policy target: its code and county (the code's prefix, e.g. 522601-zwfw → 522601). */
+export function hallTarget(code: string): ScopeTarget {
+  return { hallCodes: [code], divisionCodes: [code.split('-')[0]!] };
+}
+
+/**
+ * What the audit entry of a refused agent submission records: structured facts only — the items, the
+ * intake hall, the authorization id when it is one (a uuid; a free-text reference could carry personal
+ * data) — never the applicant's name or identifiers.
+ */
+function agentRefusalDetails(app: SubmitCase): Record<string, unknown> {
+  const ref = app.agent?.authorizationRef ?? '';
+  return {
+    itemCodes: itemsFiled(app),
+    ...(app.intakeHallCode ? { intakeHallCode: app.intakeHallCode } : {}),
+    authorizationRef: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref)
+      ? ref.toLowerCase()
+      : 'not_a_uuid',
+  };
+}
+
+/** What the applicant must do next on their case (see {@link CasesService.myCases}). */
+export type NextStep =
+  | { action: 'resubmit'; gaps: { material: string; reason: string }[]; requestedOn: string }
+  | { action: 'pickup'; hallCode: string }
+  | { action: 'rate' };
+
+function nextStepOf(row: CaseRow): NextStep | null {
+  const state = row.state as {
+    supplement?: { requestedOn: string; gaps: { material: string; reason: string }[] } | null;
+  };
+  switch (row.status) {
+    case 'supplement_requested':
+      return state.supplement
+        ? {
+            action: 'resubmit',
+            gaps: state.supplement.gaps.map((g) => ({ material: g.material, reason: g.reason })),
+            requestedOn: state.supplement.requestedOn,
+          }
+        : null;
+    case 'decided': {
+      const pickup = (row.delivery as { pickup?: { hallCode?: string } } | null)?.pickup;
+      return pickup?.hallCode ? { action: 'pickup', hallCode: pickup.hallCode } : null;
+    }
+    case 'delivered':
+      return { action: 'rate' };
+    default:
+      return null;
+  }
 }

@@ -377,7 +377,7 @@ describe('illegal orders and wrong people: 409/403 with what is allowed, and not
     // 404 rule: a case the caller cannot see is not described (no hall, no applicant in the message)
     expect(otherHall.body.error.message).not.toContain('522601-zwfw');
     const applicant = await event(c.number, seq, 'applicant:wang', { type: 'received', as: 'original' });
-    expect(applicant.status).toBe(403);
+    expect(applicant.status).toBe(404); // not wang’s case: to a resident it does not exist
     const bad = await event(c.number, seq, intake, { type: 'received', as: 'photocopy' });
     expect([bad.status, bad.body.error.field]).toEqual([400, 'as']);
     const noTracking = await event(c.number, seq, intake, { type: 'shipped', carrier: 'EMS' });

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
 import type { CaseActor } from '../../../domain/case-state.ts';
 import { AppError, invalid, notFound } from '../../../domain/errors.ts';
 import type { Db } from '../../db/index.ts';
 import type { IdempotencyService } from '../idempotency/service.ts';
-import { type FileBody, type FileStore, readAll, sm3Hex } from '../storage/service.ts';
+import { putScan, readVerifiedScan, scanContentType, UPLOAD_CONTENT_TYPES } from '../storage/scans.ts';
+import type { FileBody, FileStore } from '../storage/service.ts';
 import { type CustodyEventRow, CustodyRepository } from './repository.ts';
 import {
   allowedNext,
@@ -93,18 +93,8 @@ export interface DownloadedFile {
   bytes: number;
 }
 
-/** Content types accepted for scans, with the file extension used in keys and the leading bytes checked. */
-export const UPLOAD_CONTENT_TYPES = {
-  'application/pdf': { ext: 'pdf', magic: Buffer.from('%PDF-'), label: 'a PDF (starts with %PDF-)' },
-  'image/jpeg': { ext: 'jpg', magic: Buffer.from([0xff, 0xd8, 0xff]), label: 'a JPEG image' },
-  'image/png': {
-    ext: 'png',
-    magic: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    label: 'a PNG image',
-  },
-  'application/octet-stream': { ext: 'bin', magic: Buffer.alloc(0), label: 'bytes' },
-} as const;
-export type UploadContentType = keyof typeof UPLOAD_CONTENT_TYPES;
+/** Content types accepted for scans (shared with the other modules taking scans: ../storage/scans.ts). */
+export { UPLOAD_CONTENT_TYPES, type UploadContentType } from '../storage/scans.ts';
 
 /** A file key within a case material, as issued by `upload`: `<uuid>.<ext>`. */
 export const FILE_KEY_PATTERN =
@@ -234,15 +224,8 @@ export class CustodyService {
     meta: { contentType: string; filename?: string | null | undefined },
     ctx: CustodyContext,
   ): Promise<CustodyMutation> {
-    const contentType = meta.contentType.split(';')[0]!.trim().toLowerCase();
-    const type = UPLOAD_CONTENT_TYPES[contentType as UploadContentType];
-    if (!type) {
-      throw invalid(
-        'Content-Type',
-        `Scans are uploaded as ${Object.keys(UPLOAD_CONTENT_TYPES).join(', ')}; got ${meta.contentType || 'none'}.`,
-        'custody.content_type',
-      );
-    }
+    const contentType = scanContentType(meta.contentType, 'custody');
+    const type = UPLOAD_CONTENT_TYPES[contentType];
     const filename = checkFilename(meta.filename);
     const c = await this.deps.cases.get(caseRef);
     const material = materialOf(c, materialSeq);
@@ -253,24 +236,9 @@ export class CustodyService {
 
     const fileKey = `${randomUUID()}.${type.ext}`;
     const key = storageKeyOf(c.id, materialSeq, fileKey);
-    const sniffed = sniff(body, type.magic.length);
-    const stored = await this.deps.files.put(key, sniffed.chunks, { contentType });
+    const stored = await putScan(this.deps.files, key, body, contentType, 'custody');
     let keep = false;
     try {
-      if (stored.bytes === 0) {
-        throw invalid(
-          'file',
-          'The file is empty. Send the scanned bytes as the request body.',
-          'custody.file_empty',
-        );
-      }
-      if (!sniffed.head().subarray(0, type.magic.length).equals(type.magic)) {
-        throw invalid(
-          'Content-Type',
-          `The file is not ${type.label}, as its Content-Type ${contentType} says. Send the right Content-Type (or application/octet-stream).`,
-          'custody.file_type_mismatch',
-        );
-      }
       const data: ScannedData = { fileKey, sm3: stored.sm3, bytes: stored.bytes, contentType, filename };
       const result = await this.deps.idempotency.run(
         `PUT /api/v1/cases/${c.id}/materials/${materialSeq}/file|${ctx.actor.kind}:${ctx.actor.id}`,
@@ -363,25 +331,17 @@ export class CustodyService {
         'custody.file_tampered',
         `The stored ${where} does not match what was recorded when it was scanned (${recorded.bytes} bytes, SM3 ${recorded.sm3}; found ${found}): it was changed or damaged after upload and is not served. Operators: restore it from backup.`,
       );
-    let stream: Readable;
-    try {
-      stream = await this.deps.files.get(storageKeyOf(c.id, materialSeq, fileKey));
-    } catch (e) {
-      if (e instanceof AppError && e.code === 'file.not_found') {
-        throw new AppError(
+    const body = await readVerifiedScan(this.deps.files, storageKeyOf(c.id, materialSeq, fileKey), recorded, {
+      tampered,
+      missing: (e) =>
+        new AppError(
           'internal',
           'custody.file_missing',
           `The stored ${where} is missing from the file store (${this.deps.files.describe}). Operators: restore it from backup.`,
           { cause: e },
-        );
-      }
-      throw e;
-    }
-    const body = await readAll(stream, recorded.bytes, () => tampered(`more than ${recorded.bytes} bytes`));
-    const sm3 = sm3Hex(body);
-    if (body.length !== recorded.bytes || sm3 !== recorded.sm3) {
-      throw tampered(`${body.length} bytes, SM3 ${sm3}`);
-    }
+        ),
+    });
+    const sm3 = recorded.sm3;
     return { body, contentType: recorded.contentType, filename: recorded.filename, sm3, bytes: body.length };
   }
 
@@ -489,20 +449,4 @@ function checkFilename(name: string | null | undefined): string | null {
     );
   }
   return name;
-}
-
-/** Passes a body through unchanged while keeping its first `n` bytes (to check the file type). */
-function sniff(body: FileBody, n: number): { chunks: FileBody; head(): Buffer } {
-  if (body instanceof Uint8Array) return { chunks: body, head: () => Buffer.from(body.subarray(0, n)) };
-  let head = Buffer.alloc(0);
-  const source: AsyncIterable<unknown> =
-    body instanceof Readable ? body.iterator({ destroyOnReturn: false }) : body;
-  async function* pass(): AsyncGenerator<Uint8Array> {
-    for await (const raw of source) {
-      const chunk = typeof raw === 'string' ? Buffer.from(raw) : (raw as Uint8Array);
-      if (head.length < n) head = Buffer.concat([head, Buffer.from(chunk.subarray(0, n - head.length))]);
-      yield chunk;
-    }
-  }
-  return { chunks: pass(), head: () => head };
 }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticIdNumber } from '../../../testing/pii-flow.ts';
 import type { RunningServer } from '../../main.ts';
 import { startTestServer } from '../../testing.ts';
+import { sm3Hex } from '../storage/service.ts';
 import { sessionCookieName } from './plugin.ts';
 
 const KAILI_HALL = '522601-zwfw';
@@ -46,7 +47,11 @@ async function residentSession(seq: string): Promise<Caller & { idNumber: string
   };
 }
 
-async function staffToken(name: string, role: string | null): Promise<Caller> {
+async function staffToken(
+  name: string,
+  role: string | null,
+  itemCodes: string[] | null = null,
+): Promise<Caller> {
   const { identity } = server.services;
   const account = await identity.createStaff({
     name,
@@ -60,6 +65,7 @@ async function staffToken(name: string, role: string | null): Promise<Caller> {
         accountId: account.id,
         role,
         scope: { kind: 'hall', value: KAILI_HALL },
+        itemCodes,
         validUntil: new Date(Date.now() + 365 * 86_400_000),
         reason: '帮办',
       } as never,
@@ -84,7 +90,12 @@ async function call(who: Caller | null, method: 'GET' | 'POST', url: string, bod
   return { status: res.statusCode, body: res.body ? res.json() : {}, raw: res.body };
 }
 
-function application(idNumber: string, ref: string, itemCode = '050004001000') {
+function application(
+  idNumber: string,
+  ref: string,
+  itemCode = '050004001000',
+  delivery: Record<string, unknown> = { method: 'pickup', hallCode: KAILI_HALL },
+) {
   return {
     itemCode,
     applicant: { kind: 'natural_person', name: '王小芳', idNumber },
@@ -93,7 +104,7 @@ function application(idNumber: string, ref: string, itemCode = '050004001000') {
     intakeHallCode: KAILI_HALL,
     processingMode: 'off_site_intake',
     decidingDivisionCode: '520526',
-    delivery: { method: 'pickup', hallCode: KAILI_HALL },
+    delivery,
     formData: { familySize: 3 },
   };
 }
@@ -272,5 +283,270 @@ describe('agent authorizations (帮办代办 consent)', () => {
     const r = await call(clerk, 'POST', '/api/v1/agent-authorizations', base);
     expect([r.status, r.body.error?.code]).toEqual([403, 'agent_authorization.not_agent']);
     expect(await count()).toBe(before);
+  });
+});
+
+describe('帮办代办 after filing: every action of the agent needs the authorization and names both people', () => {
+  const MAIL = {
+    method: 'mail',
+    recipient: '王小芳',
+    phone: '13800000123',
+    address: '贵州省凯里市测试路1号',
+  };
+  let weiningDept = '';
+  const weining = () => ({ 'x-tongban-actor': `staff:weining-a;department=${weiningDept}` });
+  const kailiDesk = { 'x-tongban-actor': `staff:kaili-a;hall=${KAILI_HALL}` };
+  const dev = (headers: Record<string, string>): Caller => ({ headers, accountId: 'dev' });
+  const act = (who: Caller, n: string, body: unknown) =>
+    call(who, 'POST', `/api/v1/cases/${n}/commands`, body);
+
+  async function authorize(items: string[] | null = null): Promise<string> {
+    const r = await call(agent, 'POST', '/api/v1/agent-authorizations', {
+      resident: { accountId: resident.accountId },
+      itemCodes: items,
+      validUntil: inDays(60),
+      evidence: {
+        kind: 'signed_form',
+        sm3: 'ab'.repeat(32),
+        reference: `委托书-${randomUUID().slice(0, 8)}`,
+      },
+    });
+    expect(r.status, r.raw).toBe(201);
+    return r.body.id as string;
+  }
+  async function fileForResident(ref: string, delivery?: Record<string, unknown>): Promise<string> {
+    const r = await call(
+      agent,
+      'POST',
+      '/api/v1/cases',
+      application(resident.idNumber, ref, undefined, delivery),
+    );
+    expect(r.status, r.raw).toBe(201);
+    return r.body.case.number as string;
+  }
+
+  beforeAll(async () => {
+    weiningDept = (await server.services.departments.findDepartment('520526', 'civil_affairs'))!.id;
+  });
+
+  it('the resident reads the case an agent filed for them, its timeline and “my applications”; a stranger gets 404', async () => {
+    const ref = await authorize();
+    const n = await fileForResident(ref);
+    for (const url of [`/api/v1/cases/${n}`, `/api/v1/cases/${n}/timeline`]) {
+      const mine = await call(resident, 'GET', url);
+      expect([url, mine.status]).toEqual([url, 200]);
+      expect(mine.raw).not.toContain(resident.idNumber);
+      const other = await call(stranger, 'GET', url);
+      expect([url, other.status, other.body.error?.code]).toEqual([url, 404, 'case.not_found']);
+    }
+    const list = await call(resident, 'GET', '/api/v1/me/cases');
+    expect(list.status, list.raw).toBe(200);
+    expect(list.body.items.map((c: { number: string }) => c.number)).toContain(n);
+    expect(list.body.items.find((c: { number: string }) => c.number === n).nextStep).toBeNull();
+    expect((await call(stranger, 'GET', '/api/v1/me/cases')).body.items).toEqual([]);
+    const staffList = await call(agent, 'GET', '/api/v1/me/cases');
+    expect([staffList.status, staffList.body.error?.code]).toEqual([403, 'case.residents_only']);
+    // the stranger cannot act on it either (404, not a 403 that would confirm it exists)
+    const w = await act(stranger, n, { type: 'withdraw', reason: '撤回' });
+    expect([w.status, w.body.error?.code]).toEqual([404, 'case.not_found']);
+  });
+
+  it('resubmission by the agent: under the authorization, attributed to both; without one, 403 and audited', async () => {
+    const ref = await authorize();
+    const n = await fileForResident(ref);
+    expect((await act(dev(kailiDesk), n, { type: 'forward' })).status).toBe(200);
+    const req = await act(dev(weining()), n, {
+      type: 'request_supplement',
+      gaps: [{ material: '户口簿', reason: '复印件不清晰' }],
+    });
+    expect(req.status, req.raw).toBe(200);
+    // the resident sees what to do next
+    const todo = (await call(resident, 'GET', '/api/v1/me/cases')).body.items.find(
+      (c: { number: string }) => c.number === n,
+    );
+    expect(todo.nextStep).toEqual({
+      action: 'resubmit',
+      gaps: [{ material: '户口簿', reason: '复印件不清晰' }],
+      requestedOn: expect.any(String),
+    });
+    // another agent at the same hall holds no authorization of this resident
+    const other = await act(otherAgent, n, { type: 'resubmit' });
+    expect([other.status, other.body.error?.code]).toEqual([403, 'case.agent_not_authorized']);
+    const back = await act(agent, n, { type: 'resubmit' });
+    expect(back.status, back.raw).toBe(200);
+    const timeline = await call(resident, 'GET', `/api/v1/cases/${n}/timeline`);
+    const event = timeline.body.items.find((e: { type: string }) => e.type === 'resubmit');
+    expect(event.actor).toMatchObject({ kind: 'agent', id: agent.accountId, onBehalfOf: resident.accountId });
+    const caseId = (await call(resident, 'GET', `/api/v1/cases/${n}`)).body.id as string;
+    const audit = await server.services.audit.list({ action: 'case.resubmit', targetId: caseId });
+    expect(audit.items.map((e) => [e.outcome, e.actor.id, e.actor.onBehalfOf])).toEqual([
+      ['ok', agent.accountId, resident.accountId],
+    ]);
+    const denied = await server.services.audit.list({
+      action: 'case.resubmit',
+      actorId: otherAgent.accountId,
+    });
+    expect(denied.items.map((e) => [e.outcome, e.details.code])).toEqual([
+      ['denied', 'case.agent_not_authorized'],
+    ]);
+  });
+
+  it('withdrawal by the agent ends with the authorization: after the resident revokes it, 403', async () => {
+    const ref = await authorize();
+    const n = await fileForResident(ref);
+    // the resident revokes every authorization of this agent (earlier ones would still cover the case)
+    const listed = await call(resident, 'GET', '/api/v1/agent-authorizations');
+    const active = listed.body.items.filter(
+      (a: { agentAccountId: string; status: string }) =>
+        a.agentAccountId === agent.accountId && a.status === 'active',
+    );
+    expect(active.map((a: { id: string }) => a.id)).toContain(ref);
+    for (const a of active) {
+      const revoked = await call(resident, 'POST', `/api/v1/agent-authorizations/${a.id}/revoke`, {});
+      expect(revoked.status).toBe(200);
+    }
+    const refused = await act(agent, n, { type: 'withdraw', reason: '申请人不办了' });
+    expect([refused.status, refused.body.error?.code]).toEqual([403, 'case.agent_not_authorized']);
+    const again = await authorize(['050004001000']);
+    const ok = await act(agent, n, { type: 'withdraw', reason: '申请人不办了' });
+    expect([ok.status, ok.body.case?.status], ok.raw).toEqual([200, 'withdrawn']);
+    const t = await call(resident, 'GET', `/api/v1/cases/${n}/timeline`);
+    expect(t.body.items.find((e: { type: string }) => e.type === 'withdraw').actor).toMatchObject({
+      id: agent.accountId,
+      onBehalfOf: resident.accountId,
+    });
+    await call(resident, 'POST', `/api/v1/agent-authorizations/${again}/revoke`, {});
+  });
+
+  it('rating by the agent after delivery, attributed to both; the resident is told to rate', async () => {
+    const ref = await authorize();
+    const n = await fileForResident(ref, MAIL);
+    expect((await act(dev(kailiDesk), n, { type: 'forward' })).status).toBe(200);
+    for (const body of [
+      { type: 'accept' },
+      { type: 'decide', outcome: 'granted' },
+      { type: 'deliver', method: 'mail', reference: 'SF1' },
+    ])
+      expect((await act(dev(weining()), n, body)).status).toBe(200);
+    const todo = (await call(resident, 'GET', '/api/v1/me/cases')).body.items.find(
+      (c: { number: string }) => c.number === n,
+    );
+    expect(todo.nextStep).toEqual({ action: 'rate' });
+    const rated = await act(agent, n, { type: 'rate', level: 1 });
+    expect(rated.status, rated.raw).toBe(200);
+    const caseId = rated.body.case.id as string;
+    const audit = await server.services.audit.list({ action: 'case.rate', targetId: caseId });
+    expect(audit.items.map((e) => [e.actor.id, e.actor.onBehalfOf])).toEqual([
+      [agent.accountId, resident.accountId],
+    ]);
+  });
+
+  it('an agent whose own grant is limited to other items cannot file this one, even authorized; the refusal is audited without personal data', async () => {
+    const limited = await staffToken('agent3', 'village_agent', ['050002001000']);
+    const created = await call(limited, 'POST', '/api/v1/agent-authorizations', {
+      resident: { accountId: resident.accountId },
+      validUntil: inDays(30),
+      evidence: { kind: 'signed_form', sm3: 'ab'.repeat(32), reference: '委托书-limited' },
+    });
+    expect(created.status, created.raw).toBe(201);
+    const before = await caseCount();
+    const r = await call(limited, 'POST', '/api/v1/cases', application(resident.idNumber, created.body.id));
+    expect([r.status, r.body.error?.code, r.body.error?.field]).toEqual([
+      403,
+      'case.agent_not_authorized',
+      'itemCode',
+    ]);
+    expect(await caseCount()).toBe(before);
+    // an agent files nothing without an authorization, even a plain walk-in application
+    const { agent: _none, ...plain } = application(resident.idNumber, 'x');
+    const bare = await call(agent, 'POST', '/api/v1/cases', plain);
+    expect([bare.status, bare.body.error?.code, bare.body.error?.field]).toEqual([
+      403,
+      'case.agent_not_authorized',
+      'agent.authorizationRef',
+    ]);
+    expect(await caseCount()).toBe(before);
+    // refused for want of an authorization (an unknown ref): audited too
+    const unknown = await call(agent, 'POST', '/api/v1/cases', application(resident.idNumber, randomUUID()));
+    expect(unknown.status).toBe(403);
+    const denied = await server.services.audit.list({ action: 'case.submit' });
+    const refusals = denied.items.filter((e) => e.outcome === 'denied');
+    expect(refusals.map((e) => e.actor.id)).toEqual(
+      expect.arrayContaining([limited.accountId, agent.accountId]),
+    );
+    const mine = refusals.find((e) => e.actor.id === limited.accountId)!;
+    expect(mine.details).toMatchObject({
+      code: 'case.agent_not_authorized',
+      itemCodes: ['050004001000'],
+      authorizationRef: created.body.id,
+    });
+    const text = JSON.stringify(refusals);
+    expect(text).not.toContain(resident.idNumber);
+    expect(text).not.toContain('王小芳');
+  });
+});
+
+describe('the scan of the signed form (签字委托书扫描件)', () => {
+  const scan = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from('委托书 JPEG 扫描件')]);
+  const put = (who: Caller, id: string, bytes: Buffer, type: string) =>
+    server.app.inject({
+      method: 'PUT',
+      url: `/api/v1/agent-authorizations/${id}/signed-form`,
+      headers: { ...who.headers, 'content-type': type },
+      payload: bytes,
+    });
+  const get = (who: Caller, id: string) =>
+    server.app.inject({
+      method: 'GET',
+      url: `/api/v1/agent-authorizations/${id}/signed-form`,
+      headers: who.headers,
+    });
+
+  it('is uploaded by the agent (SM3 as recorded), downloaded verified by the agent, the resident and a clerk of the hall (audited); a changed file is not served', async () => {
+    const created = await call(agent, 'POST', '/api/v1/agent-authorizations', {
+      resident: { accountId: resident.accountId },
+      validUntil: inDays(30),
+      evidence: { kind: 'signed_form', sm3: sm3Hex(scan), reference: '委托书-scan' },
+    });
+    expect(created.status, created.raw).toBe(201);
+    const id = created.body.id as string;
+    expect((await get(agent, id)).json().error.code).toBe('agent_authorization.no_scan');
+    // other bytes than the recorded digest, a wrong type, an empty body, another agent: refused, nothing kept
+    const wrong = await put(agent, id, Buffer.concat([scan, Buffer.from('x')]), 'image/jpeg');
+    expect([wrong.statusCode, wrong.json().error.code]).toEqual([400, 'agent_authorization.sm3_mismatch']);
+    const pdf = await put(agent, id, scan, 'application/pdf');
+    expect([pdf.statusCode, pdf.json().error.code]).toEqual([400, 'agent_authorization.file_type_mismatch']);
+    const text = await put(agent, id, scan, 'text/plain');
+    expect(text.statusCode).toBe(400);
+    expect((await put(otherAgent, id, scan, 'image/jpeg')).statusCode).toBe(404);
+    const ok = await put(agent, id, scan, 'image/jpeg');
+    expect(ok.statusCode, ok.body).toBe(200);
+    const fileKey = ok.json().evidence.fileKey as string;
+    expect(fileKey).toMatch(/\.jpg$/);
+    const clerk = await staffToken('clerk-scan', 'intake_clerk');
+    for (const who of [agent, resident, clerk]) {
+      const r = await get(who, id);
+      expect(r.statusCode, r.body).toBe(200);
+      expect([r.headers['content-type'], r.headers['x-tongban-sm3']]).toEqual(['image/jpeg', sm3Hex(scan)]);
+      expect(Buffer.from(r.rawPayload).equals(scan)).toBe(true);
+    }
+    for (const who of [stranger, otherAgent])
+      expect((await get(who, id)).json().error.code).toBe('agent_authorization.not_found');
+    const reads = await server.services.audit.list({
+      action: 'agent_authorization.evidence_read',
+      targetId: id,
+    });
+    expect(reads.items.map((e) => e.actor.id).sort()).toEqual(
+      [agent.accountId, resident.accountId, clerk.accountId].sort(),
+    );
+    // the stored bytes changed behind the system's back: not served
+    await server.services.files.put(`agent-authorizations/${id}/${fileKey}`, Buffer.from('changed'), {
+      contentType: 'image/jpeg',
+    });
+    const tampered = await get(resident, id);
+    expect([tampered.statusCode, tampered.json().error.code]).toEqual([
+      500,
+      'agent_authorization.scan_tampered',
+    ]);
   });
 });

@@ -1,9 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { AppError, invalid, notFound } from '../../../domain/errors.ts';
 import { parseIdentityNumber } from '../../../domain/identity-number.ts';
 import { grantInForce } from '../../../domain/roles.ts';
 import type { Db } from '../../db/index.ts';
 import type { AuditService } from '../audit/service.ts';
+import {
+  contentTypeOfKey,
+  putScan,
+  readVerifiedScan,
+  scanContentType,
+  UPLOAD_CONTENT_TYPES,
+  type UploadContentType,
+} from '../storage/scans.ts';
+import type { FileBody, FileStore } from '../storage/service.ts';
 import { checkItemCodes, forbidden, requirePrincipal } from './policy.ts';
 import type { Principal } from './principal.ts';
 import type { IdentityRepository } from './repository.ts';
@@ -69,6 +79,29 @@ export interface AgentAuthorizationCheck {
   at: Date;
 }
 
+/** What the agent authorizations use of other modules. */
+interface AuthorizationDeps {
+  audit: AuditService | undefined;
+  idNumberIndex: (idNumber: string) => string;
+  /** Where scans of signed forms are kept (the storage module's file store). */
+  files?: FileStore | undefined;
+}
+
+/** Scans of signed forms: PDF, JPEG or PNG (no untyped bytes). */
+export const SIGNED_FORM_CONTENT_TYPES: readonly UploadContentType[] = [
+  'application/pdf',
+  'image/jpeg',
+  'image/png',
+];
+
+/** A signed form's scan as downloaded: its bytes, verified against the recorded SM3 digest. */
+export interface SignedFormFile {
+  body: Buffer;
+  contentType: string;
+  sm3: string;
+  fileKey: string;
+}
+
 const MAX_VALIDITY_MS = 366 * 86_400_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const AGENT_ROLES = new Set(['helper', 'village_agent']);
@@ -87,15 +120,10 @@ const AGENT_ROLES = new Set(['helper', 'village_agent']);
 export class AgentAuthorizationsService {
   private readonly db: Db;
   private readonly repo: IdentityRepository;
-  private readonly deps: { audit: AuditService | undefined; idNumberIndex: (idNumber: string) => string };
+  private readonly deps: AuthorizationDeps;
   private readonly clock: () => Date;
 
-  constructor(
-    db: Db,
-    repo: IdentityRepository,
-    deps: { audit: AuditService | undefined; idNumberIndex: (idNumber: string) => string },
-    clock: () => Date,
-  ) {
+  constructor(db: Db, repo: IdentityRepository, deps: AuthorizationDeps, clock: () => Date) {
     this.db = db;
     this.repo = repo;
     this.deps = deps;
@@ -163,6 +191,7 @@ export class AgentAuthorizationsService {
         .values({
           agentAccountId: p.accountId,
           agentName: p.name ?? null,
+          agentHallCode: p.hallCode ?? null,
           residentAccountId: resident,
           itemCodes: items === null ? null : [...new Set(items)].sort(),
           validFrom,
@@ -332,7 +361,179 @@ export class AgentAuthorizationsService {
     return { residentAccountId: row.residentAccountId, authorizationId: row.id };
   }
 
+  /**
+   * For the case engine, after filing (帮办代办 resubmission, withdrawal, rating): an ACTIVE authorization of
+   * `agentAccountId` for `residentAccountId` (the case's applicant-side account), in force at `at`, covering
+   * every item of the case — the case's own `preferRef` first, else any other. Null when none (the caller
+   * refuses with 403 `case.agent_not_authorized`).
+   */
+  async verifyForCase(q: {
+    agentAccountId: string;
+    residentAccountId: string;
+    itemCodes: readonly string[];
+    at: Date;
+    preferRef?: string;
+  }): Promise<{ residentAccountId: string; authorizationId: string } | null> {
+    if (!UUID.test(q.residentAccountId)) return null;
+    const rows = await this.db
+      .select()
+      .from(agentAuthorizations)
+      .where(
+        and(
+          eq(agentAuthorizations.agentAccountId, q.agentAccountId),
+          eq(agentAuthorizations.residentAccountId, q.residentAccountId),
+          eq(agentAuthorizations.status, 'active'),
+        ),
+      );
+    const fits = rows.filter(
+      (r) =>
+        r.validFrom <= q.at &&
+        q.at < r.validUntil &&
+        (r.itemCodes === null || q.itemCodes.every((c) => r.itemCodes!.includes(c))),
+    );
+    const row = fits.find((r) => r.id === q.preferRef) ?? fits[0];
+    if (!row) return null;
+    const resident = await this.repo.accountById(row.residentAccountId);
+    if (!resident || resident.disabledAt) return null;
+    return { residentAccountId: row.residentAccountId, authorizationId: row.id };
+  }
+
+  /**
+   * Uploads the scan of the signed form (签字委托书扫描件) of a `signed_form` authorization: the agent who
+   * recorded it sends the bytes (Content-Type application/pdf, image/jpeg or image/png, at most
+   * FILES_MAX_BYTES); they are stored in the file store and their SM3 digest (GB/T 32905) must equal the
+   * digest recorded with the authorization — else nothing stays stored. A new upload replaces the file
+   * key (the old scan is kept in the store). Audited (`agent_authorization.evidence_upload`).
+   * @throws 401; 404 `agent_authorization.not_found` (not the caller's as agent); 409
+   *   `agent_authorization.not_signed_form` (in-app consent has no scan); 400
+   *   `agent_authorization.content_type` / `.file_empty` / `.file_type_mismatch` / `.sm3_mismatch`;
+   *   413 `file.too_large`; 503 `agent_authorization.files_unavailable` when no file store is configured.
+   */
+  async uploadSignedForm(
+    principal: Principal | null,
+    id: string,
+    body: FileBody,
+    declaredType: string | undefined,
+  ): Promise<AgentAuthorizationView> {
+    const p = requirePrincipal(principal);
+    const existing = await this.mine(p, id, 'agent');
+    const files = this.files();
+    if (existing.evidenceKind !== 'signed_form' || !existing.evidenceSm3)
+      throw new AppError(
+        'conflict',
+        'agent_authorization.not_signed_form',
+        `Authorization ${id} rests on in-app consent: there is no signed form to upload.`,
+        { field: 'id' },
+      );
+    const contentType = scanContentType(declaredType, 'agent_authorization', SIGNED_FORM_CONTENT_TYPES);
+    const fileKey = `${randomUUID()}.${UPLOAD_CONTENT_TYPES[contentType].ext}`;
+    const key = signedFormKey(id, fileKey);
+    const stored = await putScan(files, key, body, contentType, 'agent_authorization');
+    let keep = false;
+    try {
+      if (stored.sm3 !== existing.evidenceSm3)
+        throw invalid(
+          'file',
+          `The scan's SM3 digest ${stored.sm3} is not the one recorded with the authorization (${existing.evidenceSm3}): upload the scan whose digest you recorded.`,
+          'agent_authorization.sm3_mismatch',
+        );
+      const now = this.clock();
+      const row = await this.db.transaction(async (tx) => {
+        const [updated] = await tx
+          .update(agentAuthorizations)
+          .set({ evidenceFileKey: fileKey })
+          .where(eq(agentAuthorizations.id, id))
+          .returning();
+        await this.deps.audit?.append(tx, {
+          actor: { kind: 'agent', id: p.accountId, onBehalfOf: existing.residentAccountId },
+          action: 'agent_authorization.evidence_upload',
+          target: { type: 'agent_authorization', id },
+          details: { fileKey, sm3: stored.sm3, bytes: stored.bytes, contentType },
+        });
+        return updated!;
+      });
+      keep = true;
+      return view(row, now);
+    } finally {
+      if (!keep) await files.delete(key).catch(() => {});
+    }
+  }
+
+  /**
+   * Downloads the scan of a signed form, verified against the recorded SM3 digest before any byte is
+   * handed out. Who: the agent who recorded the authorization, the resident it names, and staff holding
+   * `case.reveal_pii` (收件员, 受理员 — those who check identity documents) over the agent's hall. Every
+   * download is audited (`agent_authorization.evidence_read`; the form carries personal data,
+   * 个人信息保护法 art. 51).
+   * @throws 401; 404 `agent_authorization.not_found` (unknown, or the caller may not read it) /
+   *   `agent_authorization.no_scan` (nothing uploaded); 500 `agent_authorization.scan_tampered` /
+   *   `agent_authorization.scan_missing`.
+   */
+  async downloadSignedForm(
+    principal: Principal | null,
+    id: string,
+    staffMay: (agentHallCode: string | null) => boolean,
+  ): Promise<SignedFormFile> {
+    const p = requirePrincipal(principal);
+    const missing = () => notFound('agent_authorization.not_found', `No authorization ${id} of yours.`, 'id');
+    if (!UUID.test(id)) throw missing();
+    const [row] = await this.db.select().from(agentAuthorizations).where(eq(agentAuthorizations.id, id));
+    if (!row) throw missing();
+    const isAgent = p.kind === 'staff' && row.agentAccountId === p.accountId;
+    const isResident = p.kind === 'resident' && row.residentAccountId === p.accountId;
+    if (!isAgent && !isResident && !(p.kind === 'staff' && staffMay(row.agentHallCode))) throw missing();
+    if (!row.evidenceFileKey || !row.evidenceSm3)
+      throw notFound(
+        'agent_authorization.no_scan',
+        `No scan of the signed form of authorization ${id} was uploaded (PUT /api/v1/agent-authorizations/${id}/signed-form).`,
+        'id',
+      );
+    const files = this.files();
+    const fileKey = row.evidenceFileKey;
+    const where = `scan ${fileKey} of the signed form of authorization ${id}`;
+    const body = await readVerifiedScan(
+      files,
+      signedFormKey(id, fileKey),
+      { sm3: row.evidenceSm3 },
+      {
+        tampered: (found) =>
+          new AppError(
+            'internal',
+            'agent_authorization.scan_tampered',
+            `The stored ${where} does not match its recorded SM3 digest ${row.evidenceSm3} (found ${found}); it is not served. Operators: restore it from backup.`,
+          ),
+        missing: (cause) =>
+          new AppError(
+            'internal',
+            'agent_authorization.scan_missing',
+            `The stored ${where} is missing from the file store (${files.describe}). Operators: restore it from backup.`,
+            { cause },
+          ),
+      },
+    );
+    await this.deps.audit?.record({
+      actor:
+        p.kind === 'staff'
+          ? { kind: isAgent ? 'agent' : 'staff', id: p.accountId }
+          : { kind: 'applicant', id: p.accountId },
+      action: 'agent_authorization.evidence_read',
+      target: { type: 'agent_authorization', id },
+      details: { fileKey, residentAccountId: row.residentAccountId },
+    });
+    return { body, contentType: contentTypeOfKey(fileKey), sm3: row.evidenceSm3, fileKey };
+  }
+
   // ------------------------------------------------------------------------------------------ internals
+
+  private files(): FileStore {
+    if (!this.deps.files)
+      throw new AppError(
+        'unavailable',
+        'agent_authorization.files_unavailable',
+        'No file store is configured for scans of signed forms.',
+      );
+    return this.deps.files;
+  }
 
   private async resident(r: AgentAuthorizationRequest['resident']): Promise<string> {
     let account: Awaited<ReturnType<IdentityRepository['accountById']>>;
@@ -388,4 +589,9 @@ function view(row: Row, now: Date): AgentAuthorizationView {
     revokedReason: row.revokedReason,
     createdAt: row.createdAt.toISOString(),
   };
+}
+
+/** Where a signed form's scan lives in the file store. */
+function signedFormKey(authorizationId: string, fileKey: string): string {
+  return `agent-authorizations/${authorizationId}/${fileKey}`;
 }

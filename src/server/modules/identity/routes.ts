@@ -1,9 +1,12 @@
+import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../../domain/errors.ts';
-import { ROLES, SCOPE_KINDS } from '../../../domain/roles.ts';
+import { anyGrantAllows, ROLES, SCOPE_KINDS } from '../../../domain/roles.ts';
 import { ErrorBodySchema, errorResponses } from '../../http/errors.ts';
+import { fileTooLarge } from '../storage/service.ts';
+import { SIGNED_FORM_CONTENT_TYPES } from './authorizations.ts';
 import type { AuthConfig } from './config.ts';
 import type { OidcLogin } from './oidc.ts';
 import { clearSessionCookie, oidcFlowCookieName, setSessionCookie } from './plugin.ts';
@@ -126,6 +129,8 @@ export function identityRoutes(deps: {
   identity: IdentityService;
   oidc: OidcLogin | undefined;
   authConfig: AuthConfig;
+  /** FILES_MAX_BYTES: the largest scan of a signed form accepted, bytes. */
+  maxUploadBytes?: number;
 }): FastifyPluginAsyncZod {
   const { identity, authConfig } = deps;
   const present = (reply: FastifyReply, grant: SessionGrant) => {
@@ -624,6 +629,81 @@ export function identityRoutes(deps: {
         },
       },
       async (req) => identity.authorizations.revoke(req.principal, req.params.id, req.body?.reason),
+    );
+
+    // ---- the scan of the signed form (签字委托书扫描件), stored in the file store and SM3-verified
+    const maxBytes = deps.maxUploadBytes ?? 20 * 1024 * 1024;
+    await app.register(async (scoped) => {
+      // raw bodies in this scope only (streamed to the file store, size-checked there too)
+      scoped.addContentTypeParser([...SIGNED_FORM_CONTENT_TYPES], (req, payload, done) => {
+        const length = Number(req.headers['content-length']);
+        if (Number.isFinite(length) && length > maxBytes) done(fileTooLarge(maxBytes, length), undefined);
+        else done(null, { stream: payload as Readable });
+      });
+      scoped.put(
+        '/api/v1/agent-authorizations/:id/signed-form',
+        {
+          schema: {
+            tags: ['agent-authorizations'],
+            summary:
+              'The agent uploads the scan of the signed form (签字委托书扫描件) of a signed_form authorization',
+            description: `Body: the scan's bytes, Content-Type ${SIGNED_FORM_CONTENT_TYPES.join(' | ')}, at most ${maxBytes} bytes (FILES_MAX_BYTES; 413 file.too_large). Its SM3 digest must be the one recorded with the authorization (400 agent_authorization.sm3_mismatch, nothing kept). The agent who recorded it only (404 otherwise). Audited (agent_authorization.evidence_upload).`,
+            params: z.object({ id: z.string().max(64) }),
+            response: {
+              200: AgentAuthorizationSchema,
+              ...errors,
+              404: ErrorBodySchema,
+              409: ErrorBodySchema,
+            },
+          },
+        },
+        async (req) =>
+          identity.authorizations.uploadSignedForm(
+            req.principal,
+            (req.params as { id: string }).id,
+            (req.body as { stream: Readable }).stream,
+            req.headers['content-type'],
+          ),
+      );
+    });
+
+    app.get(
+      '/api/v1/agent-authorizations/:id/signed-form',
+      {
+        schema: {
+          tags: ['agent-authorizations'],
+          summary:
+            'Download the scan of the signed form, verified against its SM3 digest (the agent, the resident, staff with case.reveal_pii over the agent’s hall; audited)',
+          description:
+            'Response headers: Content-Type as uploaded, X-Tongban-SM3 (the verified digest), Cache-Control: no-store. 404 agent_authorization.not_found to anyone else; 404 agent_authorization.no_scan when nothing was uploaded; 500 agent_authorization.scan_tampered when the stored bytes no longer match.',
+          params: z.object({ id: z.string().max(64) }),
+          response: {
+            200: z.string().meta({ format: 'binary' }).describe('the scan, as uploaded'),
+            ...errors,
+            404: ErrorBodySchema,
+          },
+        },
+      },
+      async (req, reply) => {
+        const p = req.principal;
+        const file = await identity.authorizations.downloadSignedForm(p, req.params.id, (hall) =>
+          hall
+            ? anyGrantAllows(
+                p?.grants ?? [],
+                'case.reveal_pii',
+                { hallCodes: [hall], divisionCodes: [hall.split('-')[0]!] },
+                identity.now(),
+              )
+            : false,
+        );
+        return reply
+          .header('content-type', file.contentType)
+          .header('content-length', file.body.length)
+          .header('content-disposition', `attachment; filename="${file.fileKey}"`)
+          .header('cache-control', 'no-store')
+          .header('x-tongban-sm3', file.sm3)
+          .send(file.body as unknown as string);
+      },
     );
   };
 }

@@ -205,6 +205,8 @@ export const agentAuthorizations = pgTable(
     /** The agent's account id (text: development actors have no uuid). */
     agentAccountId: text('agent_account_id').notNull(),
     agentName: text('agent_name'),
+    /** The hall the agent worked at when recording it: staff with case.reveal_pii there read the signed form. */
+    agentHallCode: text('agent_hall_code'),
     residentAccountId: uuid('resident_account_id').notNull(),
     /** 12-digit basic codes; null = every item. */
     itemCodes: jsonb('item_codes').$type<string[] | null>(),

@@ -10,6 +10,7 @@ import type { Db } from '../../db/index.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { Channel } from '../notifications/channels.ts';
 import type { PiiVault } from '../pii/service.ts';
+import type { FileStore } from '../storage/service.ts';
 import { AgentAuthorizationsService } from './authorizations.ts';
 import type { AuthConfig } from './config.ts';
 import { GrantsService, type ScopeResolver } from './grants.ts';
@@ -75,6 +76,8 @@ export interface IdentityServiceOptions {
    * recorded there, grants and revocations in their own transaction. Optional for tests of the module alone.
    */
   audit?: AuditService;
+  /** File store for the scans of signed authorization forms (签字委托书扫描件). Optional for module tests. */
+  files?: FileStore;
   /** Where halls and departments lie (grant scopes). */
   scopes?: ScopeResolver;
   /** argon2id cost; tests may lower it. Default: 19 MiB, 2 passes (OWASP minimum). */
@@ -160,7 +163,11 @@ export class IdentityService {
     this.authorizations = new AgentAuthorizationsService(
       db,
       this.repo,
-      { audit: options.audit, idNumberIndex: (idNumber) => this.index('id_number', idNumber) },
+      {
+        audit: options.audit,
+        idNumberIndex: (idNumber) => this.index('id_number', idNumber),
+        files: options.files,
+      },
       () => this.clock(),
     );
   }

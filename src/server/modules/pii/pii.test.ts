@@ -208,7 +208,7 @@ describe('personal data in the case engine', () => {
     // a hall that neither received the case nor decides it does not see it (404, cases/policy.ts)
     expect([stranger.status, stranger.body.error.code]).toEqual([404, 'case.not_found']);
     const applicant = await inject(url, 'applicant:chen', { purpose: '核验原件' });
-    expect(applicant.status).toBe(403);
+    expect(applicant.status).toBe(404); // not chen’s case (filed by staff): a resident sees only their own
     expect(await reads()).toEqual([]);
     const ok = await inject(url, 'staff:w1;hall=520102-zwfw', { purpose: '核验原件' });
     expect(ok.status).toBe(200);
