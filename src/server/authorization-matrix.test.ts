@@ -107,6 +107,9 @@ const seers = (s: string) => ({
   resident: s,
 });
 
+/** Staff threads are hidden from residents, even on their own case (the 404 rule). */
+const staffOnly = { resident: '404 case.not_found' };
+
 const ROWS: Record<string, Row> = {
   'GET /health': { method: 'GET', url: () => '/health', expect: pub },
   'GET /api/v1/divisions': { method: 'GET', url: () => '/api/v1/divisions?parent=5226', expect: pub },
@@ -445,17 +448,17 @@ const ROWS: Record<string, Row> = {
     },
   },
 
-  // ---- in-case messaging 办件沟通 (the general thread's id is the case id)
+  // ---- in-case messaging 办件沟通 (the general thread's id is the case id); residents never see staff threads
   'GET /api/v1/cases/:ref/threads': {
     method: 'GET',
     url: () => `/api/v1/cases/${caseNumber}/threads`,
-    expect: { ...seers('200'), kailiReadOnly: '200' },
+    expect: { ...seers('200'), ...staffOnly, kailiReadOnly: '200' },
   },
   'POST /api/v1/cases/:ref/threads': {
     method: 'POST',
     url: () => `/api/v1/cases/${caseNumber}/threads`,
     body: () => ({ subject: '矩阵专题' }),
-    expect: { ...seers('201'), kailiReadOnly: '403 auth.scope_missing' },
+    expect: { ...seers('201'), ...staffOnly, kailiReadOnly: '403 auth.scope_missing' },
   },
   'POST /api/v1/cases/:ref/threads/:threadId/departments': {
     method: 'POST',
@@ -465,6 +468,10 @@ const ROWS: Record<string, Row> = {
     // those who handle the case at the intake hall or the competent department; supervisors may not
     expect: {
       ...seers('200'),
+      ...staffOnly,
+      // agents read the intake hall's cases but do not handle them
+      villageAgent: '403 case_thread.consult_forbidden',
+      helperNoAuth: '403 case_thread.consult_forbidden',
       weiningAdmin: '403 case_thread.consult_forbidden',
       qdnAdmin: '403 case_thread.consult_forbidden',
       kailiReadOnly: '403 auth.scope_missing',
@@ -473,19 +480,19 @@ const ROWS: Record<string, Row> = {
   'GET /api/v1/cases/:ref/threads/:threadId/messages': {
     method: 'GET',
     url: () => `/api/v1/cases/${caseNumber}/threads/${caseId}/messages`,
-    expect: { ...seers('200'), kailiReadOnly: '200' },
+    expect: { ...seers('200'), ...staffOnly, kailiReadOnly: '200' },
   },
   'POST /api/v1/cases/:ref/threads/:threadId/messages': {
     method: 'POST',
     url: () => `/api/v1/cases/${caseNumber}/threads/${caseId}/messages`,
     body: () => ({ text: '矩阵消息' }),
-    expect: { ...seers('201'), kailiReadOnly: '403 auth.scope_missing' },
+    expect: { ...seers('201'), ...staffOnly, kailiReadOnly: '403 auth.scope_missing' },
   },
   'POST /api/v1/cases/:ref/threads/:threadId/read': {
     method: 'POST',
     url: () => `/api/v1/cases/${caseNumber}/threads/${caseId}/read`,
     body: () => ({ seq: 1 }),
-    expect: { ...seers('200'), kailiReadOnly: '200' },
+    expect: { ...seers('200'), ...staffOnly, kailiReadOnly: '200' },
   },
   // every staff member has their own summary (of threads they may read)
   'GET /api/v1/messaging/unread': {
@@ -497,7 +504,12 @@ const ROWS: Record<string, Row> = {
   'GET /api/v1/messaging/live': {
     method: 'GET',
     url: () => '/api/v1/messaging/live',
-    expect: { default: '426 live.upgrade_required', anonymous: '401' },
+    expect: {
+      default: '426 live.upgrade_required',
+      anonymous: '401',
+      resident: '403 live.staff_only',
+      otherResident: '403 live.staff_only',
+    },
   },
 
   // ---- audit
