@@ -12,6 +12,7 @@ import { auditRoutes } from './modules/audit/routes.ts';
 import { calendarRoutes } from './modules/calendar/routes.ts';
 import { CALENDAR_CHANGES_CHANNEL } from './modules/calendar/service.ts';
 import { casesRoutes } from './modules/cases/routes.ts';
+import { catalogAdminRoutes } from './modules/catalog/admin-routes.ts';
 import { catalogRoutes } from './modules/catalog/routes.ts';
 import { CATALOG_CHANGES_CHANNEL } from './modules/catalog/service.ts';
 import { custodyRoutes } from './modules/custody/routes.ts';
@@ -19,6 +20,7 @@ import { departmentsRoutes } from './modules/departments/routes.ts';
 import { hallsRoutes } from './modules/halls/routes.ts';
 import { installAuthentication } from './modules/identity/plugin.ts';
 import { identityRoutes } from './modules/identity/routes.ts';
+import { staffRoutes } from './modules/identity/staff-routes.ts';
 import { notificationsRoutes } from './modules/notifications/routes.ts';
 import { regionsRoutes } from './modules/regions/routes.ts';
 import {
@@ -135,6 +137,8 @@ export async function startServer(
         custodyRoutes(services),
         auditRoutes(services),
         identityRoutes({ identity: services.identity, oidc: services.oidc, authConfig: services.authConfig }),
+        staffRoutes({ identity: services.identity }),
+        catalogAdminRoutes({ catalog: services.catalog, departments: services.departments }),
       ],
     });
     let url = '';
