@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadConfig } from './config.ts';
 import { openTestDatabase } from './db/testing.ts';
 import { type RunningServer, startServer } from './main.ts';
+import { API_SCOPES } from './modules/identity/policy.ts';
 
 /**
  * A whole tongban server (all modules, seeded reference data) on a fresh test database, without a
@@ -64,11 +65,11 @@ export async function signedInStaff(
       },
       'test',
     );
+  counter = (counter + 1) % 250;
   const session = await identity.loginWithPassword(
     { username: spec.username, password },
-    `10.77.${(counter = (counter + 1) % 250)}.1`,
+    `10.77.${counter}.1`,
   );
-  const { API_SCOPES } = await import('./modules/identity/policy.ts');
   const t = await identity.createApiToken(session.principal, {
     name: `test ${spec.username}`,
     scopes: [...(spec.scopes ?? API_SCOPES)],

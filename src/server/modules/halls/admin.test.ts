@@ -76,7 +76,7 @@ describe('hall windows', () => {
       await server.services.audit.list({ action: 'hall.windows_update', targetId: TOWNSHIP_HALL })
     ).items;
     expect(entry?.details).toMatchObject({ divisionCode: '522601001', hallCode: TOWNSHIP_HALL, before: [] });
-    expect((entry?.details.after as unknown[]).length).toBe(3);
+    expect((entry!.details.after as unknown[]).length).toBe(3);
   });
 
   it('refuses bad windows listing every field, and changes nothing', async () => {

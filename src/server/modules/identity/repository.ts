@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, gte, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, gte, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/index.ts';
 import { countAll } from '../../db/sql.ts';
 import {
@@ -395,6 +395,25 @@ export class IdentityRepository {
   }
 
   /** Grants of an account not revoked and not yet ended at `at` (one indexed query). */
+  /** The distinct roles in force at `at` of each of `accountIds` (one statement, for staff lists). */
+  async rolesInForce(accountIds: readonly string[], at: Date): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (accountIds.length === 0) return out;
+    const rows = await this.db
+      .selectDistinct({ accountId: grants.accountId, role: grants.role })
+      .from(grants)
+      .where(
+        and(
+          inArray(grants.accountId, [...accountIds]),
+          isNull(grants.revokedAt),
+          gt(grants.validUntil, at),
+          lte(grants.validFrom, at),
+        ),
+      );
+    for (const r of rows) out.set(r.accountId, [...(out.get(r.accountId) ?? []), r.role].sort());
+    return out;
+  }
+
   async grantsInForce(accountId: string, at: Date): Promise<GrantRow[]> {
     return this.db
       .select()

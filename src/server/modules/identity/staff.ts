@@ -292,26 +292,24 @@ export class StaffAdminService {
   }
 
   private async views(rows: AccountRow[]): Promise<StaffView[]> {
-    const now = this.identity.now();
-    const out: StaffView[] = [];
-    for (const row of rows) {
-      const roles = [...new Set((await this.grants.grantsOf(row.id, now)).map((g: Grant) => g.role))].sort();
-      out.push({
-        id: row.id,
-        name: row.name,
-        username: row.username,
-        departmentId: row.departmentId,
-        hallCode: row.hallCode,
-        hallDivision: row.hallDivision,
-        departmentDivision: row.departmentDivision,
-        isAdmin: row.isAdmin,
-        totpEnrolled: row.totpConfirmedAt !== null,
-        disabledAt: row.disabledAt?.toISOString() ?? null,
-        createdAt: row.createdAt.toISOString(),
-        roles,
-      });
-    }
-    return out;
+    const roles = await this.repo.rolesInForce(
+      rows.map((r) => r.id),
+      this.identity.now(),
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      username: row.username,
+      departmentId: row.departmentId,
+      hallCode: row.hallCode,
+      hallDivision: row.hallDivision,
+      departmentDivision: row.departmentDivision,
+      isAdmin: row.isAdmin,
+      totpEnrolled: row.totpConfirmedAt !== null,
+      disabledAt: row.disabledAt?.toISOString() ?? null,
+      createdAt: row.createdAt.toISOString(),
+      roles: (roles.get(row.id) ?? []) as Role[],
+    }));
   }
 }
 
