@@ -119,7 +119,7 @@ export function catalogAdminRoutes(deps: {
           tags: ['catalog-admin'],
           summary:
             'Import the catalog workbook (.xlsx or .csv); dryRun=true checks without changing anything',
-          description: `Province administrators only (403 \`catalog.province_admin_only\`). Body: the file's bytes with Content-Type ${XLSX_TYPE} or text/csv (UTF-8), at most ${maxBytes} bytes (CATALOG_IMPORT_MAX_BYTES; 413 beyond). dryRun=true: 200 with valid and every issue by sheet / row / column, nothing changed. Otherwise: the import in one transaction with its audit entry (admin.catalog_import), then the implementation list is bound to departments; an invalid file is 400 catalog.invalid_file / catalog.invalid_import listing every issue, nothing changed.`,
+          description: `Province administrators only (403 \`catalog.province_admin_only\`). Body: the file's bytes with Content-Type ${XLSX_TYPE} or text/csv (UTF-8), at most ${maxBytes} bytes (CATALOG_IMPORT_MAX_BYTES; 413 beyond). dryRun=true: 200 with valid and every issue by sheet / row / column, nothing changed. Otherwise: the import, the implementation list of its items bound to departments and the audit entry (admin.catalog_import) in one transaction; an invalid file is 400 catalog.invalid_file / catalog.invalid_import listing every issue, nothing changed.`,
           headers: z.object({ 'content-type': z.string() }),
           querystring: z.object({
             dryRun: z

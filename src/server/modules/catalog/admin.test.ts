@@ -44,6 +44,7 @@ async function call(
 /** The exported workbook with its 事项 rows edited by `edit` (row, column-by-header, row number). */
 async function editedWorkbook(
   edit: (row: ExcelJS.Row, col: (header: string) => number, n: number) => void,
+  add?: (sheet: ExcelJS.Worksheet, col: (header: string) => number) => void,
 ): Promise<Buffer> {
   const x = await call(provinceAdmin, 'GET', '/api/v1/catalog/export');
   const wb = new ExcelJS.Workbook();
@@ -53,6 +54,7 @@ async function editedWorkbook(
   sheet.eachRow((row, n) => {
     if (n > 1) edit(row, (h) => headers.indexOf(h), n);
   });
+  add?.(sheet, (h) => headers.indexOf(h));
   return Buffer.from(await wb.xlsx.writeBuffer());
 }
 
@@ -213,11 +215,23 @@ describe('the catalog workbook over HTTP', () => {
   });
 
   it('applies a valid workbook in one transaction (audited), province administrators only, within the size limit', async () => {
-    const file = await editedWorkbook((row, col) => {
-      if (String(row.getCell(col('基本编码')).value) === ITEM)
+    // rename 最低生活保障 and add a new item (a copy under a new code): it gets its implementation list
+    const NEW_ITEM = '050004009000';
+    let copy: ExcelJS.CellValue[] = [];
+    const file = await editedWorkbook(
+      (row, col) => {
+        if (String(row.getCell(col('基本编码')).value) !== ITEM) return;
         row.getCell(col('事项名称')).value = '最低生活保障申请（新版）';
-    });
+        copy = [...(row.values as ExcelJS.CellValue[])];
+      },
+      (sheet, col) => {
+        copy[col('基本编码')] = NEW_ITEM;
+        copy[col('事项名称')] = '临时救助申请（导入测试）';
+        sheet.addRow(copy.slice(1)); // row.values is 1-based
+      },
+    );
     const dry = await call(provinceAdmin, 'POST', '/api/v1/catalog/import?dryRun=true', file, XLSX);
+    expect(dry.body.issues, JSON.stringify(dry.body.issues)).toEqual([]);
     expect([dry.status, dry.body.valid, (dry.body.summary as { items: number }).items > 0]).toEqual([
       200,
       true,
@@ -245,6 +259,12 @@ describe('the catalog workbook over HTTP', () => {
       (applied.body.implementations as { implementations: number }).implementations > 0,
     ]).toEqual([true, true]);
     expect((await server.services.catalog.getItem(ITEM)).name).toBe('最低生活保障申请（新版）');
+    // the new item's implementation list was bound to the departments in the same import
+    const impls = await server.services.catalog.listImplementations(NEW_ITEM);
+    const weining = impls.find((i) => i.divisionCode === '520526');
+    expect(weining?.departmentId).toBe(
+      (await server.services.departments.findDepartment('520526', 'civil_affairs'))!.id,
+    );
     // the county's variance survived the import (it is in the exported 实施清单 sheet)
     const guide = (
       await server.app.inject({ method: 'GET', url: `/api/v1/catalog/items/${ITEM}/guide?division=520526` })

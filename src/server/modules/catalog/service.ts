@@ -388,8 +388,8 @@ export class CatalogService {
    * Imports an uploaded catalog workbook (.xlsx or .csv, the layout of ./workbook.ts) for a province
    * administrator. `dryRun`: reads and checks everything the import checks (cells, cross-row rules, stored
    * variances, divisions and halls) and reports every problem by sheet / row / column, changing nothing.
-   * Otherwise imports it in ONE transaction with its audit entry (`admin.catalog_import`), then binds the
-   * implementation list to departments (a second, idempotent transaction, as the CLI does). An invalid
+   * Otherwise imports it in ONE transaction with the implementation list of its items bound to their
+   * departments and the audit entry (`admin.catalog_import`): all or nothing. An invalid
    * file changes nothing: `valid: false` with the issues (dry run), or 400 `catalog.invalid_file` /
    * `catalog.invalid_import` (apply).
    * @throws 401; 403 `catalog.province_admin_only`; 400 as above; 413 beyond {@link importMaxBytes}.
@@ -432,8 +432,12 @@ export class CatalogService {
         };
       }
     }
-    const data = await readCatalogBuffer(file, options.format);
-    const summary = await this.importCatalog(data, undefined, async (tx, s) => {
+    const catalog = await this.validateCatalog(await readCatalogBuffer(file, options.format));
+    // The implementation list of the imported items, planned before the transaction (it reads the
+    // departments) and written in it: items, variances, bindings and the audit entry commit together.
+    const bindings = await this.planBindings(catalog.items, options.directory, catalog.implementations);
+    const summary = await this.writeCatalog(catalog, undefined, async (tx, s) => {
+      await this.repo.upsertBindings(tx, bindings);
       await this.audit?.append(tx, {
         actor: { kind: p.kind, id: p.accountId },
         action: 'admin.catalog_import',
@@ -442,8 +446,14 @@ export class CatalogService {
         details: { divisionCode: PROVINCE_CODE, format: options.format, bytes: file.length, ...s },
       });
     });
-    const implementations = await this.seedImplementations(options.directory);
-    return { dryRun: false, valid: true, applied: true, summary, issues: [], implementations };
+    return {
+      dryRun: false,
+      valid: true,
+      applied: true,
+      summary,
+      issues: [],
+      implementations: bindingCounts(bindings),
+    };
   }
 
   /**
@@ -519,7 +529,15 @@ export class CatalogService {
     onProgress?: ProgressListener,
     inTransaction?: (tx: Tx, summary: ImportSummary) => Promise<void>,
   ): Promise<ImportSummary> {
-    const catalog = await this.validateCatalog(data);
+    return this.writeCatalog(await this.validateCatalog(data), onProgress, inTransaction);
+  }
+
+  /** Writes a catalog checked by {@link validateCatalog} in ONE transaction (see {@link importCatalog}). */
+  private async writeCatalog(
+    catalog: CatalogData,
+    onProgress?: ProgressListener,
+    inTransaction?: (tx: Tx, summary: ImportSummary) => Promise<void>,
+  ): Promise<ImportSummary> {
     const summary = summaryOf(catalog);
     const total = catalog.items.length + catalog.implementations.length;
     const step = 50;
@@ -623,7 +641,26 @@ export class CatalogService {
     departments: DepartmentDirectory,
     onProgress?: ProgressListener,
   ): Promise<{ implementations: number; unbound: number }> {
-    const items = await this.repo.allItems();
+    const bindings = await this.planBindings(await this.repo.allItems(), departments, [], onProgress);
+    await this.repo.transaction(async (tx) => {
+      await this.repo.upsertBindings(tx, bindings);
+      await tx.execute(sql`select pg_notify(${CATALOG_CHANGES_CHANNEL}, 'bound')`);
+    });
+    return bindingCounts(bindings);
+  }
+
+  /**
+   * The implementations (实施清单) `items` should have, bound to their departments (see
+   * {@link seedImplementations}): the province, the prefectures and counties of their exercise levels, the
+   * divisions they already have and the divisions of `variances` (rows about to be imported). Reads only
+   * (departments and stored implementations): call it before a transaction.
+   */
+  private async planBindings(
+    items: readonly ServiceItem[],
+    departments: DepartmentDirectory,
+    variances: readonly VarianceRow[] = [],
+    onProgress?: ProgressListener,
+  ): Promise<ImplementationBinding[]> {
     const byKind = new Map<string, Map<string, { id: string; level: string }>>();
     const departmentsOf = async (kind: DepartmentKind) => {
       let map = byKind.get(kind);
@@ -648,6 +685,7 @@ export class CatalogService {
       }
       for (const existing of await this.repo.implementationsOf(item.code))
         divisions.add(existing.divisionCode);
+      for (const v of variances) if (v.itemCode === item.code) divisions.add(v.divisionCode);
       for (const divisionCode of divisions) {
         bindings.push({
           code: implementationCode(item.code, divisionCode),
@@ -658,14 +696,7 @@ export class CatalogService {
       }
       onProgress?.(n + 1, items.length);
     }
-    await this.repo.transaction(async (tx) => {
-      await this.repo.upsertBindings(tx, bindings);
-      await tx.execute(sql`select pg_notify(${CATALOG_CHANGES_CHANNEL}, 'bound')`);
-    });
-    return {
-      implementations: bindings.length,
-      unbound: bindings.filter((b) => b.departmentId === null).length,
-    };
+    return bindings;
   }
 
   /**
@@ -718,6 +749,16 @@ function adminView(impl: Implementation, item: ItemDefinition | ServiceItem): Im
       fees: item.fees,
       caseType: item.caseType,
     },
+  };
+}
+
+function bindingCounts(bindings: readonly ImplementationBinding[]): {
+  implementations: number;
+  unbound: number;
+} {
+  return {
+    implementations: bindings.length,
+    unbound: bindings.filter((b) => b.departmentId === null).length,
   };
 }
 
