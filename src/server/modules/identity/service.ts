@@ -313,25 +313,35 @@ export class IdentityService {
     if (await this.repo.accountByUsername(username))
       throw conflict('account.already_registered', `The username "${username}" is taken.`, 'username');
     const places = await this.placesOf(input.hallCode ?? null, input.departmentId ?? null, true);
-    const row = await this.repo.insertAccount(this.repo.db, {
-      kind: 'staff',
-      name,
-      username,
-      departmentId: input.departmentId ?? null,
-      hallCode: input.hallCode ?? null,
-      ...places,
-      isAdmin: input.isAdmin ?? false,
-      passwordHash: await this.hashPassword(input.password),
+    const passwordHash = await this.hashPassword(input.password);
+    // the account and its audit entry commit together
+    const row = await this.repo.db.transaction(async (tx) => {
+      const created = await this.repo.insertAccount(tx, {
+        kind: 'staff',
+        name,
+        username,
+        departmentId: input.departmentId ?? null,
+        hallCode: input.hallCode ?? null,
+        ...places,
+        isAdmin: input.isAdmin ?? false,
+        passwordHash,
+      });
+      await this.options.audit?.append(tx, {
+        actor: by.actor,
+        action: 'account.create',
+        target: { type: 'account', id: created.id },
+        ...(by.reason ? { purpose: by.reason } : {}),
+        details: {
+          kind: 'staff',
+          divisionCode: places.hallDivision ?? places.departmentDivision,
+          hallCode: created.hallCode,
+          departmentId: created.departmentId,
+          isAdmin: created.isAdmin,
+        },
+      });
+      return created;
     });
     this.log.info(`identity: staff account ${row.id} created`);
-    await this.audit('account.create', by.actor, 'ok', row.id, {
-      kind: 'staff',
-      divisionCode: places.hallDivision ?? places.departmentDivision,
-      hallCode: row.hallCode,
-      departmentId: row.departmentId,
-      isAdmin: row.isAdmin,
-      ...(by.reason ? { reason: by.reason } : {}),
-    });
     return this.view(row);
   }
 
