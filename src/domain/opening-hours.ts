@@ -48,3 +48,37 @@ export function isOpenAt(hours: OpeningHours, day: CalendarDay, minute: number):
   const dow = dayOfWeek(day.date);
   return within(dow === 6 ? hours.saturday : dow === 0 ? hours.sunday : undefined, minute);
 }
+
+/**
+ * Problems of opening hours beyond their shape: each range must end after it starts, and the ranges of
+ * one day must not overlap. @returns issues with `field` like `openingHours.weekdays.1` (empty when valid).
+ */
+export function openingHoursIssues(
+  hours: OpeningHours,
+  prefix = 'openingHours',
+): { field: string; message: string }[] {
+  const issues: { field: string; message: string }[] = [];
+  for (const day of ['weekdays', 'saturday', 'sunday'] as const) {
+    const spans: [number, number, number][] = [];
+    (hours[day] ?? []).forEach((r, i) => {
+      const m = RANGE.exec(r);
+      if (!m) {
+        issues.push({ field: `${prefix}.${day}.${i}`, message: `"${r}": use HH:MM-HH:MM, e.g. 09:00-12:00` });
+        return;
+      }
+      const from = Number(m[1]) * 60 + Number(m[2]);
+      const to = Number(m[3]) * 60 + Number(m[4]);
+      if (to <= from)
+        issues.push({ field: `${prefix}.${day}.${i}`, message: `"${r}" ends before it starts` });
+      else spans.push([from, to, i]);
+    });
+    spans.sort((a, b) => a[0] - b[0]);
+    for (let k = 1; k < spans.length; k++)
+      if (spans[k]![0] < spans[k - 1]![1])
+        issues.push({
+          field: `${prefix}.${day}.${spans[k]![2]}`,
+          message: `overlaps ${hours[day]![spans[k - 1]![2]]}: merge the two ranges`,
+        });
+  }
+  return issues;
+}

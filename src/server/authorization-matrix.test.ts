@@ -109,6 +109,14 @@ const seers = (s: string) => ({
 
 /** Staff threads are hidden from residents, even on their own case (the 404 rule). */
 const staffOnly = { resident: '404 case.not_found' };
+/** Admin routes: 401 anonymous, 403 for a token without the route's scope, `refusal` for the rest. */
+const adminsOnly = (refusal: string) => ({
+  default: refusal,
+  anonymous: '401',
+  kailiReadOnly: '403 auth.scope_missing',
+});
+/** The administrators whose scope does not cover the 凯里 hall. */
+const outsideAdmins = (s: string) => ({ weiningAdmin: s, gyAdmin: s });
 
 const ROWS: Record<string, Row> = {
   'GET /health': { method: 'GET', url: () => '/health', expect: pub },
@@ -154,6 +162,11 @@ const ROWS: Record<string, Row> = {
   'GET /api/v1/notifications/push/vapid-public-key': {
     method: 'GET',
     url: () => '/api/v1/notifications/push/vapid-public-key',
+    expect: pub,
+  },
+  'GET /api/v1/halls/:code/windows': {
+    method: 'GET',
+    url: () => `/api/v1/halls/${KAILI_HALL}/windows`,
     expect: pub,
   },
 
@@ -522,6 +535,126 @@ const ROWS: Record<string, Row> = {
       auditor: '200',
       kailiReadOnly: '403 auth.scope_missing',
     },
+  },
+
+  // the admin changes of one's own scope: any administrator (scoped inside src/server/modules/audit/routes.ts)
+  'GET /api/v1/audit/admin-changes': {
+    method: 'GET',
+    url: () => '/api/v1/audit/admin-changes?limit=1',
+    expect: { ...adminsOnly('403 audit.not_admin'), weiningAdmin: '200', qdnAdmin: '200', gyAdmin: '200' },
+  },
+
+  // ---- staff administration: the 黔东南 administrator administers the 凯里 hall's staff; 威宁's and
+  // 贵阳's administrators are outside (404: existence not revealed; 403 for a binding outside their scope)
+  'GET /api/v1/staff': {
+    method: 'GET',
+    url: () => '/api/v1/staff?limit=5',
+    expect: { ...adminsOnly('403 grant.not_admin'), weiningAdmin: '200', qdnAdmin: '200', gyAdmin: '200' },
+  },
+  'POST /api/v1/staff': {
+    method: 'POST',
+    url: () => '/api/v1/staff',
+    body: (who) => ({
+      name: '矩阵新人',
+      username: `m-new-${who}-${randomUUID().slice(0, 8)}`,
+      hallCode: KAILI_HALL,
+    }),
+    expect: {
+      ...adminsOnly('403 grant.not_admin'),
+      qdnAdmin: '201',
+      weiningAdmin: '403 staff.out_of_scope',
+      gyAdmin: '403 staff.out_of_scope',
+    },
+  },
+  'GET /api/v1/staff/:id': {
+    method: 'GET',
+    url: () => `/api/v1/staff/${accounts.kailiNew}`,
+    expect: {
+      ...adminsOnly('403 grant.not_admin'),
+      ...outsideAdmins('404 account.not_found'),
+      qdnAdmin: '200',
+    },
+  },
+  'POST /api/v1/staff/:id/disable': {
+    method: 'POST',
+    url: () => `/api/v1/staff/${accounts.toDisable}/disable`,
+    body: () => ({ reason: '矩阵测试' }),
+    expect: {
+      ...adminsOnly('403 grant.not_admin'),
+      ...outsideAdmins('404 account.not_found'),
+      qdnAdmin: '200',
+    },
+  },
+  'POST /api/v1/staff/:id/enable': {
+    method: 'POST',
+    url: () => `/api/v1/staff/${accounts.toDisable}/enable`,
+    body: () => ({ reason: '矩阵测试' }),
+    expect: {
+      ...adminsOnly('403 grant.not_admin'),
+      ...outsideAdmins('404 account.not_found'),
+      qdnAdmin: '200',
+    },
+  },
+  'POST /api/v1/staff/:id/password-reset': {
+    method: 'POST',
+    url: () => `/api/v1/staff/${accounts.toDisable}/password-reset`,
+    body: () => ({ reason: '矩阵测试' }),
+    expect: {
+      ...adminsOnly('403 grant.not_admin'),
+      ...outsideAdmins('404 account.not_found'),
+      qdnAdmin: '200',
+    },
+  },
+  'GET /api/v1/grants/grantable': {
+    method: 'GET',
+    url: () => '/api/v1/grants/grantable',
+    expect: { ...adminsOnly('403 grant.not_admin'), weiningAdmin: '200', qdnAdmin: '200', gyAdmin: '200' },
+  },
+
+  // ---- halls administration: the 凯里 hall lies in 黔东南 (qdnAdmin); halls are public, so 403 outside
+  'PUT /api/v1/halls/:code/windows': {
+    method: 'PUT',
+    url: () => `/api/v1/halls/${KAILI_HALL}/windows`,
+    body: () => ({ windows: [{ number: 1, name: '综合窗口', itemCodes: null, industries: null }] }),
+    expect: { ...adminsOnly('403 hall.out_of_scope'), qdnAdmin: '200' },
+  },
+  'PUT /api/v1/halls/:code/opening-hours': {
+    method: 'PUT',
+    url: () => `/api/v1/halls/${KAILI_HALL}/opening-hours`,
+    body: () => ({ openingHours: { weekdays: ['09:00-12:00', '13:00-17:00'] } }),
+    expect: { ...adminsOnly('403 hall.out_of_scope'), qdnAdmin: '200' },
+  },
+  'PUT /api/v1/halls/:code/status': {
+    method: 'PUT',
+    url: () => `/api/v1/halls/${KAILI_HALL}/status`,
+    body: () => ({ status: 'open' }),
+    expect: { ...adminsOnly('403 hall.out_of_scope'), qdnAdmin: '200' },
+  },
+
+  // ---- implementation lists (威宁's: its county administrator) and the catalog workbook. The import is
+  // for province administrators only: none in this matrix holds it (qdnAdmin's catalog.import is not
+  // province-wide); the allowed case is in src/server/modules/catalog/admin.test.ts.
+  'GET /api/v1/divisions/:code/implementations': {
+    method: 'GET',
+    url: () => '/api/v1/divisions/520526/implementations?limit=1',
+    expect: { ...adminsOnly('403 implementation.out_of_scope'), weiningAdmin: '200' },
+  },
+  'PUT /api/v1/implementations/:code/variances': {
+    method: 'PUT',
+    url: () => '/api/v1/implementations/050004001000-520526/variances',
+    body: () => ({ variances: { notes: '矩阵测试补充说明' } }),
+    expect: { ...adminsOnly('403 implementation.out_of_scope'), weiningAdmin: '200' },
+  },
+  'POST /api/v1/catalog/import': {
+    method: 'POST',
+    url: () => '/api/v1/catalog/import?dryRun=true',
+    raw: { bytes: Buffer.from('[事项]\n基本编码\n'), type: 'text/csv' },
+    expect: adminsOnly('403 catalog.province_admin_only'),
+  },
+  'GET /api/v1/catalog/export': {
+    method: 'GET',
+    url: () => '/api/v1/catalog/export?format=csv',
+    expect: { ...adminsOnly('403 catalog.admin_only'), weiningAdmin: '200', qdnAdmin: '200', gyAdmin: '200' },
   },
 
   // ---- identity: sign-in is public (the same answer to everyone); one's own account
@@ -903,6 +1036,14 @@ beforeAll(async () => {
     await server.services.identity.createStaff({
       name: '新收件员',
       username: 'm-kailiNew',
+      password: PASSWORD,
+      hallCode: KAILI_HALL,
+    })
+  ).id;
+  accounts.toDisable = (
+    await server.services.identity.createStaff({
+      name: '待停用',
+      username: 'm-toDisable',
       password: PASSWORD,
       hallCode: KAILI_HALL,
     })

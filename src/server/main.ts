@@ -13,6 +13,7 @@ import { calendarRoutes } from './modules/calendar/routes.ts';
 import { CALENDAR_CHANGES_CHANNEL } from './modules/calendar/service.ts';
 import { casesRoutes } from './modules/cases/routes.ts';
 import { CASE_CHANGES_CHANNEL } from './modules/cases/service.ts';
+import { catalogAdminRoutes } from './modules/catalog/admin-routes.ts';
 import { catalogRoutes } from './modules/catalog/routes.ts';
 import { CATALOG_CHANGES_CHANNEL } from './modules/catalog/service.ts';
 import { custodyRoutes } from './modules/custody/routes.ts';
@@ -21,6 +22,7 @@ import { documentsRoutes } from './modules/documents/routes.ts';
 import { hallsRoutes } from './modules/halls/routes.ts';
 import { installAuthentication } from './modules/identity/plugin.ts';
 import { identityRoutes } from './modules/identity/routes.ts';
+import { staffRoutes } from './modules/identity/staff-routes.ts';
 import { LiveHub } from './modules/messaging/live.ts';
 import { messagingRoutes } from './modules/messaging/routes.ts';
 import { notificationsRoutes } from './modules/notifications/routes.ts';
@@ -165,6 +167,8 @@ export async function startServer(
           authConfig: services.authConfig,
           maxUploadBytes: services.files.maxBytes,
         }),
+        staffRoutes({ identity: services.identity }),
+        catalogAdminRoutes({ catalog: services.catalog, departments: services.departments }),
       ],
     });
     let url = '';

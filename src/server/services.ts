@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { invalid } from '../domain/errors.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/index.ts';
 import { loadAuditConfig } from './modules/audit/config.ts';
@@ -7,7 +8,7 @@ import { AuditService } from './modules/audit/service.ts';
 import { CalendarService } from './modules/calendar/service.ts';
 import { CasesService, LEGACY_PAYLOAD_KEYS, sealLegacyCasePayload } from './modules/cases/service.ts';
 import { SAMPLE_CATALOG_XLSX } from './modules/catalog/sample.ts';
-import { CatalogService } from './modules/catalog/service.ts';
+import { CatalogService, DEFAULT_IMPORT_MAX_BYTES } from './modules/catalog/service.ts';
 import { CustodyService } from './modules/custody/service.ts';
 import { DepartmentsService } from './modules/departments/service.ts';
 import { publicBaseUrlFrom } from './modules/documents/font.ts';
@@ -79,8 +80,16 @@ export async function createServices(database: Database, config: ServicesConfig)
   const regions = new RegionsService(db);
   const departments = new DepartmentsService(db);
   const calendar = new CalendarService(db);
-  const halls = new HallsService(db, { calendar });
-  const catalog = new CatalogService(db, { regions, departments, halls });
+  const halls = new HallsService(db, { calendar, audit, ...(config.clock ? { clock: config.clock } : {}) });
+  const env0 = config.env ?? process.env;
+  const catalog = new CatalogService(db, {
+    regions,
+    departments,
+    halls,
+    audit,
+    ...(config.clock ? { clock: config.clock } : {}),
+    importMaxBytes: catalogImportMaxBytes(env0),
+  });
   const search = new CatalogSearchService(catalog);
   const outbox = new OutboxService(db);
   const idempotency = new IdempotencyService(db);
@@ -171,6 +180,7 @@ export async function createServices(database: Database, config: ServicesConfig)
       hallDivision: async (code) => (await halls.getHall(code)).divisionCode,
       departmentDivision: async (id) => (await departments.getDepartment(id)).divisionCode,
     },
+    anyHallItems: catalog,
     ...(config.log ? { log: config.log } : {}),
   });
   pii.register({ name: 'identity', reseal: (limit) => identity.resealPii(pii, limit) });
@@ -197,6 +207,23 @@ export async function createServices(database: Database, config: ServicesConfig)
     messaging,
     pii,
   };
+}
+
+/**
+ * CATALOG_IMPORT_MAX_BYTES: the largest catalog workbook accepted over HTTP (default 10 MiB).
+ * @throws AppError(validation, `config.invalid`) for anything but a positive whole number.
+ */
+export function catalogImportMaxBytes(env: NodeJS.ProcessEnv): number {
+  const raw = env.CATALOG_IMPORT_MAX_BYTES;
+  if (raw === undefined || raw === '') return DEFAULT_IMPORT_MAX_BYTES;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1)
+    throw invalid(
+      'CATALOG_IMPORT_MAX_BYTES',
+      `CATALOG_IMPORT_MAX_BYTES must be a whole number of bytes ≥ 1; got "${raw}".`,
+      'config.invalid',
+    );
+  return n;
 }
 
 /** What the database holds, for the start-up summary and `/health`. */

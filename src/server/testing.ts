@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadConfig } from './config.ts';
 import { openTestDatabase } from './db/testing.ts';
 import { type RunningServer, startServer } from './main.ts';
+import { API_SCOPES } from './modules/identity/policy.ts';
 
 /**
  * A whole tongban server (all modules, seeded reference data) on a fresh test database, without a
@@ -28,3 +29,57 @@ export async function startTestServer(options: { clock?: () => Date } = {}): Pro
     },
   };
 }
+
+/**
+ * A staff account on a test server, bound to a hall and/or department, optionally with ONE grant given by
+ * the bootstrap path (no granter check), signed in with a password: returns the account id, an API token
+ * with `scopes` (default every scope) and the session cookie header value. Test-only.
+ */
+export async function signedInStaff(
+  server: RunningServer,
+  spec: {
+    username: string;
+    hallCode?: string;
+    departmentId?: string;
+    grant?: { role: string; kind: 'division' | 'hall' | 'department'; value: string; validUntil?: Date };
+    scopes?: readonly string[];
+  },
+): Promise<{ accountId: string; token: string; cookie: string; csrfToken: string }> {
+  const { identity } = server.services;
+  const password = 'Admin-Passw0rd!2026';
+  const account = await identity.createStaff({
+    name: `测试${spec.username}`,
+    username: spec.username,
+    password,
+    ...(spec.hallCode ? { hallCode: spec.hallCode } : {}),
+    ...(spec.departmentId ? { departmentId: spec.departmentId } : {}),
+  });
+  if (spec.grant)
+    await identity.grants.grantFromCli(
+      {
+        accountId: account.id,
+        role: spec.grant.role,
+        scope: { kind: spec.grant.kind, value: spec.grant.value },
+        validUntil: spec.grant.validUntil ?? new Date(Date.now() + 365 * 86_400_000),
+        reason: '测试授权',
+      },
+      'test',
+    );
+  counter = (counter + 1) % 250;
+  const session = await identity.loginWithPassword(
+    { username: spec.username, password },
+    `10.77.${counter}.1`,
+  );
+  const t = await identity.createApiToken(session.principal, {
+    name: `test ${spec.username}`,
+    scopes: [...(spec.scopes ?? API_SCOPES)],
+    expiresInDays: 30,
+  });
+  return {
+    accountId: account.id,
+    token: t.token,
+    cookie: `tongban_session=${session.sessionId}`,
+    csrfToken: session.csrfToken,
+  };
+}
+let counter = 0;

@@ -52,6 +52,7 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/v1/catalog/items/:code/implementations': open,
   'GET /api/v1/catalog/search': open,
   'GET /api/v1/notifications/push/vapid-public-key': open,
+  'GET /api/v1/halls/:code/windows': open,
   // cases (src/server/modules/cases/policy.ts)
   'POST /api/v1/cases': signedIn('cases:write'),
   'GET /api/v1/cases/:ref': signedIn('cases:read'),
@@ -91,6 +92,7 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/v1/messaging/live': signedIn('cases:read'),
   // audit
   'GET /api/v1/audit/entries': signedIn('audit:read'),
+  'GET /api/v1/audit/admin-changes': signedIn('audit:read'),
   // identity: sign-in is public; one's own account is the identity service's to check
   'POST /api/v1/auth/residents': open,
   'POST /api/v1/auth/sms-code': open,
@@ -112,6 +114,23 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'POST /api/v1/grants': signedIn('grants:write'),
   'DELETE /api/v1/grants/:id': signedIn('grants:write'),
   'GET /api/v1/accounts/:id/grants': signedIn('grants:read'),
+  'GET /api/v1/grants/grantable': signedIn('grants:read'),
+  // staff administration (src/server/modules/identity/staff.ts: grant.manage within one's scope)
+  'GET /api/v1/staff': signedIn('staff:read'),
+  'POST /api/v1/staff': signedIn('staff:write'),
+  'GET /api/v1/staff/:id': signedIn('staff:read'),
+  'POST /api/v1/staff/:id/disable': signedIn('staff:write'),
+  'POST /api/v1/staff/:id/enable': signedIn('staff:write'),
+  'POST /api/v1/staff/:id/password-reset': signedIn('staff:write'),
+  // halls administration (src/server/modules/halls/policy.ts: hall.manage over the hall)
+  'PUT /api/v1/halls/:code/windows': signedIn('halls:write'),
+  'PUT /api/v1/halls/:code/opening-hours': signedIn('halls:write'),
+  'PUT /api/v1/halls/:code/status': signedIn('halls:write'),
+  // implementation lists and the catalog workbook (src/server/modules/catalog/policy.ts)
+  'GET /api/v1/divisions/:code/implementations': signedIn('catalog:read'),
+  'PUT /api/v1/implementations/:code/variances': signedIn('catalog:write'),
+  'POST /api/v1/catalog/import': signedIn('catalog:write'),
+  'GET /api/v1/catalog/export': signedIn('catalog:read'),
   // 帮办代办 consent (委托授权): agents record; residents see, consent, revoke
   'POST /api/v1/agent-authorizations': signedIn('agent_authorizations:write'),
   'GET /api/v1/agent-authorizations': signedIn('agent_authorizations:read'),

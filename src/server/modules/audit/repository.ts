@@ -41,6 +41,13 @@ export interface AuditListFilter {
   to?: Date | undefined;
   /** Keyset: strictly older than this (`at` microsecond text, id). */
   before?: { at: string; id: string } | undefined;
+  /** Only actions starting with one of these (e.g. `hall.`) or equal to one (e.g. `account.create`). */
+  actionPrefixes?: readonly string[] | undefined;
+  /**
+   * Only entries whose `details.divisionCode` lies in one of `divisions` (code prefix) or whose
+   * `details.hallCode` is one of `halls` (an administrator's scope).
+   */
+  places?: { divisions: readonly string[]; halls: readonly string[] } | undefined;
   limit: number;
 }
 
@@ -181,6 +188,21 @@ export class AuditRepository {
     if (f.to !== undefined) where.push(sql`at < ${f.to.toISOString()}::timestamptz`);
     if (f.before !== undefined)
       where.push(sql`(at, id) < (${f.before.at}::timestamptz, ${f.before.id}::uuid)`);
+    if (f.actionPrefixes !== undefined) {
+      const parts = f.actionPrefixes.map((a) =>
+        a.endsWith('.')
+          ? sql`action like ${`${a.replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`
+          : sql`action = ${a}`,
+      );
+      where.push(parts.length > 0 ? sql`(${sql.join(parts, sql` or `)})` : sql`false`);
+    }
+    if (f.places !== undefined) {
+      const parts = [
+        ...f.places.divisions.map((d) => sql`details->>'divisionCode' like ${`${d}%`}`),
+        ...f.places.halls.map((h) => sql`details->>'hallCode' = ${h}`),
+      ];
+      where.push(parts.length > 0 ? sql`(${sql.join(parts, sql` or `)})` : sql`false`);
+    }
     const cond = where.length > 0 ? sql`where ${sql.join(where, sql` and `)}` : sql``;
     const r = await this.db.execute(
       sql`select ${COLUMNS} from audit_entries ${cond} order by at desc, id desc limit ${f.limit}`,

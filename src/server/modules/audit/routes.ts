@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../../domain/errors.ts';
-import { anyGrantAllows } from '../../../domain/roles.ts';
+import { anyGrantAllows, grantInForce, roleAllows } from '../../../domain/roles.ts';
 import { errorResponses } from '../../http/errors.ts';
 import { requirePrincipal } from '../identity/policy.ts';
 import type { AuditService } from './service.ts';
@@ -110,5 +110,85 @@ export function auditRoutes(deps: { audit: AuditService }): FastifyPluginAsyncZo
         return page;
       },
     );
+
+    app.get(
+      '/api/v1/audit/admin-changes',
+      {
+        schema: {
+          tags: ['audit'],
+          summary:
+            'The admin changes of my scope (staff, grants, halls, implementation lists, catalog imports), newest first',
+          description: `Administrators (hall / county / prefecture / province admins; 403 \`audit.not_admin\` otherwise): entries of the actions ${ADMIN_ACTIONS.join(', ')} whose division lies in one of the caller's administrator division scopes, or whose hall is one of their hall scopes. Before/after are in \`details\`. Cursor pagination; each read is audited (\`audit.read\`).`,
+          querystring: z.object({
+            action: z.string().max(64).optional().describe('one action, e.g. hall.status_change'),
+            from: instant('inclusive lower bound on `at`'),
+            to: instant('exclusive upper bound on `at`'),
+            limit: z.coerce.number().int().min(1).max(200).default(50),
+            cursor: z.string().max(200).optional(),
+          }),
+          response: {
+            200: z.object({ items: z.array(AuditEntrySchema), next: z.string().nullable() }),
+            ...errorResponses,
+            403: errorResponses[400],
+          },
+        },
+      },
+      async (req) => {
+        const p = requirePrincipal(req.principal);
+        const now = new Date();
+        const admin = p.grants.filter(
+          (g) =>
+            grantInForce(g, now) &&
+            (roleAllows(g.role, 'grant.manage') ||
+              roleAllows(g.role, 'hall.manage') ||
+              roleAllows(g.role, 'implementation.manage')),
+        );
+        if (admin.length === 0)
+          throw new AppError(
+            'forbidden',
+            'audit.not_admin',
+            'Only administrators read the admin changes of their scope.',
+          );
+        const places = {
+          divisions: admin.flatMap((g) => (g.scope.kind === 'division' ? [g.scope.code] : [])),
+          halls: admin.flatMap((g) => (g.scope.kind === 'hall' ? [g.scope.code] : [])),
+        };
+        const q = req.query;
+        const page = await deps.audit.list({
+          actionPrefixes:
+            q.action === undefined
+              ? ADMIN_ACTIONS
+              : ADMIN_ACTIONS.some((a) => a === q.action || (a.endsWith('.') && q.action!.startsWith(a)))
+                ? [q.action]
+                : [],
+          places,
+          from: q.from === undefined ? undefined : new Date(q.from),
+          to: q.to === undefined ? undefined : new Date(q.to),
+          cursor: q.cursor,
+          limit: q.limit,
+        });
+        await deps.audit.record({
+          actor: { kind: p.kind, id: p.accountId },
+          action: 'audit.read',
+          target: { type: 'audit_log', id: 'admin-changes' },
+          details: { places, returned: page.items.length },
+          requestId: req.id,
+          clientIp: req.ip,
+        });
+        return page;
+      },
+    );
   };
 }
+
+/** The admin changes an administrator may read for their scope (prefixes end with a dot). */
+export const ADMIN_ACTIONS: readonly string[] = [
+  'grant.',
+  'account.create',
+  'account.disable',
+  'account.enable',
+  'account.password_reset',
+  'hall.',
+  'implementation.',
+  'admin.',
+];

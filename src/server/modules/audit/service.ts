@@ -120,6 +120,10 @@ export interface AuditListQuery {
   cursor?: string | undefined;
   /** Page size, 1–200 (default 50). */
   limit?: number | undefined;
+  /** See AuditListFilter.actionPrefixes. */
+  actionPrefixes?: readonly string[] | undefined;
+  /** See AuditListFilter.places. */
+  places?: { divisions: readonly string[]; halls: readonly string[] } | undefined;
 }
 
 /** Keys that must never appear in details (compared lower-case without `_`/`-`): exact words… */
@@ -706,6 +710,8 @@ export class AuditService {
       from: query.from,
       to: query.to,
       before: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+      actionPrefixes: query.actionPrefixes,
+      places: query.places,
       limit: limit + 1,
     };
     const rows = await this.repo.list(filter);

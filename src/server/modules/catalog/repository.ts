@@ -16,6 +16,8 @@ export interface ItemFilter {
   departmentKind?: string;
   serviceObject?: string;
   exerciseLevel?: string;
+  /** 办理模式 identifier, e.g. `any_hall` (无差别办理). */
+  processingMode?: string;
   /** Part of the name or of an alias (case-insensitive substring). */
   q?: string;
 }
@@ -195,6 +197,10 @@ export class CatalogRepository {
       where.push(arrayContains(catalogServiceItems.serviceObjects, [filter.serviceObject]));
     if (filter.exerciseLevel)
       where.push(arrayContains(catalogServiceItems.exerciseLevels, [filter.exerciseLevel]));
+    if (filter.processingMode)
+      where.push(
+        sql`(${catalogServiceItems.definition}->'processingModes') @> jsonb_build_array(${filter.processingMode}::text)`,
+      );
     if (filter.q) {
       const pattern = `%${escapeLike(filter.q)}%`;
       where.push(
@@ -254,6 +260,58 @@ export class CatalogRepository {
       .where(eq(catalogImplementations.itemCode, itemCode))
       .orderBy(asc(catalogImplementations.divisionCode));
     return rows.map(toImplementation);
+  }
+
+  /**
+   * The implementations at exactly `divisionCode`, with their item's definition, ordered by item code;
+   * `q` matches part of the item name or its basic code. `total` counts every match.
+   */
+  async implementationsOfDivision(filter: {
+    divisionCode: string;
+    q?: string | undefined;
+    limit: number;
+    offset: number;
+  }): Promise<{ total: number; rows: { implementation: Implementation; item: ItemDefinition }[] }> {
+    const where: SQL[] = [eq(catalogImplementations.divisionCode, filter.divisionCode)];
+    if (filter.q) {
+      const pattern = `%${escapeLike(filter.q)}%`;
+      where.push(
+        or(ilike(catalogServiceItems.name, pattern), ilike(catalogServiceItems.code, pattern)) as SQL,
+      );
+    }
+    const cond = and(...where);
+    const [count] = await this.db
+      .select({ n: countAll() })
+      .from(catalogImplementations)
+      .innerJoin(catalogServiceItems, eq(catalogServiceItems.code, catalogImplementations.itemCode))
+      .where(cond);
+    const rows = await this.db
+      .select({ impl: catalogImplementations, definition: catalogServiceItems.definition })
+      .from(catalogImplementations)
+      .innerJoin(catalogServiceItems, eq(catalogServiceItems.code, catalogImplementations.itemCode))
+      .where(cond)
+      .orderBy(asc(catalogImplementations.itemCode))
+      .limit(filter.limit)
+      .offset(filter.offset);
+    return {
+      total: count?.n ?? 0,
+      rows: rows.map((r) => ({ implementation: toImplementation(r.impl), item: r.definition })),
+    };
+  }
+
+  /** One implementation by its 实施编码, locked for update when `tx` is given. */
+  async implementationByCode(code: string, tx?: Tx): Promise<Implementation | undefined> {
+    const q = (tx ?? this.db)
+      .select()
+      .from(catalogImplementations)
+      .where(eq(catalogImplementations.code, code));
+    const [row] = tx ? await q.for('update') : await q;
+    return row ? toImplementation(row) : undefined;
+  }
+
+  /** Replaces the variances of one implementation inside `tx`. */
+  async setVariances(tx: Tx, code: string, variances: Variances): Promise<void> {
+    await tx.update(catalogImplementations).set({ variances }).where(eq(catalogImplementations.code, code));
   }
 
   /** Implementations that carry at least one variance, by item then division (export). */

@@ -11,19 +11,32 @@ import {
   type ServiceItem,
   type ServiceItemSummary,
   ServiceItemSummarySchema,
+  VARIANCE_FIELDS,
+  type Variances,
+  VariancesSchema,
   varianceIssues,
 } from '../../../domain/catalog.ts';
 import type { DepartmentKind } from '../../../domain/department.ts';
 import { parseDivisionCode } from '../../../domain/division-code.ts';
 import { AppError, type FieldIssue, invalid, invalidMany, notFound } from '../../../domain/errors.ts';
-import type { Db } from '../../db/index.ts';
+import type { Db, Tx } from '../../db/index.ts';
+import type { AuditService } from '../audit/service.ts';
+import type { Principal } from '../identity/principal.ts';
+import { PROVINCE_CODE } from './constants.ts';
+import { authorizeCatalogExport, authorizeCatalogImport, authorizeImplementation } from './policy.ts';
 import { CatalogRepository, type ImplementationBinding, type ItemFilter } from './repository.ts';
+import type { ItemDefinition } from './schema.ts';
 import {
   type CatalogData,
   type CatalogDataInput,
   CatalogDataSchema,
+  type CatalogFileFormat,
+  issueLocation,
+  readCatalogBuffer,
   readCatalogFile,
   type VarianceRow,
+  writeCatalogCsv,
+  writeCatalogXlsx,
 } from './workbook.ts';
 
 /** What the catalog needs from the regions module (RegionsService satisfies it). */
@@ -99,10 +112,53 @@ export interface ImportSummary {
 /** Called during long work with the units done and the total. */
 export type ProgressListener = (done: number, total: number) => void;
 
-/** Code of the province (the provincial standard implementation lives there). */
-export const PROVINCE_CODE = '52';
+export { PROVINCE_CODE };
 
 const SEEDED_LEVELS: readonly ExerciseLevel[] = ['prefecture', 'county'];
+
+/** Default largest catalog workbook accepted over HTTP: 10 MiB (the province's whole catalog is ≈ 1 MiB). */
+export const DEFAULT_IMPORT_MAX_BYTES = 10 * 1024 * 1024;
+
+/** What a county may vary, with the rule of each field — said in every refusal of a variance. */
+export const VARIANCE_RULES =
+  'A division may vary only: promisedTimeLimit (承诺办结时限, at most the legal limit; 0 for a 即办件), fees (收费), notes (补充说明, 1–2000 characters) and acceptingHallCodes (受理大厅, existing halls). The legal time limit, the materials, the conditions and every other field are the provincial standard (基本目录): change them by a catalog import.';
+
+/** One implementation of a division as the admin workbench shows it. */
+export interface ImplementationAdminView {
+  code: string;
+  itemCode: string;
+  itemName: string;
+  divisionCode: string;
+  departmentId: string | null;
+  variances: Variances;
+  /** The provincial standard of the variable fields (what an absent variance inherits at the top). */
+  standard: {
+    legalTimeLimit: ServiceItem['legalTimeLimit'];
+    promisedTimeLimit: ServiceItem['promisedTimeLimit'];
+    fees: ServiceItem['fees'];
+    caseType: ServiceItem['caseType'];
+  };
+}
+
+/** A problem of an uploaded catalog, with its place in the workbook when it has one. */
+export interface ImportIssue {
+  field: string;
+  message: string;
+  sheet: string | null;
+  row: number | null;
+  column: string | null;
+}
+
+/** What an upload did or would do. */
+export interface ImportUploadResult {
+  dryRun: boolean;
+  valid: boolean;
+  applied: boolean;
+  summary: ImportSummary | null;
+  issues: ImportIssue[];
+  /** After an applied import: the implementation list bound to departments. */
+  implementations: { implementations: number; unbound: number } | null;
+}
 
 /**
  * The catalog module's public face: service items (基本目录, GB/T 39046-2020 table 4), implementation
@@ -114,15 +170,29 @@ export class CatalogService {
   private readonly regions: DivisionAncestrySource;
   private readonly departments: DepartmentLookup | undefined;
   private readonly halls: HallCodeLookup | undefined;
+  private readonly audit: AuditService | undefined;
+  private readonly clock: () => Date;
+  /** Largest catalog workbook accepted over HTTP, bytes (CATALOG_IMPORT_MAX_BYTES). */
+  readonly importMaxBytes: number;
 
   constructor(
     db: Db,
-    deps: { regions: DivisionAncestrySource; departments?: DepartmentLookup; halls?: HallCodeLookup },
+    deps: {
+      regions: DivisionAncestrySource;
+      departments?: DepartmentLookup;
+      halls?: HallCodeLookup;
+      audit?: AuditService;
+      clock?: () => Date;
+      importMaxBytes?: number;
+    },
   ) {
     this.repo = new CatalogRepository(db);
     this.regions = deps.regions;
     this.halls = deps.halls;
     this.departments = deps.departments;
+    this.audit = deps.audit;
+    this.clock = deps.clock ?? (() => new Date());
+    this.importMaxBytes = deps.importMaxBytes ?? DEFAULT_IMPORT_MAX_BYTES;
   }
 
   /**
@@ -204,6 +274,198 @@ export class CatalogService {
     return this.repo.implementationsOf(code);
   }
 
+  // ================================================================================ administration
+
+  /**
+   * The implementation list (实施清单) of one division for its administrator: the implementations at exactly
+   * that division, with the item's name and the provincial standard of each variable field, by item code;
+   * `q` matches part of the item name or code. @throws 401; 403 `implementation.out_of_scope`; 400/404 for
+   * a bad division.
+   */
+  async listDivisionImplementations(
+    principal: Principal | null,
+    divisionCode: string,
+    query: { q?: string | undefined; limit: number; offset: number },
+  ): Promise<{ total: number; limit: number; offset: number; items: ImplementationAdminView[] }> {
+    const code = parseDivisionCode(divisionCode, 'division').code;
+    authorizeImplementation(principal, code, this.clock());
+    await this.regions.getAncestry(code, 'division');
+    const page = await this.repo.implementationsOfDivision({
+      divisionCode: code,
+      ...(query.q?.trim() ? { q: query.q.trim() } : {}),
+      limit: query.limit,
+      offset: query.offset,
+    });
+    return {
+      total: page.total,
+      limit: query.limit,
+      offset: query.offset,
+      items: page.rows.map((r) => adminView(r.implementation, r.item)),
+    };
+  }
+
+  /**
+   * Replaces the local variances of one implementation (absent field = inherit from the parent division,
+   * then the provincial standard; `{}` clears them all). Checked against the item: the promised limit at
+   * most the legal one (行政许可法 art. 42; 0 for a 即办件), fees well formed, accepting halls that exist;
+   * any other field is refused with {@link VARIANCE_RULES}. One transaction with the audit entry
+   * (`implementation.variances_update`, before/after, the division).
+   * @throws 400 `implementation.invalid_variances` listing every field; 401; 403
+   *   `implementation.out_of_scope`; 404 `catalog.implementation_not_found`.
+   */
+  async setVariances(
+    principal: Principal | null,
+    code: string,
+    input: unknown,
+    reason?: string,
+  ): Promise<ImplementationAdminView> {
+    const impl = await this.repo.implementationByCode(code);
+    if (!impl)
+      throw notFound(
+        'catalog.implementation_not_found',
+        `No implementation ${code}. 实施编码 look like 050004001000-520526.`,
+        'code',
+      );
+    const p = authorizeImplementation(principal, impl.divisionCode, this.clock());
+    const item = await this.getItem(impl.itemCode);
+    const issues: FieldIssue[] = [];
+    let variances: Variances = {};
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+      issues.push({ field: 'variances', message: `send an object of variances. ${VARIANCE_RULES}` });
+    } else {
+      const allowed = new Set<string>(VARIANCE_FIELDS);
+      for (const key of Object.keys(input))
+        if (!allowed.has(key))
+          issues.push({
+            field: `variances.${key}`,
+            message: `${key} may not be varied locally. ${VARIANCE_RULES}`,
+          });
+      const parsed = VariancesSchema.safeParse(
+        Object.fromEntries(Object.entries(input).filter(([k]) => allowed.has(k))),
+      );
+      if (!parsed.success)
+        issues.push(
+          ...parsed.error.issues.map((i) => ({
+            field: ['variances', ...i.path].join('.'),
+            message: i.message,
+          })),
+        );
+      else {
+        variances = parsed.data;
+        issues.push(...varianceIssues(item, variances));
+        const halls = variances.acceptingHallCodes ?? [];
+        const known = this.halls ? await this.halls.existingCodes(halls) : new Set(halls);
+        halls.forEach((h, j) => {
+          if (!known.has(h))
+            issues.push({
+              field: `variances.acceptingHallCodes.${j}`,
+              message: `${h} is not a hall; hall codes look like 520102-zwfw (see GET /api/v1/halls)`,
+            });
+        });
+      }
+    }
+    if (issues.length > 0)
+      throw invalidMany(
+        'implementation.invalid_variances',
+        `The variances are not allowed; nothing was changed. ${VARIANCE_RULES}`,
+        issues,
+      );
+    await this.repo.transaction(async (tx) => {
+      const before = (await this.repo.implementationByCode(code, tx))?.variances ?? {};
+      await this.repo.setVariances(tx, code, variances);
+      await this.audit?.append(tx, {
+        actor: { kind: p.kind, id: p.accountId },
+        action: 'implementation.variances_update',
+        target: { type: 'implementation', id: code },
+        ...(reason?.trim() ? { purpose: reason.trim() } : {}),
+        details: { divisionCode: impl.divisionCode, itemCode: impl.itemCode, before, after: variances },
+      });
+    });
+    return adminView({ ...impl, variances }, item);
+  }
+
+  /**
+   * Imports an uploaded catalog workbook (.xlsx or .csv, the layout of ./workbook.ts) for a province
+   * administrator. `dryRun`: reads and checks everything the import checks (cells, cross-row rules, stored
+   * variances, divisions and halls) and reports every problem by sheet / row / column, changing nothing.
+   * Otherwise imports it in ONE transaction with the implementation list of its items bound to their
+   * departments and the audit entry (`admin.catalog_import`): all or nothing. An invalid
+   * file changes nothing: `valid: false` with the issues (dry run), or 400 `catalog.invalid_file` /
+   * `catalog.invalid_import` (apply).
+   * @throws 401; 403 `catalog.province_admin_only`; 400 as above; 413 beyond {@link importMaxBytes}.
+   */
+  async importUpload(
+    principal: Principal | null,
+    file: Buffer,
+    options: { format: CatalogFileFormat; dryRun: boolean; directory: DepartmentDirectory; reason?: string },
+  ): Promise<ImportUploadResult> {
+    const p = authorizeCatalogImport(principal, this.clock());
+    if (file.length > this.importMaxBytes)
+      throw new AppError(
+        'payload_too_large',
+        'catalog.file_too_large',
+        `The workbook has ${file.length} bytes; at most ${this.importMaxBytes} are accepted (CATALOG_IMPORT_MAX_BYTES).`,
+      );
+    if (file.length === 0)
+      throw invalid('file', 'The upload is empty: send the workbook as the body.', 'catalog.unreadable_file');
+    if (options.dryRun) {
+      try {
+        const catalog = await this.validateCatalog(await readCatalogBuffer(file, options.format));
+        return {
+          dryRun: true,
+          valid: true,
+          applied: false,
+          summary: summaryOf(catalog),
+          issues: [],
+          implementations: null,
+        };
+      } catch (e) {
+        if (!(e instanceof AppError) || e.kind !== 'validation') throw e;
+        const issues = e.issues?.length ? e.issues : [{ field: e.field ?? 'file', message: e.message }];
+        return {
+          dryRun: true,
+          valid: false,
+          applied: false,
+          summary: null,
+          issues: issues.map((i) => ({ ...i, ...issueLocation(i.field) })),
+          implementations: null,
+        };
+      }
+    }
+    const catalog = await this.validateCatalog(await readCatalogBuffer(file, options.format));
+    // The implementation list of the imported items, planned before the transaction (it reads the
+    // departments) and written in it: items, variances, bindings and the audit entry commit together.
+    const bindings = await this.planBindings(catalog.items, options.directory, catalog.implementations);
+    const summary = await this.writeCatalog(catalog, undefined, async (tx, s) => {
+      await this.repo.upsertBindings(tx, bindings);
+      await this.audit?.append(tx, {
+        actor: { kind: p.kind, id: p.accountId },
+        action: 'admin.catalog_import',
+        target: { type: 'catalog', id: 'workbook' },
+        ...(options.reason?.trim() ? { purpose: options.reason.trim() } : {}),
+        details: { divisionCode: PROVINCE_CODE, format: options.format, bytes: file.length, ...s },
+      });
+    });
+    return {
+      dryRun: false,
+      valid: true,
+      applied: true,
+      summary,
+      issues: [],
+      implementations: bindingCounts(bindings),
+    };
+  }
+
+  /**
+   * The whole catalog as a workbook download (.xlsx, or .csv) in the import layout, for administrators of
+   * implementation lists. @throws 401; 403 `catalog.admin_only`.
+   */
+  async exportWorkbook(principal: Principal | null, format: CatalogFileFormat): Promise<Buffer> {
+    authorizeCatalogExport(principal, this.clock());
+    const data = await this.exportCatalog();
+    return format === 'xlsx' ? writeCatalogXlsx(data) : Buffer.from(writeCatalogCsv(data), 'utf8');
+  }
+
   /**
    * Imports a catalog (items with materials, and local variances) in ONE transaction: items are inserted
    * or replaced by basic code (their materials replaced), variances set on the implementation of
@@ -211,7 +473,12 @@ export class CatalogService {
    * invalid catalog changes nothing.
    * @throws AppError(validation, `catalog.invalid_import`) listing every problem (fields like `items.3.name`).
    */
-  async importCatalog(data: CatalogDataInput, onProgress?: ProgressListener): Promise<ImportSummary> {
+  /**
+   * Every check of {@link importCatalog} (schema, cross-record, stored variances, divisions and halls that
+   * exist) without writing anything: the catalog as it would be imported.
+   * @throws AppError(validation, `catalog.invalid_import`) listing every problem.
+   */
+  async validateCatalog(data: CatalogDataInput): Promise<CatalogData> {
     const parsed = CatalogDataSchema.safeParse(data);
     if (!parsed.success) {
       throw invalidMany(
@@ -254,6 +521,24 @@ export class CatalogService {
         refIssues,
       );
     }
+    return catalog;
+  }
+
+  async importCatalog(
+    data: CatalogDataInput,
+    onProgress?: ProgressListener,
+    inTransaction?: (tx: Tx, summary: ImportSummary) => Promise<void>,
+  ): Promise<ImportSummary> {
+    return this.writeCatalog(await this.validateCatalog(data), onProgress, inTransaction);
+  }
+
+  /** Writes a catalog checked by {@link validateCatalog} in ONE transaction (see {@link importCatalog}). */
+  private async writeCatalog(
+    catalog: CatalogData,
+    onProgress?: ProgressListener,
+    inTransaction?: (tx: Tx, summary: ImportSummary) => Promise<void>,
+  ): Promise<ImportSummary> {
+    const summary = summaryOf(catalog);
     const total = catalog.items.length + catalog.implementations.length;
     const step = 50;
     await this.repo.transaction(async (tx) => {
@@ -265,16 +550,12 @@ export class CatalogService {
         tx,
         catalog.implementations.map((v) => ({ code: implementationCode(v.itemCode, v.divisionCode), ...v })),
       );
+      await inTransaction?.(tx, summary);
       // Every server node rebuilds its search index when this commits.
       await tx.execute(sql`select pg_notify(${CATALOG_CHANGES_CHANNEL}, 'imported')`);
       onProgress?.(total, total);
     });
-    return {
-      items: catalog.items.length,
-      materials: catalog.items.reduce((n, i) => n + i.materials.length, 0),
-      variances: catalog.implementations.length,
-      industries: new Set(catalog.items.map((i) => i.industry)).size,
-    };
+    return summary;
   }
 
   /**
@@ -360,7 +641,26 @@ export class CatalogService {
     departments: DepartmentDirectory,
     onProgress?: ProgressListener,
   ): Promise<{ implementations: number; unbound: number }> {
-    const items = await this.repo.allItems();
+    const bindings = await this.planBindings(await this.repo.allItems(), departments, [], onProgress);
+    await this.repo.transaction(async (tx) => {
+      await this.repo.upsertBindings(tx, bindings);
+      await tx.execute(sql`select pg_notify(${CATALOG_CHANGES_CHANNEL}, 'bound')`);
+    });
+    return bindingCounts(bindings);
+  }
+
+  /**
+   * The implementations (实施清单) `items` should have, bound to their departments (see
+   * {@link seedImplementations}): the province, the prefectures and counties of their exercise levels, the
+   * divisions they already have and the divisions of `variances` (rows about to be imported). Reads only
+   * (departments and stored implementations): call it before a transaction.
+   */
+  private async planBindings(
+    items: readonly ServiceItem[],
+    departments: DepartmentDirectory,
+    variances: readonly VarianceRow[] = [],
+    onProgress?: ProgressListener,
+  ): Promise<ImplementationBinding[]> {
     const byKind = new Map<string, Map<string, { id: string; level: string }>>();
     const departmentsOf = async (kind: DepartmentKind) => {
       let map = byKind.get(kind);
@@ -385,6 +685,7 @@ export class CatalogService {
       }
       for (const existing of await this.repo.implementationsOf(item.code))
         divisions.add(existing.divisionCode);
+      for (const v of variances) if (v.itemCode === item.code) divisions.add(v.divisionCode);
       for (const divisionCode of divisions) {
         bindings.push({
           code: implementationCode(item.code, divisionCode),
@@ -395,14 +696,7 @@ export class CatalogService {
       }
       onProgress?.(n + 1, items.length);
     }
-    await this.repo.transaction(async (tx) => {
-      await this.repo.upsertBindings(tx, bindings);
-      await tx.execute(sql`select pg_notify(${CATALOG_CHANGES_CHANNEL}, 'bound')`);
-    });
-    return {
-      implementations: bindings.length,
-      unbound: bindings.filter((b) => b.departmentId === null).length,
-    };
+    return bindings;
   }
 
   /**
@@ -439,6 +733,42 @@ export class CatalogService {
   }> {
     return this.repo.counts();
   }
+}
+
+function adminView(impl: Implementation, item: ItemDefinition | ServiceItem): ImplementationAdminView {
+  return {
+    code: impl.code,
+    itemCode: impl.itemCode,
+    itemName: item.name,
+    divisionCode: impl.divisionCode,
+    departmentId: impl.departmentId,
+    variances: impl.variances,
+    standard: {
+      legalTimeLimit: item.legalTimeLimit,
+      promisedTimeLimit: item.promisedTimeLimit,
+      fees: item.fees,
+      caseType: item.caseType,
+    },
+  };
+}
+
+function bindingCounts(bindings: readonly ImplementationBinding[]): {
+  implementations: number;
+  unbound: number;
+} {
+  return {
+    implementations: bindings.length,
+    unbound: bindings.filter((b) => b.departmentId === null).length,
+  };
+}
+
+function summaryOf(catalog: CatalogData): ImportSummary {
+  return {
+    items: catalog.items.length,
+    materials: catalog.items.reduce((n, i) => n + i.materials.length, 0),
+    variances: catalog.implementations.length,
+    industries: new Set(catalog.items.map((i) => i.industry)).size,
+  };
 }
 
 /** Industry label for an identifier or label (search filter), or the text itself when unknown. */

@@ -1103,9 +1103,31 @@ export async function readCatalogFile(file: string): Promise<CatalogData> {
   const format = formatOf(file);
   if (!fs.existsSync(file))
     throw invalid('file', `No file at ${file}. Check the path.`, 'catalog.file_not_found');
-  const buffer = fs.readFileSync(file);
+  return readCatalogBuffer(fs.readFileSync(file), format);
+}
+
+/**
+ * Reads and validates a catalog held in memory (an HTTP upload), .xlsx or UTF-8 .csv.
+ * @throws AppError(validation) `catalog.unreadable_file`, or `catalog.invalid_file` with every
+ *   `sheet …, row …, column …` problem.
+ */
+export async function readCatalogBuffer(buffer: Buffer, format: CatalogFileFormat): Promise<CatalogData> {
   const raw = format === 'xlsx' ? await readCatalogXlsx(buffer) : readCatalogCsv(buffer.toString('utf8'));
   return parseCatalogRows(raw);
+}
+
+/**
+ * Splits an issue field of the form `sheet 事项, row 12, column 承诺办结时限` into its parts (for screens);
+ * other fields (e.g. `implementations.3.divisionCode`) give nulls.
+ */
+export function issueLocation(field: string): {
+  sheet: string | null;
+  row: number | null;
+  column: string | null;
+} {
+  const m = /^sheet ([^,]+)(?:, row (\d+))?(?:, column (.+))?$/.exec(field);
+  if (!m) return { sheet: null, row: null, column: null };
+  return { sheet: m[1] ?? null, row: m[2] ? Number(m[2]) : null, column: m[3] ?? null };
 }
 
 /** Writes a catalog file; the format follows the extension (.xlsx or .csv). */

@@ -1,11 +1,13 @@
 import { and, asc, eq, inArray, like, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/index.ts';
 import { countAll } from '../../db/sql.ts';
-import { halls } from './schema.ts';
+import { halls, hallWindows } from './schema.ts';
 
 export type HallRow = typeof halls.$inferSelect;
 export type NewHallRow = typeof halls.$inferInsert;
 export type HallLevel = HallRow['level'];
+export type HallWindowRow = typeof hallWindows.$inferSelect;
+export type NewHallWindowRow = typeof hallWindows.$inferInsert;
 
 /** SQL for the halls module. */
 export class HallsRepository {
@@ -71,6 +73,34 @@ export class HallsRepository {
         )})`
       : undefined;
     return this.db.select().from(halls).where(where).orderBy(d2, asc(halls.code)).limit(p.limit);
+  }
+
+  /** The windows of a hall, by number. */
+  async windowsOf(code: string): Promise<HallWindowRow[]> {
+    return this.db
+      .select()
+      .from(hallWindows)
+      .where(eq(hallWindows.hallCode, code))
+      .orderBy(asc(hallWindows.number));
+  }
+
+  /** Replaces the windows of a hall (and its window count) inside `tx`. */
+  async replaceWindows(tx: Tx, code: string, rows: NewHallWindowRow[]): Promise<void> {
+    await tx.delete(hallWindows).where(eq(hallWindows.hallCode, code));
+    if (rows.length > 0) await tx.insert(hallWindows).values(rows);
+    await tx.update(halls).set({ windows: rows.length }).where(eq(halls.code, code));
+  }
+
+  /** Updates a hall's row inside `tx`; returns it as it is now. */
+  async updateHall(tx: Tx, code: string, set: Partial<NewHallRow>): Promise<HallRow | undefined> {
+    const [row] = await tx.update(halls).set(set).where(eq(halls.code, code)).returning();
+    return row;
+  }
+
+  /** Locks a hall's row for an update (read inside `tx`). */
+  async lockHall(tx: Tx, code: string): Promise<HallRow | undefined> {
+    const [row] = await tx.select().from(halls).where(eq(halls.code, code)).for('update');
+    return row;
   }
 
   async countByLevel(): Promise<Record<HallLevel, number>> {

@@ -2,9 +2,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { invalid } from '../../../domain/errors.ts';
 import { OpeningHoursSchema } from '../../../domain/opening-hours.ts';
-import { errorResponses } from '../../http/errors.ts';
+import { ErrorBodySchema, errorResponses } from '../../http/errors.ts';
 import type { RegionsService } from '../regions/service.ts';
-import { HALL_LEVELS, type HallsService } from './service.ts';
+import { HALL_LEVELS, HALL_STATUSES, type HallsService } from './service.ts';
 
 const LevelEnum = z.enum(['province', 'prefecture', 'county', 'township', 'village']);
 
@@ -34,6 +34,9 @@ export const HallSchema = z
       .describe(
         'service status (in service / closed / degraded / offline), not whether it is open at this hour',
       ),
+    statusReason: z.string().nullable().describe('why the hall is closed / degraded / offline'),
+    statusExpectedEndAt: z.string().nullable().describe('ISO 8601: when the status is expected to end'),
+    statusChangedAt: z.string().nullable().describe('ISO 8601: last status change by an administrator'),
     sample: z.boolean(),
     distanceKm: z.number().optional().describe('great-circle distance from `near`, km'),
   })
@@ -128,5 +131,101 @@ export function hallsRoutes(deps: { halls: HallsService; regions: RegionsService
       },
       async (req) => deps.halls.getHall(req.params.code),
     );
+
+    // ---- administration (hall / county / prefecture / province administrators: ./policy.ts)
+    const adminErrors = { ...errorResponses, 401: ErrorBodySchema, 403: ErrorBodySchema };
+    const params = z.object({ code: z.string().max(64) });
+    const reason = z.string().max(500).optional().describe('why (audited)');
+
+    app.get(
+      '/api/v1/halls/:code/windows',
+      {
+        schema: {
+          tags: ['halls'],
+          summary: 'The windows (窗口) of a hall and what each serves',
+          params,
+          response: { 200: z.object({ items: z.array(HallWindowSchema) }), ...errorResponses },
+        },
+      },
+      async (req) => ({ items: await deps.halls.listWindows(req.params.code) }),
+    );
+
+    app.put(
+      '/api/v1/halls/:code/windows',
+      {
+        schema: {
+          tags: ['halls'],
+          summary: 'Replace the windows of a hall (administrators of the hall)',
+          description:
+            'The whole list: numbers 1–999 unique, names 1–50 characters, the items (12-digit basic codes) and/or industries (GET /api/v1/catalog/industries ids) served; both null = 综合窗口. Sets the hall’s window count. 400 `hall.invalid_windows` lists every bad field; 403 `hall.out_of_scope`. Audited (`hall.windows_update`, before/after).',
+          params,
+          body: z.strictObject({ windows: z.array(HallWindowSchema).max(500), reason }),
+          response: { 200: z.object({ items: z.array(HallWindowSchema) }), ...adminErrors },
+        },
+      },
+      async (req) => ({
+        items: await deps.halls.setWindows(req.principal, req.params.code, req.body.windows, req.body.reason),
+      }),
+    );
+
+    app.put(
+      '/api/v1/halls/:code/opening-hours',
+      {
+        schema: {
+          tags: ['halls'],
+          summary: 'Set the opening hours of a hall (administrators of the hall)',
+          description:
+            'Asia/Shanghai HH:MM-HH:MM ranges for working days (incl. 调休 make-up days) and optionally non-working Saturdays / Sundays; statutory holidays are closed. 400 `hall.invalid_hours` for reversed or overlapping ranges. Audited (`hall.hours_update`).',
+          params,
+          body: z.strictObject({ openingHours: z.unknown(), reason }),
+          response: { 200: HallSchema, ...adminErrors },
+        },
+      },
+      async (req) =>
+        deps.halls.setOpeningHours(
+          req.principal,
+          req.params.code,
+          req.body.openingHours as never,
+          req.body.reason,
+        ),
+    );
+
+    app.put(
+      '/api/v1/halls/:code/status',
+      {
+        schema: {
+          tags: ['halls'],
+          summary: 'Set the service status of a hall: open / closed / degraded / offline (administrators)',
+          description:
+            'closed, degraded and offline need a reason (2–500 characters, shown to residents and staff) and may give expectedEndAt (ISO 8601, future); open clears both. Audited (`hall.status_change`, before/after).',
+          params,
+          body: z.strictObject({
+            status: z.enum(HALL_STATUSES),
+            reason: z.string().max(500).optional(),
+            expectedEndAt: z.iso.datetime({ offset: true }).optional(),
+          }),
+          response: { 200: HallSchema, ...adminErrors },
+        },
+      },
+      async (req) =>
+        deps.halls.setStatus(req.principal, req.params.code, {
+          status: req.body.status,
+          reason: req.body.reason,
+          ...(req.body.expectedEndAt ? { expectedEndAt: new Date(req.body.expectedEndAt) } : {}),
+        }),
+    );
   };
 }
+
+export const HallWindowSchema = z
+  .object({
+    number: z.number().int().describe('window number on the hall floor, 1–999'),
+    name: z.string().max(50).describe('e.g. 社保综合窗口'),
+    itemCodes: z.array(z.string().max(12)).max(500).nullable().describe('items served; null = not limited'),
+    industries: z
+      .array(z.string().max(64))
+      .max(50)
+      .nullable()
+      .describe('industries served; null = not limited'),
+  })
+  .meta({ id: 'HallWindow' });

@@ -1,4 +1,14 @@
-import { boolean, doublePrecision, index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
 import type { OpeningHours } from '../../../domain/opening-hours.ts';
 
 /**
@@ -27,6 +37,11 @@ export const halls = pgTable(
     status: text('status', { enum: ['open', 'closed', 'degraded', 'offline'] })
       .notNull()
       .default('open'),
+    /** Why the hall is not fully open (required for closed / degraded / offline); null when open. */
+    statusReason: text('status_reason'),
+    /** When the current status is expected to end (e.g. power restored); null when open or unknown. */
+    statusExpectedEndAt: timestamp('status_expected_end_at', { withTimezone: true }),
+    statusChangedAt: timestamp('status_changed_at', { withTimezone: true }),
     sample: boolean('sample').notNull().default(true),
   },
   (t) => [
@@ -34,4 +49,24 @@ export const halls = pgTable(
     index('halls_county_idx').on(t.countyCode),
     index('halls_level_idx').on(t.level),
   ],
+);
+
+/**
+ * 窗口: the service windows of a hall, numbered as on the hall floor. A window serves the listed items
+ * (12-digit basic codes) and/or whole industries (所属行业 identifiers); both null = a general window
+ * (综合窗口) serving everything. `halls.windows` keeps the count.
+ */
+export const hallWindows = pgTable(
+  'hall_windows',
+  {
+    hallCode: text('hall_code')
+      .notNull()
+      .references(() => halls.code, { onDelete: 'cascade' }),
+    number: integer('number').notNull(),
+    name: text('name').notNull(),
+    itemCodes: text('item_codes').array(),
+    industries: text('industries').array(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.hallCode, t.number] })],
 );

@@ -1,11 +1,21 @@
 import distance from '@turf/distance';
 import { type CalendarDay, todayInShanghai } from '../../../domain/calendar.ts';
+import { INDUSTRIES } from '../../../domain/catalog.ts';
 import { ancestorCodesOf } from '../../../domain/division-code.ts';
-import { invalid, notFound } from '../../../domain/errors.ts';
-import { isOpenAt, type OpeningHours, shanghaiMinuteOfDay } from '../../../domain/opening-hours.ts';
+import { type FieldIssue, invalid, invalidMany, notFound } from '../../../domain/errors.ts';
+import {
+  isOpenAt,
+  type OpeningHours,
+  OpeningHoursSchema,
+  openingHoursIssues,
+  shanghaiMinuteOfDay,
+} from '../../../domain/opening-hours.ts';
 import type { Db, Tx } from '../../db/index.ts';
+import type { AuditService } from '../audit/service.ts';
+import type { Principal } from '../identity/principal.ts';
 import type { Division } from '../regions/service.ts';
 import { CountyLocator } from './locations.ts';
+import { authorizeHallManagement } from './policy.ts';
 import { type HallLevel, type HallRow, HallsRepository, type NewHallRow } from './repository.ts';
 
 /**
@@ -14,10 +24,26 @@ import { type HallLevel, type HallRow, HallsRepository, type NewHallRow } from '
  * `capabilities`: e.g. `remote_video` (远程视频, county level and up), `self_service_terminal`, `ems_mail`,
  * `agent_service` (代办). `status`: open / closed / degraded / offline.
  */
-export type Hall = HallRow & {
+export type Hall = Omit<HallRow, 'statusExpectedEndAt' | 'statusChangedAt'> & {
+  /** ISO 8601: when the current status is expected to end; null when open or unknown. */
+  statusExpectedEndAt: string | null;
+  /** ISO 8601: when the status was last changed by an administrator; null if never. */
+  statusChangedAt: string | null;
   /** Open right now by its hours and the working-day calendar (Asia/Shanghai); null when unknown. */
   openNow: boolean | null;
 };
+
+/** Service status of a hall: 开放 / 关闭 / 降级 / 离线. */
+export const HALL_STATUSES = ['open', 'closed', 'degraded', 'offline'] as const;
+export type HallStatus = (typeof HALL_STATUSES)[number];
+
+/** 窗口: one service window of a hall. `itemCodes` / `industries` null = serves everything (综合窗口). */
+export interface HallWindow {
+  number: number;
+  name: string;
+  itemCodes: string[] | null;
+  industries: string[] | null;
+}
 
 /** The part of the calendar service halls need: what kind of day a date is. */
 export interface DayLookup {
@@ -119,10 +145,14 @@ export class HallsService {
   private readonly repo: HallsRepository;
   private readonly calendar: DayLookup;
   private readonly clock: () => Date;
-  constructor(db: Db, deps: { calendar: DayLookup; clock?: () => Date }) {
+  private readonly db: Db;
+  private readonly audit: AuditService | undefined;
+  constructor(db: Db, deps: { calendar: DayLookup; clock?: () => Date; audit?: AuditService }) {
+    this.db = db;
     this.repo = new HallsRepository(db);
     this.calendar = deps.calendar;
     this.clock = deps.clock ?? (() => new Date());
+    this.audit = deps.audit;
   }
 
   /** Adds `openNow` (by opening hours on today's calendar day, Asia/Shanghai) to hall rows. */
@@ -132,6 +162,8 @@ export class HallsService {
     const minute = shanghaiMinuteOfDay(now);
     return rows.map((h) => ({
       ...h,
+      statusExpectedEndAt: h.statusExpectedEndAt?.toISOString() ?? null,
+      statusChangedAt: h.statusChangedAt?.toISOString() ?? null,
       openNow:
         h.status === 'closed' || h.status === 'offline' ? false : isOpenAt(h.openingHours, day, minute),
     }));
@@ -213,4 +245,231 @@ export class HallsService {
   countByLevel(): Promise<Record<HallLevel, number>> {
     return this.repo.countByLevel();
   }
+
+  // ================================================================================ administration
+
+  /** The windows (窗口) of a hall, by number (public). @throws 404 `hall.not_found`. */
+  async listWindows(code: string): Promise<HallWindow[]> {
+    await this.getHall(code);
+    return (await this.repo.windowsOf(code)).map(windowView);
+  }
+
+  /**
+   * Replaces the windows of a hall (窗口: number 1–999 unique, name, the items — 12-digit basic codes — and/or
+   * the industries 所属行业 it serves; both absent = 综合窗口) and sets its window count; one transaction with
+   * the audit entry (`hall.windows_update`, before/after). Only an administrator of the hall
+   * ({@link authorizeHallManagement}).
+   * @throws 400 `hall.invalid_windows` listing every bad field (`windows.2.number` …); 401; 403
+   *   `hall.out_of_scope`; 404 `hall.not_found`.
+   */
+  async setWindows(
+    principal: Principal | null,
+    code: string,
+    windows: HallWindow[],
+    reason?: string,
+  ): Promise<HallWindow[]> {
+    const hall = await this.getHall(code);
+    const p = authorizeHallManagement(principal, hall, this.clock());
+    const issues = windowIssues(windows);
+    if (issues.length > 0)
+      throw invalidMany(
+        'hall.invalid_windows',
+        'The windows are invalid; nothing was changed. Correct the listed fields.',
+        issues,
+      );
+    const before = (await this.repo.windowsOf(code)).map(windowView);
+    const after = [...windows]
+      .sort((a, b) => a.number - b.number)
+      .map((w) => ({
+        number: w.number,
+        name: w.name.trim(),
+        itemCodes: w.itemCodes && w.itemCodes.length > 0 ? [...new Set(w.itemCodes)].sort() : null,
+        industries: w.industries && w.industries.length > 0 ? [...new Set(w.industries)].sort() : null,
+      }));
+    const now = this.clock();
+    await this.db.transaction(async (tx) => {
+      await this.repo.lockHall(tx, code);
+      await this.repo.replaceWindows(
+        tx,
+        code,
+        after.map((w) => ({ hallCode: code, ...w, updatedAt: now })),
+      );
+      await this.audited(tx, p, 'hall.windows_update', hall, { before, after }, reason);
+    });
+    return after;
+  }
+
+  /**
+   * Sets a hall's opening hours (Asia/Shanghai; see src/domain/opening-hours.ts). One transaction with the
+   * audit entry (`hall.hours_update`, before/after).
+   * @throws 400 `hall.invalid_hours` (ranges malformed, reversed or overlapping); 401; 403; 404.
+   */
+  async setOpeningHours(
+    principal: Principal | null,
+    code: string,
+    hours: OpeningHours,
+    reason?: string,
+  ): Promise<Hall> {
+    const hall = await this.getHall(code);
+    const p = authorizeHallManagement(principal, hall, this.clock());
+    const parsed = OpeningHoursSchema.safeParse(hours);
+    const issues: FieldIssue[] = parsed.success
+      ? openingHoursIssues(parsed.data)
+      : parsed.error.issues.map((i) => ({
+          field: ['openingHours', ...i.path].join('.'),
+          message: i.message,
+        }));
+    if (issues.length > 0 || !parsed.success)
+      throw invalidMany(
+        'hall.invalid_hours',
+        'The opening hours are invalid; nothing was changed. Use HH:MM-HH:MM ranges that do not overlap.',
+        issues,
+      );
+    const row = await this.db.transaction(async (tx) => {
+      await this.repo.lockHall(tx, code);
+      const updated = await this.repo.updateHall(tx, code, { openingHours: parsed.data });
+      await this.audited(
+        tx,
+        p,
+        'hall.hours_update',
+        hall,
+        { before: hall.openingHours, after: parsed.data },
+        reason,
+      );
+      return updated!;
+    });
+    return (await this.present([row]))[0]!;
+  }
+
+  /**
+   * Sets a hall's service status: `open`, or `closed` / `degraded` / `offline` with a `reason` (2–500
+   * characters: shown to residents and to the staff routing cases) and optionally the `expectedEndAt`
+   * (ISO 8601, in the future). Back to `open` clears both. One transaction with the audit entry
+   * (`hall.status_change`, before/after). Residents see it on GET /api/v1/halls/{code}.
+   * @throws 400 `hall.invalid_status` naming `status`, `reason` or `expectedEndAt`; 401; 403; 404.
+   */
+  async setStatus(
+    principal: Principal | null,
+    code: string,
+    input: { status: string; reason?: string | undefined; expectedEndAt?: Date | undefined },
+  ): Promise<Hall> {
+    const hall = await this.getHall(code);
+    const now = this.clock();
+    const p = authorizeHallManagement(principal, hall, now);
+    if (!(HALL_STATUSES as readonly string[]).includes(input.status))
+      throw invalid('status', `Use one of ${HALL_STATUSES.join(', ')}.`, 'hall.invalid_status');
+    const status = input.status as HallStatus;
+    const reason = input.reason?.trim() ?? '';
+    if (status !== 'open' && (reason.length < 2 || reason.length > 500))
+      throw invalid(
+        'reason',
+        `Say why the hall is ${status} (2–500 characters); residents and staff see it.`,
+        'hall.invalid_status',
+      );
+    if (input.expectedEndAt !== undefined) {
+      if (status === 'open')
+        throw invalid(
+          'expectedEndAt',
+          'An open hall has no expected end; leave expectedEndAt out.',
+          'hall.invalid_status',
+        );
+      if (Number.isNaN(input.expectedEndAt.getTime()) || input.expectedEndAt <= now)
+        throw invalid(
+          'expectedEndAt',
+          'expectedEndAt must be an instant in the future (ISO 8601).',
+          'hall.invalid_status',
+        );
+    }
+    const set = {
+      status,
+      statusReason: status === 'open' ? reason || null : reason,
+      statusExpectedEndAt: status === 'open' ? null : (input.expectedEndAt ?? null),
+      statusChangedAt: now,
+    };
+    const row = await this.db.transaction(async (tx) => {
+      await this.repo.lockHall(tx, code);
+      const updated = await this.repo.updateHall(tx, code, set);
+      await this.audited(
+        tx,
+        p,
+        'hall.status_change',
+        hall,
+        {
+          before: { status: hall.status, reason: hall.statusReason, expectedEndAt: hall.statusExpectedEndAt },
+          after: {
+            status,
+            reason: set.statusReason,
+            expectedEndAt: set.statusExpectedEndAt?.toISOString() ?? null,
+          },
+        },
+        reason || undefined,
+      );
+      return updated!;
+    });
+    return (await this.present([row]))[0]!;
+  }
+
+  private async audited(
+    tx: Tx,
+    p: Principal,
+    action: string,
+    hall: Hall,
+    change: { before: unknown; after: unknown },
+    reason: string | undefined,
+  ): Promise<void> {
+    await this.audit?.append(tx, {
+      actor: { kind: p.kind, id: p.accountId },
+      action,
+      target: { type: 'hall', id: hall.code },
+      ...(reason ? { purpose: reason } : {}),
+      details: { divisionCode: hall.divisionCode, hallCode: hall.code, ...change },
+    });
+  }
+}
+
+function windowView(r: {
+  number: number;
+  name: string;
+  itemCodes: string[] | null;
+  industries: string[] | null;
+}): HallWindow {
+  return { number: r.number, name: r.name, itemCodes: r.itemCodes, industries: r.industries };
+}
+
+/** Every problem of a window list (numbers 1–999 unique, names 1–50, 12-digit item codes, known industries). */
+function windowIssues(windows: HallWindow[]): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  if (windows.length > 500) issues.push({ field: 'windows', message: 'at most 500 windows per hall' });
+  const seen = new Set<number>();
+  windows.forEach((w, i) => {
+    if (!Number.isInteger(w.number) || w.number < 1 || w.number > 999)
+      issues.push({ field: `windows.${i}.number`, message: 'a window number is a whole number 1–999' });
+    else if (seen.has(w.number))
+      issues.push({
+        field: `windows.${i}.number`,
+        message: `window ${w.number} appears twice; number each window once`,
+      });
+    seen.add(w.number);
+    const name = String(w.name ?? '').trim();
+    if (name.length < 1 || name.length > 50)
+      issues.push({
+        field: `windows.${i}.name`,
+        message: 'a window name has 1–50 characters, e.g. 社保综合窗口',
+      });
+    (w.itemCodes ?? []).forEach((c, j) => {
+      if (!/^\d{12}$/.test(c))
+        issues.push({
+          field: `windows.${i}.itemCodes.${j}`,
+          message: `"${c}" is not a 12-digit basic item code`,
+        });
+    });
+    (w.industries ?? []).forEach((c, j) => {
+      if (!Object.hasOwn(INDUSTRIES, c))
+        issues.push({
+          field: `windows.${i}.industries.${j}`,
+          message: `"${c}" is not an industry identifier; see GET /api/v1/catalog/industries`,
+        });
+    });
+  });
+  return issues;
 }

@@ -67,7 +67,7 @@ const MAX_GRANT_MS = 3 * 366 * 86_400_000;
  * (X-Tongban-Actor) holds every role over its place and must never hand out real grants.
  * @throws 401; 403 `grant.dev_actor`.
  */
-function requireRealAccount(principal: Principal | null): Principal {
+export function requireRealAccount(principal: Principal | null): Principal {
   const p = requirePrincipal(principal);
   if (p.via === 'dev_header')
     throw forbidden(
@@ -123,7 +123,14 @@ export class GrantsService {
         { field: refusal.field },
       );
     }
-    return this.insert(candidate, account.id, input.reason, p.accountId, { kind: 'staff', id: p.accountId });
+    return this.insert(
+      candidate,
+      account,
+      input.reason,
+      p.accountId,
+      { kind: 'staff', id: p.accountId },
+      true,
+    );
   }
 
   /**
@@ -137,7 +144,7 @@ export class GrantsService {
     const account = await this.repo.accountById(input.accountId);
     if (account?.kind !== 'staff')
       throw notFound('account.not_found', `No staff account ${input.accountId}.`, 'accountId');
-    return this.insert(candidate, account.id, input.reason, `cli:${by}`, { kind: 'system', id: `cli:${by}` });
+    return this.insert(candidate, account, input.reason, `cli:${by}`, { kind: 'system', id: `cli:${by}` });
   }
 
   /**
@@ -157,7 +164,7 @@ export class GrantsService {
       throw forbidden('grant.not_admin', 'Only administrators (grant.manage) manage grants.');
     const existing = await this.repo.grantById(id);
     if (!existing || existing.revokedAt) throw notFound('grant.not_found', `No grant ${id} in force.`, 'id');
-    await this.staffAccountInScope(p, existing.accountId, now, 'grant.not_found');
+    const account = await this.staffAccountInScope(p, existing.accountId, now, 'grant.not_found');
     // Time does not matter for a revocation: role, scope and items must lie within the caller's.
     const probe = { ...toGrant(existing), validFrom: now, validUntil: new Date(now.getTime() + 1) };
     if (canGrant(p.grants, probe, now))
@@ -178,7 +185,13 @@ export class GrantsService {
         action: 'grant.revoke',
         target: { type: 'grant', id: row.id },
         purpose: why,
-        details: { accountId: row.accountId, role: row.role, scope: `${row.scopeKind}:${row.scopeValue}` },
+        details: {
+          accountId: row.accountId,
+          role: row.role,
+          scope: `${row.scopeKind}:${row.scopeValue}`,
+          divisionCode: account.hallDivision ?? account.departmentDivision ?? row.scopeDivision,
+          hallCode: account.hallCode,
+        },
       });
       return view(row);
     });
@@ -198,13 +211,20 @@ export class GrantsService {
 
   private async insert(
     g: Grant,
-    accountId: string,
+    account: AccountRow,
     reason: string,
     grantedBy: string,
     actor: { kind: string; id: string },
+    /** API path: an administrator role makes the account an administrator (TOTP mandatory). The CLI
+     * bootstrap marks administrators itself (`account create-staff --admin`). */
+    markAdmin = false,
   ): Promise<GrantView> {
     const now = this.clock();
+    const accountId = account.id;
     return this.db.transaction(async (tx) => {
+      // An administrator's account must use a second factor (TOTP) from its next sign-in on.
+      if (markAdmin && roleAllows(g.role, 'grant.manage') && !account.isAdmin)
+        await this.repo.updateAccount(accountId, { isAdmin: true }, tx);
       const row = await this.repo.insertGrant(tx, {
         accountId,
         role: g.role,
@@ -230,6 +250,8 @@ export class GrantsService {
           itemCodes: row.itemCodes,
           validFrom: row.validFrom.toISOString(),
           validUntil: row.validUntil.toISOString(),
+          divisionCode: account.hallDivision ?? account.departmentDivision ?? row.scopeDivision,
+          hallCode: account.hallCode,
         },
       });
       return view(row);
@@ -298,8 +320,11 @@ export class GrantsService {
     }
   }
 
-  /** The staff account, when the caller administers it (grant.manage over its hall, department or division). */
-  private async staffAccountInScope(
+  /**
+   * The staff account, when the caller administers it (grant.manage over its hall, department or
+   * division). @throws 403 `grant.not_admin`; 404 `code` (default `account.not_found`) otherwise.
+   */
+  async staffAccountInScope(
     p: Principal,
     accountId: string,
     now: Date,

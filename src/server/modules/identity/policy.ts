@@ -45,7 +45,12 @@ export function requirePrincipal(
  * - `audit:read` — the audit log;
  * - `grants:read` / `grants:write` — an account's grants; granting and revoking (授权);
  * - `agent_authorizations:read` / `agent_authorizations:write` — 帮办代办 authorizations: listing one's
- *   own; recording, consenting, revoking.
+ *   own; recording, consenting, revoking;
+ * - `staff:read` / `staff:write` — staff accounts of an administrator's scope: listing; creating,
+ *   disabling, enabling, resetting the initial password;
+ * - `halls:write` — a hall's windows, opening hours and status;
+ * - `catalog:read` / `catalog:write` — the implementation lists of a division and the catalog export;
+ *   local variances and the catalog import.
  */
 export const API_SCOPES = [
   'cases:read',
@@ -60,6 +65,11 @@ export const API_SCOPES = [
   'grants:write',
   'agent_authorizations:read',
   'agent_authorizations:write',
+  'staff:read',
+  'staff:write',
+  'halls:write',
+  'catalog:read',
+  'catalog:write',
 ] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 

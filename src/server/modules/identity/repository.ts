@@ -20,6 +20,11 @@ export type ApiTokenRow = typeof apiTokens.$inferSelect;
 export type OtpRow = typeof otpCodes.$inferSelect;
 export type OidcFlowRow = typeof oidcFlows.$inferSelect;
 export type GrantRow = typeof grants.$inferSelect;
+/** A place an administrator's grant covers, for listing staff (see {@link IdentityRepository.listStaff}). */
+export type StaffPlace =
+  | { kind: 'division'; code: string }
+  | { kind: 'hall'; code: string }
+  | { kind: 'department'; id: string };
 
 /** SQL of the identity module (no business rules). */
 export class IdentityRepository {
@@ -96,8 +101,49 @@ export class IdentityRepository {
     return row;
   }
 
-  async updateAccount(id: string, set: Partial<NewAccountRow>): Promise<void> {
-    await this.db.update(accounts).set(set).where(eq(accounts.id, id));
+  async updateAccount(id: string, set: Partial<NewAccountRow>, tx: Tx | Db = this.db): Promise<void> {
+    await tx.update(accounts).set(set).where(eq(accounts.id, id));
+  }
+
+  /**
+   * Staff accounts inside any of `places` (an administrator's scopes): a division prefix matches the bound
+   * hall's or department's division; a hall or department matches the binding itself. `q` matches part of
+   * the name or the username. Ordered by name, then id; `total` counts every match.
+   */
+  async listStaff(filter: {
+    places: readonly StaffPlace[];
+    q?: string | undefined;
+    limit: number;
+    offset: number;
+  }): Promise<{ total: number; rows: AccountRow[] }> {
+    if (filter.places.length === 0) return { total: 0, rows: [] };
+    const place = or(
+      ...filter.places.map((p) =>
+        p.kind === 'division'
+          ? or(
+              sql`${accounts.hallDivision} like ${`${p.code}%`}`,
+              sql`${accounts.departmentDivision} like ${`${p.code}%`}`,
+            )
+          : p.kind === 'hall'
+            ? eq(accounts.hallCode, p.code)
+            : eq(accounts.departmentId, p.id),
+      ),
+    );
+    const where = [eq(accounts.kind, 'staff'), place];
+    if (filter.q) {
+      const like = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      where.push(or(sql`${accounts.name} ilike ${like}`, sql`${accounts.username} ilike ${like}`));
+    }
+    const cond = and(...where);
+    const [count] = await this.db.select({ n: countAll() }).from(accounts).where(cond);
+    const rows = await this.db
+      .select()
+      .from(accounts)
+      .where(cond)
+      .orderBy(accounts.name, accounts.id)
+      .limit(filter.limit)
+      .offset(filter.offset);
+    return { total: count?.n ?? 0, rows };
   }
 
   /** Sets the last TOTP step only when it is newer (one code, one use, even across nodes). */
@@ -186,8 +232,8 @@ export class IdentityRepository {
     await this.db.delete(sessions).where(eq(sessions.idHash, idHash));
   }
 
-  async deleteSessionsOf(accountId: string): Promise<number> {
-    const rows = await this.db
+  async deleteSessionsOf(accountId: string, tx: Tx | Db = this.db): Promise<number> {
+    const rows = await tx
       .delete(sessions)
       .where(eq(sessions.accountId, accountId))
       .returning({ h: sessions.idHash });
@@ -354,6 +400,25 @@ export class IdentityRepository {
   }
 
   /** Grants of an account not revoked and not yet ended at `at` (one indexed query). */
+  /** The distinct roles in force at `at` of each of `accountIds` (one statement, for staff lists). */
+  async rolesInForce(accountIds: readonly string[], at: Date): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (accountIds.length === 0) return out;
+    const rows = await this.db
+      .selectDistinct({ accountId: grants.accountId, role: grants.role })
+      .from(grants)
+      .where(
+        and(
+          inArray(grants.accountId, [...accountIds]),
+          isNull(grants.revokedAt),
+          gt(grants.validUntil, at),
+          lte(grants.validFrom, at),
+        ),
+      );
+    for (const r of rows) out.set(r.accountId, [...(out.get(r.accountId) ?? []), r.role].sort());
+    return out;
+  }
+
   async grantsInForce(accountId: string, at: Date): Promise<GrantRow[]> {
     return this.db
       .select()

@@ -38,6 +38,10 @@ export const accounts = pgTable(
     username: text('username'),
     departmentId: text('department_id'),
     hallCode: text('hall_code'),
+    /** Staff: GB/T 2260 division of the bound hall (for listing the staff of an administrator's scope). */
+    hallDivision: text('hall_division'),
+    /** Staff: GB/T 2260 division of the bound department. */
+    departmentDivision: text('department_division'),
     /** Administrator: TOTP is mandatory. Stand-in until grants exist. */
     isAdmin: boolean('is_admin').notNull().default(false),
     /** argon2id PHC string. */
@@ -57,6 +61,10 @@ export const accounts = pgTable(
     uniqueIndex('identity_accounts_phone_uq').on(t.phoneHash).where(sql`${t.phoneHash} is not null`),
     uniqueIndex('identity_accounts_credit_code_uq').on(t.creditCode).where(sql`${t.creditCode} is not null`),
     uniqueIndex('identity_accounts_username_uq').on(t.username).where(sql`${t.username} is not null`),
+    index('identity_accounts_hall_division_idx').on(t.hallDivision).where(sql`${t.kind} = 'staff'`),
+    index('identity_accounts_department_division_idx')
+      .on(t.departmentDivision)
+      .where(sql`${t.kind} = 'staff'`),
   ],
 );
 

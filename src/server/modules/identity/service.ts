@@ -6,7 +6,7 @@ import { parseCreditCode } from '../../../domain/credit-code.ts';
 import { AppError, conflict, invalid, notFound } from '../../../domain/errors.ts';
 import { maskIdentityNumber, parseIdentityNumber } from '../../../domain/identity-number.ts';
 import type { Grant } from '../../../domain/roles.ts';
-import type { Db } from '../../db/index.ts';
+import type { Db, Tx } from '../../db/index.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { Channel } from '../notifications/channels.ts';
 import type { PiiVault } from '../pii/service.ts';
@@ -25,6 +25,7 @@ import {
 } from './policy.ts';
 import type { Principal } from './principal.ts';
 import { type AccountRow, type ApiTokenRow, IdentityRepository, type SessionRow } from './repository.ts';
+import { type AnyHallItemLookup, StaffAdminService } from './staff.ts';
 
 /** Abuse limits (等保 2.0 level 3: 登录失败处理 — limit attempts, lock out, time out sessions). */
 export interface AuthLimits {
@@ -80,6 +81,8 @@ export interface IdentityServiceOptions {
   files?: FileStore;
   /** Where halls and departments lie (grant scopes). */
   scopes?: ScopeResolver;
+  /** The catalog's items by processing mode (无差别办理 items an administrator may delegate). */
+  anyHallItems?: AnyHallItemLookup;
   /** argon2id cost; tests may lower it. Default: 19 MiB, 2 passes (OWASP minimum). */
   argon2?: { memoryCost: number; timeCost: number };
 }
@@ -150,6 +153,8 @@ export class IdentityService {
   readonly grants: GrantsService;
   /** 帮办代办 consent: agent authorizations (./authorizations.ts). */
   readonly authorizations: AgentAuthorizationsService;
+  /** Staff administration for administrators (./staff.ts). */
+  readonly staff: StaffAdminService;
 
   constructor(db: Db, options: IdentityServiceOptions) {
     this.repo = new IdentityRepository(db);
@@ -170,6 +175,7 @@ export class IdentityService {
       },
       () => this.clock(),
     );
+    this.staff = new StaffAdminService({ identity: this, repo: this.repo, items: options.anyHallItems });
   }
 
   // ================================================================================== key rotation
@@ -283,14 +289,19 @@ export class IdentityService {
    * @throws 400 `account.username_invalid`, `account.binding_required`, `account.password_weak`;
    *   409 `account.already_registered` (username).
    */
-  async createStaff(input: {
-    name: string;
-    username: string;
-    password: string;
-    departmentId?: string | undefined;
-    hallCode?: string | undefined;
-    isAdmin?: boolean | undefined;
-  }): Promise<AccountView> {
+  async createStaff(
+    input: {
+      name: string;
+      username: string;
+      password: string;
+      departmentId?: string | undefined;
+      hallCode?: string | undefined;
+      isAdmin?: boolean | undefined;
+    },
+    by: { actor: { kind: string; id: string }; reason?: string } = {
+      actor: { kind: 'system', id: 'identity' },
+    },
+  ): Promise<AccountView> {
     const name = checkName(input.name, 'name');
     const username = input.username.normalize('NFKC').trim();
     if (!USERNAME.test(username))
@@ -308,17 +319,140 @@ export class IdentityService {
     checkPassword(input.password);
     if (await this.repo.accountByUsername(username))
       throw conflict('account.already_registered', `The username "${username}" is taken.`, 'username');
-    const row = await this.repo.insertAccount(this.repo.db, {
-      kind: 'staff',
-      name,
-      username,
-      departmentId: input.departmentId ?? null,
-      hallCode: input.hallCode ?? null,
-      isAdmin: input.isAdmin ?? false,
-      passwordHash: await this.hashPassword(input.password),
+    const places = await this.placesOf(input.hallCode ?? null, input.departmentId ?? null, true);
+    const passwordHash = await this.hashPassword(input.password);
+    // the account and its audit entry commit together
+    const row = await this.repo.db.transaction(async (tx) => {
+      const created = await this.repo.insertAccount(tx, {
+        kind: 'staff',
+        name,
+        username,
+        departmentId: input.departmentId ?? null,
+        hallCode: input.hallCode ?? null,
+        ...places,
+        isAdmin: input.isAdmin ?? false,
+        passwordHash,
+      });
+      await this.options.audit?.append(tx, {
+        actor: by.actor,
+        action: 'account.create',
+        target: { type: 'account', id: created.id },
+        ...(by.reason ? { purpose: by.reason } : {}),
+        details: {
+          kind: 'staff',
+          divisionCode: places.hallDivision ?? places.departmentDivision,
+          hallCode: created.hallCode,
+          departmentId: created.departmentId,
+          isAdmin: created.isAdmin,
+        },
+      });
+      return created;
     });
     this.log.info(`identity: staff account ${row.id} created`);
-    await this.audit('account.create', { kind: 'system', id: 'identity' }, 'ok', row.id, { kind: 'staff' });
+    return this.view(row);
+  }
+
+  /**
+   * The GB/T 2260 divisions of a staff binding (hall, department), through the halls and departments
+   * services; without them (the identity module alone) a hall's division is taken from its code.
+   * @throws 400 naming `hallCode` / `departmentId` for an unknown hall or department when `strict`.
+   */
+  async placesOf(
+    hallCode: string | null,
+    departmentId: string | null,
+    strict = false,
+  ): Promise<{ hallDivision: string | null; departmentDivision: string | null }> {
+    const scopes = this.options.scopes;
+    const resolve = async (field: string, f: () => Promise<string>) => {
+      try {
+        return await f();
+      } catch (e) {
+        if (!strict || !(e instanceof AppError)) return null;
+        throw invalid(field, e.message, 'account.binding_unknown');
+      }
+    };
+    return {
+      hallDivision: hallCode
+        ? scopes
+          ? await resolve('hallCode', () => scopes.hallDivision(hallCode))
+          : (hallCode.split('-')[0] ?? null)
+        : null,
+      departmentDivision:
+        departmentId && scopes
+          ? await resolve('departmentId', () => scopes.departmentDivision(departmentId))
+          : null,
+    };
+  }
+
+  /**
+   * Disables or enables a staff account (the staff admin service checks who may). Disabling ends every
+   * session at once and stops its API tokens (both are refused for a disabled account); written with its
+   * audit entry in one transaction. @returns the account as it is now.
+   */
+  async setStaffDisabled(
+    accountId: string,
+    disabled: boolean,
+    by: { actor: { kind: string; id: string }; reason: string; divisionCode: string | null },
+  ): Promise<{ account: AccountView; disabledAt: string | null; sessionsEnded: number }> {
+    const now = this.clock();
+    const result = await this.repo.db.transaction(async (tx) => {
+      await this.repo.updateAccount(accountId, { disabledAt: disabled ? now : null }, tx);
+      const ended = disabled ? await this.repo.deleteSessionsOf(accountId, tx) : 0;
+      await this.options.audit?.append(tx, {
+        actor: by.actor,
+        action: disabled ? 'account.disable' : 'account.enable',
+        target: { type: 'account', id: accountId },
+        purpose: by.reason,
+        details: { divisionCode: by.divisionCode, sessionsEnded: ended },
+      });
+      return ended;
+    });
+    const row = await this.repo.accountById(accountId);
+    if (!row) throw notFound('account.not_found', `No staff account ${accountId}.`, 'id');
+    this.log.info(`identity: staff account ${accountId} ${disabled ? 'disabled' : 'enabled'}`);
+    return {
+      account: this.view(row),
+      disabledAt: row.disabledAt?.toISOString() ?? null,
+      sessionsEnded: result,
+    };
+  }
+
+  /**
+   * Sets a new password chosen by the server for a staff account (initial-password reset by an
+   * administrator): every session ends; the audit entry never holds the password.
+   */
+  async resetStaffPassword(
+    accountId: string,
+    password: string,
+    by: { actor: { kind: string; id: string }; reason: string; divisionCode: string | null },
+  ): Promise<void> {
+    checkPassword(password);
+    const hash = await this.hashPassword(password);
+    await this.repo.db.transaction(async (tx) => {
+      await this.repo.updateAccount(accountId, { passwordHash: hash }, tx);
+      const ended = await this.repo.deleteSessionsOf(accountId, tx);
+      await this.options.audit?.append(tx, {
+        actor: by.actor,
+        action: 'account.password_reset',
+        target: { type: 'account', id: accountId },
+        purpose: by.reason,
+        details: { divisionCode: by.divisionCode, sessionsEnded: ended },
+      });
+    });
+  }
+
+  /** Marks a staff account as an administrator (TOTP becomes mandatory at its next sign-in). */
+  async markAdmin(tx: Tx | Db, accountId: string): Promise<void> {
+    await this.repo.updateAccount(accountId, { isAdmin: true }, tx);
+  }
+
+  /** The stored account (internal use by the identity module's services). */
+  accountRow(id: string): Promise<AccountRow | undefined> {
+    return this.repo.accountById(id);
+  }
+
+  /** The masked view of an account. */
+  accountView(row: AccountRow): AccountView {
     return this.view(row);
   }
 
