@@ -129,7 +129,15 @@ describe('staff workbench', () => {
     await inp(clerk, 'form-familySize').fill('3');
     await screen(clerk, '03-intake-form');
     await clerk.getByTestId('intake-submit').click();
-    await clerk.getByTestId('intake-done').waitFor({ timeout: 20_000 });
+    await clerk
+      .locator('[data-testid="intake-done"], [data-testid="error"]')
+      .first()
+      .waitFor({ timeout: 60_000 })
+      .catch(() => {});
+    if ((await clerk.getByTestId('intake-done').count()) === 0) {
+      await clerk.screenshot({ path: path.join(shots, 'failed-intake.png'), fullPage: true });
+      throw new Error(`intake refused: ${await clerk.locator('main').textContent()}`);
+    }
     caseNumber = ((await clerk.getByTestId('filed-number').textContent()) ?? '').trim();
     expect(caseNumber).toMatch(/^522601\d{15}$/);
     await clerk.getByTestId('forward').click();
@@ -220,9 +228,7 @@ describe('staff workbench', () => {
     await inp(desk, 'pickup-number').fill(caseNumber);
     await desk.getByTestId('pickup-find').click();
     await desk.getByTestId('pickup-code').waitFor();
-    await desk
-      .getByTestId('pickup-code')
-      .locator('input')
+    await inp(desk, 'pickup-code')
       .fill(pickupCode === '000000' ? '111111' : '000000');
     await desk.getByTestId('hand-over').click();
     await desk.getByTestId('error').waitFor();
@@ -254,9 +260,7 @@ describe('staff workbench', () => {
     await admin.getByTestId('sign-in').click();
     await admin.getByTestId('totp').waitFor();
     await screen(admin, '14-sign-in-totp');
-    await admin
-      .getByTestId('totp')
-      .locator('input')
+    await inp(admin, 'totp')
       .fill(await generate({ secret }));
     await admin.getByTestId('sign-in').click();
     await admin.getByTestId('nav-admin').click();
