@@ -176,8 +176,9 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
         reply.header('Cache-Control', 'no-cache');
         return reply.sendFile(staffIndex);
       };
-      app.get('/staff', serveStaff as never);
-      app.get('/staff/*', serveStaff as never);
+      // not API endpoints: kept out of the OpenAPI description
+      app.get('/staff', { schema: { hide: true } }, serveStaff as never);
+      app.get('/staff/*', { schema: { hide: true } }, serveStaff as never);
     }
   }
   return app;
