@@ -53,8 +53,8 @@ export const PHONE = {
 };
 
 export interface Harness {
-  /** the server under test; its `url` is where the app is */
-  server: Pick<RunningServer, 'url'>;
+  /** the server under test; its `url` is where the app is; `services` only when started here */
+  server: Pick<RunningServer, 'url'> & { services?: RunningServer['services'] };
   browser: Browser;
   /** folder where screenshots are saved (E2E_SCREENSHOTS or a fresh temp folder) */
   shots: string;

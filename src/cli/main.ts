@@ -17,6 +17,7 @@ import { accountCommands, grantCommands } from './commands/account.ts';
 import { auditCommands } from './commands/audit.ts';
 import { calendarCommands } from './commands/calendar.ts';
 import { catalogCommands } from './commands/catalog.ts';
+import { formatDemoAccounts, seedDemoStaff } from './commands/demo.ts';
 import { piiCommands } from './commands/pii.ts';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -71,12 +72,17 @@ export function buildProgram(): Command {
     .description(
       'load the shipped reference data (divisions, departments, halls, sample catalog); idempotent',
     )
-    .action(async () => {
-      const { database, services, close } = await openServices();
+    .option('--demo', 'also create demo staff accounts for the workbench (/staff/) and print their passwords')
+    .action(async (opts: { demo?: boolean }) => {
+      const { config, database, services, close } = await openServices();
       try {
         await seedReferenceData(database, services);
         await seedCatalog(services);
         console.log(formatSummary(await summarize(services)));
+        if (opts.demo) {
+          const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}/staff/`;
+          console.log(formatDemoAccounts(await seedDemoStaff(services), url));
+        }
       } finally {
         await close();
       }

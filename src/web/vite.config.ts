@@ -1,13 +1,18 @@
 /**
  * Vite build of the web clients (Vue 3). Multi-page: each page is an HTML entry under src/web
- * (`index.html` = the citizen app at `/`; later `staff/index.html`, `panorama/index.html`).
- * Output goes to dist/web, which the server serves at `/` (src/server/main.ts WEB_ROOT).
+ * (`index.html` = the citizen app at `/`; `staff/index.html` = the staff workbench at `/staff/`; later
+ * `panorama/index.html`). Output goes to dist/web, which the server serves at `/` (src/server/main.ts
+ * WEB_ROOT); `/staff/…` client-side routes get staff/index.html (src/server/http/app.ts).
+ *
+ * Element Plus (staff only) is imported per component (`import { ElButton } from 'element-plus'`);
+ * unplugin-element-plus adds each component's own CSS, so neither page carries the whole library.
  *
  * Build: `npm run build:web`. Dev: `npm run dev:web` (proxies /api to the server on :3000).
  */
 import { fileURLToPath } from 'node:url';
 import VueI18nPlugin from '@intlify/unplugin-vue-i18n/vite';
 import vue from '@vitejs/plugin-vue';
+import ElementPlus from 'unplugin-element-plus/vite';
 import { defineConfig } from 'vite';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -17,10 +22,12 @@ export default defineConfig({
   base: '/',
   plugins: [
     vue(),
+    // Per-component Element Plus styles for the staff page's named imports (no full stylesheet).
+    ElementPlus({}),
     // Locale JSON is precompiled at build time, so the browser gets vue-i18n's runtime only
     // (no message compiler, no eval).
     VueI18nPlugin({
-      include: [here('./citizen/locales/**')],
+      include: [here('./citizen/locales/**'), here('./staff/locales/**')],
       runtimeOnly: true,
       compositionOnly: true,
       fullInstall: false,
@@ -42,6 +49,7 @@ export default defineConfig({
     rolldownOptions: {
       input: {
         citizen: here('./index.html'),
+        staff: here('./staff/index.html'),
       },
     },
   },

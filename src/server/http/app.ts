@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
@@ -173,6 +174,21 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
           res.header('Cache-Control', 'public, max-age=31536000, immutable');
       },
     });
+    // The staff workbench (src/web/staff) routes on the client under /staff/ (HTML5 history): every
+    // /staff/… path that is not a file answers with its index.html, so a reload or a shared link works.
+    const staffIndex = 'staff/index.html';
+    if (fs.existsSync(path.join(options.webRoot, staffIndex))) {
+      const serveStaff = (
+        _req: unknown,
+        reply: { header(k: string, v: string): unknown; sendFile(f: string): unknown },
+      ) => {
+        reply.header('Cache-Control', 'no-cache');
+        return reply.sendFile(staffIndex);
+      };
+      // not API endpoints: kept out of the OpenAPI description
+      app.get('/staff', { schema: { hide: true } }, serveStaff as never);
+      app.get('/staff/*', { schema: { hide: true } }, serveStaff as never);
+    }
   }
   return app;
 }

@@ -142,7 +142,14 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
 
 /** Routes added by plugins, not by modules: the API documentation and the web client's files. */
 function pluginRoute(url: string): boolean {
-  return url === '/docs' || url.startsWith('/docs/') || url === '/*' || url === '/';
+  return (
+    url === '/docs' ||
+    url.startsWith('/docs/') ||
+    url === '/*' ||
+    url === '/' ||
+    url === '/staff' ||
+    url === '/staff/*'
+  );
 }
 
 /** The policy of a registered route, or undefined. HEAD routes answer as their GET. */

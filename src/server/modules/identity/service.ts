@@ -456,6 +456,48 @@ export class IdentityService {
     return this.view(row);
   }
 
+  /**
+   * Demo and bootstrap only (`tongban seed --demo`): sets a staff account's password and, when `totp`,
+   * enrols a NEW authenticator already confirmed (the secret is returned once, to print); without `totp`
+   * any authenticator is removed. Every session of the account ends. Audited as `account.reset_credentials`.
+   * @throws 400 weak password (as {@link createStaff}); 404 `account.not_found`.
+   */
+  async resetStaffCredentials(
+    accountId: string,
+    input: { password: string; totp: boolean },
+  ): Promise<{ otpauthUri: string; secret: string } | null> {
+    checkPassword(input.password);
+    const account = await this.repo.accountById(accountId);
+    if (account?.kind !== 'staff')
+      throw notFound('account.not_found', `No staff account ${accountId}.`, 'accountId');
+    let enrolled: { otpauthUri: string; secret: string } | null = null;
+    const set: Parameters<IdentityRepository['updateAccount']>[1] = {
+      passwordHash: await this.hashPassword(input.password),
+      totpSecretEnc: null,
+      totpConfirmedAt: null,
+      totpLastStep: null,
+    };
+    if (input.totp) {
+      const secret = generateSecret();
+      enrolled = {
+        secret,
+        otpauthUri: generateURI({
+          issuer: '贵州通办 tongban',
+          label: account.username ?? account.id,
+          secret,
+        }),
+      };
+      set.totpSecretEnc = this.options.cipher.encrypt(secret, 'totpSecret');
+      set.totpConfirmedAt = this.clock();
+    }
+    await this.repo.updateAccount(account.id, set);
+    await this.repo.deleteSessionsOf(account.id);
+    await this.audit('account.reset_credentials', { kind: 'system', id: 'identity' }, 'ok', account.id, {
+      totp: input.totp,
+    });
+    return enrolled;
+  }
+
   /** The caller's own account, masked, with the legal persons they may act for. @throws 401, 404. */
   async me(principal: Principal | null): Promise<{
     account: AccountView;

@@ -1,0 +1,43 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildHttpApp, type HttpApp } from './app.ts';
+import { ROUTE_POLICIES } from './route-policies.ts';
+
+let app: HttpApp;
+let root: string;
+beforeAll(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'tongban-web-'));
+  fs.mkdirSync(path.join(root, 'staff'));
+  fs.mkdirSync(path.join(root, 'assets'));
+  fs.writeFileSync(path.join(root, 'index.html'), '<!doctype html><title>citizen</title>');
+  fs.writeFileSync(path.join(root, 'staff/index.html'), '<!doctype html><title>staff</title>');
+  fs.writeFileSync(path.join(root, 'assets/app-abc.js'), 'console.log(1)');
+  app = await buildHttpApp({ logLevel: false, routes: [], webRoot: root, routePolicies: ROUTE_POLICIES });
+});
+afterAll(async () => {
+  await app?.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('web client', () => {
+  it('serves the citizen page at / and the staff workbench at /staff/ and every client-side route under it', async () => {
+    expect((await app.inject({ url: '/' })).body).toContain('citizen');
+    for (const url of [
+      '/staff',
+      '/staff/',
+      '/staff/inbox',
+      '/staff/cases/522601202612010000001',
+      '/staff/admin/halls',
+    ]) {
+      const res = await app.inject({ url });
+      expect(res.statusCode, url).toBe(200);
+      expect(res.body, url).toContain('<title>staff</title>');
+      expect(res.headers['cache-control'], url).toBe('no-cache');
+    }
+    const asset = await app.inject({ url: '/assets/app-abc.js' });
+    expect(asset.headers['cache-control']).toContain('immutable');
+    expect((await app.inject({ url: '/api/v1/nothing' })).statusCode).toBe(404);
+  });
+});
