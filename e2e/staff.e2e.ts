@@ -275,8 +275,8 @@ describe('staff workbench', () => {
     await inp(admin, 'totp').fill(await generate({ secret }));
     await admin.getByTestId('sign-in').click();
     await admin.getByTestId('nav-admin').click();
-    await admin.getByTestId('admin-slot').waitFor();
-    await screen(admin, '15-admin-slot');
+    await admin.getByTestId('admin-nav').waitFor();
+    await screen(admin, '15-admin-staff');
   });
 
   test('an ended session returns to sign-in with the reason', async () => {
