@@ -97,7 +97,8 @@ export const ROLE_ACTIONS: Readonly<Record<Role, readonly Action[]>> = {
   hall_admin: ADMIN,
   // 实施清单: counties and up set the local variances of their division's implementations
   county_admin: [...ADMIN, 'implementation.manage'],
-  prefecture_admin: [...ADMIN, 'implementation.manage', 'catalog.import'],
+  // catalog.import is the province's: the catalog is the provincial standard (基本目录; catalog/policy.ts)
+  prefecture_admin: [...ADMIN, 'implementation.manage'],
   province_admin: [...ADMIN, 'implementation.manage', 'catalog.import'],
   duty_officer: ['dashboard.read', 'incident.manage'],
   leader: ['dashboard.read'],

@@ -108,10 +108,6 @@ export const api = {
     request<{ items: Department[] }>('GET', '/api/v1/departments', { query: { division } }),
   department: (id: string) => request<Department>('GET', `/api/v1/departments/${enc(id)}`),
   hall: (code: string) => request<Hall>('GET', `/api/v1/halls/${enc(code)}`),
-  halls: (division: string) =>
-    request<{ items: Hall[] }>('GET', '/api/v1/halls', {
-      query: { division, level: 'county,prefecture,province', limit: 50 },
-    }),
   divisions: (parent: string) =>
     request<{ items: Division[] }>('GET', '/api/v1/divisions', { query: { parent, limit: 200 } }),
   division: (code: string) => request<Division>('GET', `/api/v1/divisions/${enc(code)}`),
