@@ -30,7 +30,9 @@ export const unread = reactive<{ total: number; mentions: number; items: CaseThr
 });
 
 /** Whether the live socket is open (shown next to the badge: live updates may lag while it reconnects). */
-export const liveState = reactive<{ connected: boolean }>({ connected: false });
+export const liveState = reactive<{ connected: boolean; cases: number }>({ connected: false, cases: 0 });
+/** case ids the server confirmed (`subscribed`) on the current connection */
+const confirmed = new Set<string>();
 
 type Listener = (frame: LiveFrame) => void;
 const listeners = new Set<Listener>();
@@ -106,6 +108,9 @@ function connect(): void {
     } catch {
       return;
     }
+    if (frame.type === 'subscribed') confirmed.add(frame.caseId);
+    if (frame.type === 'unsubscribed') confirmed.delete(frame.caseId);
+    liveState.cases = confirmed.size;
     if (frame.type === 'message' || frame.type === 'thread') refreshUnread();
     for (const l of listeners) l(frame);
   });
@@ -114,6 +119,8 @@ function connect(): void {
     liveState.connected = false;
     if (socket === ws) socket = null;
     subscribed.clear();
+    confirmed.clear();
+    liveState.cases = 0;
     if (!wanted) return;
     const base = Math.min(BACKOFF_MAX_MS, 1000 * 2 ** attempts);
     attempts += 1;
