@@ -111,7 +111,6 @@ async function act(page: Page, action: string, fill?: (dialog: Locator) => Promi
   return dialog;
 }
 
-
 /** The text of a PDF, whitespace removed (pdfjs-dist; the documents embed a CJK subset with ToUnicode). */
 async function pdfText(bytes: Buffer): Promise<string> {
   const task = getDocument({ data: new Uint8Array(bytes), useSystemFonts: false });
@@ -241,7 +240,11 @@ describe('staff workbench', () => {
     await expect.poll(() => status(officer), { timeout: 15_000 }).toBe('supplement_requested');
     expect(await officer.getByTestId('timeline').textContent()).toContain('村委会证明');
     // the 一次性告知书 lists every gap, with the 文号 shown and the case number
-    const notice = await downloadDocument(officer, officer.getByTestId('documents-panel'), 'supplement_notice');
+    const notice = await downloadDocument(
+      officer,
+      officer.getByTestId('documents-panel'),
+      'supplement_notice',
+    );
     expect(notice.text).toContain(notice.number);
     expect(notice.text).toContain(caseNumber);
     for (const gap of [
@@ -339,7 +342,11 @@ describe('staff workbench', () => {
     await decide.getByTestId('action-submit').click();
     await expect.poll(() => status(officer), { timeout: 15_000 }).toBe('decided');
     await screen(officer, '10-case-decided');
-    const decision = await downloadDocument(officer, officer.getByTestId('documents-panel'), 'grant_decision');
+    const decision = await downloadDocument(
+      officer,
+      officer.getByTestId('documents-panel'),
+      'grant_decision',
+    );
     expect(decision.text).toContain(decision.number);
     expect(decision.text).toContain(caseNumber);
     expect(decision.text).toContain('准予');

@@ -24,7 +24,13 @@ import {
   unauthenticated,
 } from './policy.ts';
 import type { Principal } from './principal.ts';
-import { type AccountRow, type ApiTokenRow, IdentityRepository, type SessionRow, type StaffPlace } from './repository.ts';
+import {
+  type AccountRow,
+  type ApiTokenRow,
+  IdentityRepository,
+  type SessionRow,
+  type StaffPlace,
+} from './repository.ts';
 import { type AnyHallItemLookup, StaffAdminService } from './staff.ts';
 
 /** Abuse limits (等保 2.0 level 3: 登录失败处理 — limit attempts, lock out, time out sessions). */

@@ -271,7 +271,7 @@ describe('办件沟通 between the 凯里 intake hall and the 威宁 competent d
     expect(after.body.items.map((x: { seq: number }) => x.seq)).toEqual([4, 5]);
   });
 
-  it('offers for @mention the staff who may read the thread, the case\'s departments and halls — not outsiders', async () => {
+  it("offers for @mention the staff who may read the thread, the case's departments and halls — not outsiders", async () => {
     const r = await call(A, who.weining, 'GET', `/api/v1/cases/${caseNumber}/threads/${caseId}/mentionable`);
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     const ids = r.body.staff.map((s: { accountId: string }) => s.accountId);
@@ -290,7 +290,12 @@ describe('办件沟通 between the 凯里 intake hall and the 威宁 competent d
     expect(r.body.departments).toContainEqual({ id: dept.weining, consulted: false });
     expect(r.body.departments.map((d: { id: string }) => d.id)).not.toContain(dept.nanming);
     expect(r.body.halls).toContainEqual({ code: KAILI_HALL });
-    const hidden = await call(A, who.nanming, 'GET', `/api/v1/cases/${caseNumber}/threads/${caseId}/mentionable`);
+    const hidden = await call(
+      A,
+      who.nanming,
+      'GET',
+      `/api/v1/cases/${caseNumber}/threads/${caseId}/mentionable`,
+    );
     expect([hidden.status, hidden.body.error.code]).toEqual([404, 'case.not_found']);
   });
 

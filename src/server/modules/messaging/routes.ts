@@ -215,7 +215,8 @@ export function messagingRoutes(deps: {
       {
         schema: {
           tags: ['messaging'],
-          summary: 'Whom you may @mention in a thread: staff who may read it, the case’s departments and halls',
+          summary:
+            'Whom you may @mention in a thread: staff who may read it, the case’s departments and halls',
           description:
             'Staff bound to the case’s halls, departments or the thread’s consulted departments who may read the thread (you left out), by name; departments of the case and consulted on the thread; halls of the case.',
           params: threadParams,
@@ -230,7 +231,10 @@ export function messagingRoutes(deps: {
                 }),
               ),
               departments: z.array(
-                z.object({ id: z.string(), consulted: z.boolean().describe('consulted on this thread (会商)') }),
+                z.object({
+                  id: z.string(),
+                  consulted: z.boolean().describe('consulted on this thread (会商)'),
+                }),
               ),
               halls: z.array(z.object({ code: z.string() })),
             }),

@@ -113,13 +113,22 @@ export const api = {
     ),
   createThread: (ref: string, subject: string, idempotencyKey: string) =>
     request<CaseThread>('POST', `/api/v1/cases/${enc(ref)}/threads`, { body: { subject }, idempotencyKey }),
-  messages: (ref: string, threadId: string, query: { before?: number; after?: number; limit?: number } = {}) =>
+  messages: (
+    ref: string,
+    threadId: string,
+    query: { before?: number; after?: number; limit?: number } = {},
+  ) =>
     request<{ thread: CaseThread; items: CaseMessage[]; olderBefore: number | null }>(
       'GET',
       `/api/v1/cases/${enc(ref)}/threads/${enc(threadId)}/messages`,
       { query: { limit: 50, ...query } },
     ),
-  postMessage: (ref: string, threadId: string, body: { text: string; mentions: Mention[] }, idempotencyKey: string) =>
+  postMessage: (
+    ref: string,
+    threadId: string,
+    body: { text: string; mentions: Mention[] },
+    idempotencyKey: string,
+  ) =>
     request<{ message: CaseMessage; thread: CaseThread }>(
       'POST',
       `/api/v1/cases/${enc(ref)}/threads/${enc(threadId)}/messages`,
@@ -129,7 +138,12 @@ export const api = {
     request<CaseThread>('POST', `/api/v1/cases/${enc(ref)}/threads/${enc(threadId)}/read`, {
       body: { seq },
     }),
-  consult: (ref: string, threadId: string, body: { departmentId: string; reason: string }, idempotencyKey: string) =>
+  consult: (
+    ref: string,
+    threadId: string,
+    body: { departmentId: string; reason: string },
+    idempotencyKey: string,
+  ) =>
     request<CaseThread>('POST', `/api/v1/cases/${enc(ref)}/threads/${enc(threadId)}/departments`, {
       body,
       idempotencyKey,
