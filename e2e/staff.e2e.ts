@@ -7,10 +7,17 @@
  * 南明区 clerk cannot see the case; an administrator signs in with password + TOTP; an ended session
  * returns to sign-in with the reason. axe-core finds 0 violations on every screen; screenshots of each
  * screen go to artifacts/screenshots/staff (or E2E_SCREENSHOTS).
+ *
+ * In the case thread the officer @mentions the clerk, whose unread badge rises live (no reload); the clerk
+ * opens it from the badge, reads and replies, and the officer sees the reply live. The 收件凭证, the
+ * 一次性告知书, the 受理通知书 and the 准予许可决定书 are downloaded through the UI and parsed (pdfjs-dist):
+ * each carries the 文号 shown in the UI and the case number, the notice every gap requested. The applicant
+ * visits twice (receipt and pickup).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { generate } from 'otplib';
+import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type DemoAccount, seedDemoStaff } from '../src/cli/commands/demo.ts';
@@ -104,6 +111,37 @@ async function act(page: Page, action: string, fill?: (dialog: Locator) => Promi
   return dialog;
 }
 
+/** The text of a PDF, whitespace removed (pdfjs-dist; the documents embed a CJK subset with ToUnicode). */
+async function pdfText(bytes: Buffer): Promise<string> {
+  const task = getDocument({ data: new Uint8Array(bytes), useSystemFonts: false });
+  const pdf = await task.promise;
+  let text = '';
+  for (let i = 1; i <= pdf.numPages; i++) {
+    const content = await (await pdf.getPage(i)).getTextContent();
+    text += content.items.map((it) => ('str' in it ? it.str : '')).join('');
+  }
+  await task.destroy();
+  return text.replace(/\s+/g, '');
+}
+
+/**
+ * Downloads a document of `kind` from a documents panel through its 下载 link (Playwright's download
+ * event) and returns the 文号 the UI shows and the PDF's text.
+ */
+async function downloadDocument(page: Page, panel: Locator, kind: string) {
+  const row = panel.locator(`[data-testid="document-row"][data-kind="${kind}"]`);
+  await row.waitFor({ timeout: 20_000 });
+  const number = ((await row.getByTestId('document-number').textContent()) ?? '').trim();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    row.getByTestId('document-download').click(),
+  ]);
+  const file = await download.path();
+  const bytes = fs.readFileSync(file);
+  expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
+  return { number, text: await pdfText(bytes) };
+}
+
 describe('staff workbench', () => {
   let clerk: Page;
   let officer: Page;
@@ -154,6 +192,12 @@ describe('staff workbench', () => {
     }
     caseNumber = ((await clerk.getByTestId('filed-number').textContent()) ?? '').trim();
     expect(caseNumber).toMatch(/^522601\d{15}$/);
+    // the 收件凭证 is offered at once, for the applicant to take home
+    const receipt = await downloadDocument(clerk, clerk.getByTestId('intake-receipt'), 'receipt');
+    expect(receipt.number).toMatch(/〔20\d\d〕第\d{6}号$/);
+    expect(receipt.text).toContain(receipt.number);
+    expect(receipt.text).toContain(caseNumber);
+    expect(receipt.text).toContain('收件凭证');
     await clerk.getByTestId('forward').click();
     await clerk.getByTestId('forwarded').waitFor();
     await screen(clerk, '04-intake-filed-forwarded');
@@ -195,6 +239,68 @@ describe('staff workbench', () => {
     await dialog.getByTestId('action-submit').click();
     await expect.poll(() => status(officer), { timeout: 15_000 }).toBe('supplement_requested');
     expect(await officer.getByTestId('timeline').textContent()).toContain('村委会证明');
+    // the 一次性告知书 lists every gap, with the 文号 shown and the case number
+    const notice = await downloadDocument(
+      officer,
+      officer.getByTestId('documents-panel'),
+      'supplement_notice',
+    );
+    expect(notice.text).toContain(notice.number);
+    expect(notice.text).toContain(caseNumber);
+    for (const gap of [
+      '申请人居民户口簿',
+      '户口簿首页复印件不清晰，请携带原件',
+      '村委会证明',
+      '补充居住地村委会出具的家庭情况证明',
+    ])
+      expect(notice.text).toContain(gap);
+    const receipt = officer.locator('[data-testid="document-row"][data-kind="receipt"]');
+    expect(await receipt.count()).toBe(1);
+    await screen(officer, '08b-documents-supplement');
+  });
+
+  test('a message in the case thread: 威宁 @mentions the 凯里 clerk, who sees it live and replies', async () => {
+    const clerkName = accounts['kaili.intake']!.name;
+    // the clerk waits on the inbox; the live socket follows the listed cases
+    await clerk.getByTestId('nav-inbox').click();
+    await clerk.locator(`[data-testid="inbox-row"][data-number="${caseNumber}"]`).waitFor();
+    const badge = clerk.getByTestId('unread-badge');
+    await expect.poll(() => badge.getAttribute('data-live-cases'), { timeout: 15_000 }).not.toBe('0');
+    expect(await badge.getAttribute('data-total')).toBe('0');
+
+    const panel = officer.getByTestId('messages-panel');
+    await panel.getByTestId('messages-empty').waitFor();
+    await panel.getByTestId('mention-picker').click();
+    await officer.locator('.el-select-dropdown__item', { hasText: clerkName }).first().click();
+    await officer.keyboard.press('Escape');
+    await inp(panel, 'message-text').fill('申请人户口簿需核对原件，请收件窗口协助通知申请人补正。');
+    await screen(officer, '17-messages-compose');
+    await panel.getByTestId('message-send').click();
+    await panel.locator('[data-testid="message"][data-seq="1"]').waitFor();
+
+    // the clerk's badge rises without a reload
+    await expect.poll(() => badge.getAttribute('data-total'), { timeout: 15_000 }).toBe('1');
+    expect(await clerk.getByTestId('unread-count').textContent()).toBe('1');
+    await badge.click();
+    await clerk.getByTestId('unread-list').waitFor();
+    await screen(clerk, '18-unread-badge');
+    await clerk.locator(`[data-testid="unread-item"][data-number="${caseNumber}"]`).click();
+    const mine = clerk.getByTestId('messages-panel');
+    const first = mine.locator('[data-testid="message"][data-seq="1"]');
+    await first.waitFor();
+    expect(await first.textContent()).toContain('提及了您');
+    // viewing it marks it read: the badge goes back to 0
+    await expect.poll(() => badge.getAttribute('data-total'), { timeout: 15_000 }).toBe('0');
+    await inp(mine, 'message-text').fill('已电话通知申请人，将携带户口簿原件到凯里大厅补正。');
+    await mine.getByTestId('message-send').click();
+    await mine.locator('[data-testid="message"][data-seq="2"]').waitFor();
+    await screen(clerk, '19-messages-clerk');
+
+    // the officer sees the reply live, announced politely
+    await panel.locator('[data-testid="message"][data-seq="2"]').waitFor({ timeout: 15_000 });
+    expect(await panel.getByTestId('messages-live').textContent()).toContain('携带户口簿原件');
+    expect(await panel.getByTestId('messages-live').getAttribute('aria-live')).toBe('polite');
+    await screen(officer, '20-messages-officer-live');
   });
 
   test('the intake hall records the resubmission; 威宁 accepts (key a) and decides', async () => {
@@ -217,6 +323,14 @@ describe('staff workbench', () => {
     await accept.waitFor();
     await accept.getByTestId('action-submit').click();
     await expect.poll(() => status(officer), { timeout: 15_000 }).toBe('accepted');
+    const acceptance = await downloadDocument(
+      officer,
+      officer.getByTestId('documents-panel'),
+      'acceptance_notice',
+    );
+    expect(acceptance.text).toContain(acceptance.number);
+    expect(acceptance.text).toContain(caseNumber);
+    expect(acceptance.text).toContain('受理通知书');
 
     // a denial without a reason is refused in the dialog
     const decide = await act(officer, 'decide', async (d) => {
@@ -228,6 +342,25 @@ describe('staff workbench', () => {
     await decide.getByTestId('action-submit').click();
     await expect.poll(() => status(officer), { timeout: 15_000 }).toBe('decided');
     await screen(officer, '10-case-decided');
+    const decision = await downloadDocument(
+      officer,
+      officer.getByTestId('documents-panel'),
+      'grant_decision',
+    );
+    expect(decision.text).toContain(decision.number);
+    expect(decision.text).toContain(caseNumber);
+    expect(decision.text).toContain('准予');
+    // every document's 文号 is its own
+    expect(new Set([acceptance.number, decision.number]).size).toBe(2);
+    await officer
+      .locator('[data-testid="document-row"][data-kind="grant_decision"]')
+      .getByTestId('document-preview')
+      .click();
+    await officer.locator('.doc-frame').waitFor();
+    await officer.waitForTimeout(500);
+    await officer.screenshot({ path: path.join(shots, '10b-document-preview.png'), fullPage: true });
+    await officer.keyboard.press('Escape');
+    await officer.locator('.doc-frame').waitFor({ state: 'detached' });
     // the code goes to the applicant alone (their inbox / SMS); the staff screens never show it
     expect(await officer.locator('body').textContent()).not.toMatch(/取件码\s*\d{6}/);
     pickupCode = await applicantPickupCode();
@@ -250,6 +383,14 @@ describe('staff workbench', () => {
     await desk.getByTestId('pickup-done').waitFor();
     expect(await desk.getByTestId('pickup-status').getAttribute('data-status')).toBe('delivered');
     await screen(desk, '12-pickup-done');
+    // the applicant came twice: to hand the application in, and to pick the result up (一次办成)
+    const services = h.server.services!;
+    const c = await services.cases.get(caseNumber);
+    expect(c.visits).toBe(2);
+    const visits = (await services.cases.timeline(caseNumber)).filter(
+      (e: { type: string }) => e.type === 'receive' || e.type === 'deliver',
+    );
+    expect(visits.length).toBeLessThanOrEqual(2);
   });
 
   test('a clerk of another county sees nothing of the case', async () => {

@@ -507,6 +507,11 @@ const ROWS: Record<string, Row> = {
     body: () => ({ seq: 1 }),
     expect: { ...seers('200'), ...staffOnly, kailiReadOnly: '200' },
   },
+  'GET /api/v1/cases/:ref/threads/:threadId/mentionable': {
+    method: 'GET',
+    url: () => `/api/v1/cases/${caseNumber}/threads/${caseId}/mentionable`,
+    expect: { ...seers('200'), ...staffOnly, kailiReadOnly: '200' },
+  },
   // every staff member has their own summary (of threads they may read)
   'GET /api/v1/messaging/unread': {
     method: 'GET',

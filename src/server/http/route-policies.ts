@@ -88,6 +88,7 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/v1/cases/:ref/threads/:threadId/messages': signedIn('cases:read'),
   'POST /api/v1/cases/:ref/threads/:threadId/messages': signedIn('cases:write'),
   'POST /api/v1/cases/:ref/threads/:threadId/read': signedIn('cases:read'),
+  'GET /api/v1/cases/:ref/threads/:threadId/mentionable': signedIn('cases:read'),
   'GET /api/v1/messaging/unread': signedIn('cases:read'),
   'GET /api/v1/messaging/live': signedIn('cases:read'),
   // audit

@@ -24,7 +24,13 @@ import {
   unauthenticated,
 } from './policy.ts';
 import type { Principal } from './principal.ts';
-import { type AccountRow, type ApiTokenRow, IdentityRepository, type SessionRow } from './repository.ts';
+import {
+  type AccountRow,
+  type ApiTokenRow,
+  IdentityRepository,
+  type SessionRow,
+  type StaffPlace,
+} from './repository.ts';
 import { type AnyHallItemLookup, StaffAdminService } from './staff.ts';
 
 /** Abuse limits (等保 2.0 level 3: 登录失败处理 — limit attempts, lock out, time out sessions). */
@@ -1097,6 +1103,40 @@ export class IdentityService {
         hallCode: a.hallCode,
         grants: await this.grants.grantsOf(a.id, now),
       })),
+    );
+  }
+
+  /**
+   * Staff accounts bound to any of these halls or departments (their account's 所属大厅 / 所属部门), enabled,
+   * with their grants in force now — the colleagues a case's people can be chosen from (in-case messaging's
+   * @mention picker; the caller filters by who may read). At most `limit` (1–500), ordered by name.
+   */
+  async staffAt(
+    places: { hallCodes: readonly string[]; departmentIds: readonly string[] },
+    limit = 200,
+  ): Promise<
+    { id: string; name: string; departmentId: string | null; hallCode: string | null; grants: Grant[] }[]
+  > {
+    const list: StaffPlace[] = [
+      ...places.hallCodes.map((code) => ({ kind: 'hall' as const, code })),
+      ...places.departmentIds.map((id) => ({ kind: 'department' as const, id })),
+    ];
+    const { rows } = await this.repo.listStaff({
+      places: list,
+      limit: Math.min(Math.max(limit, 1), 500),
+      offset: 0,
+    });
+    const now = this.clock();
+    return Promise.all(
+      rows
+        .filter((a) => !a.disabledAt)
+        .map(async (a) => ({
+          id: a.id,
+          name: a.name,
+          departmentId: a.departmentId,
+          hallCode: a.hallCode,
+          grants: await this.grants.grantsOf(a.id, now),
+        })),
     );
   }
 

@@ -271,6 +271,34 @@ describe('办件沟通 between the 凯里 intake hall and the 威宁 competent d
     expect(after.body.items.map((x: { seq: number }) => x.seq)).toEqual([4, 5]);
   });
 
+  it("offers for @mention the staff who may read the thread, the case's departments and halls — not outsiders", async () => {
+    const r = await call(A, who.weining, 'GET', `/api/v1/cases/${caseNumber}/threads/${caseId}/mentionable`);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const ids = r.body.staff.map((s: { accountId: string }) => s.accountId);
+    // the 凯里 clerk (bound to the intake hall) and the county admin over 威宁 read the case
+    expect(ids).toContain(who.kaili.id);
+    expect(r.body.staff.find((s: { accountId: string }) => s.accountId === who.kaili.id)).toEqual({
+      accountId: who.kaili.id,
+      name: '凯里收件员',
+      departmentId: null,
+      hallCode: KAILI_HALL,
+    });
+    // not the caller, not another county's officer, not a department not consulted
+    expect(ids).not.toContain(who.weining.id);
+    expect(ids).not.toContain(who.nanming.id);
+    expect(ids).not.toContain(who.police.id);
+    expect(r.body.departments).toContainEqual({ id: dept.weining, consulted: false });
+    expect(r.body.departments.map((d: { id: string }) => d.id)).not.toContain(dept.nanming);
+    expect(r.body.halls).toContainEqual({ code: KAILI_HALL });
+    const hidden = await call(
+      A,
+      who.nanming,
+      'GET',
+      `/api/v1/cases/${caseNumber}/threads/${caseId}/mentionable`,
+    );
+    expect([hidden.status, hidden.body.error.code]).toEqual([404, 'case.not_found']);
+  });
+
   it('refuses empty, too long and unreachable mentions with the field named, posting nothing', async () => {
     const before = (await threads(who.kaili)).body.items[0].messageCount;
     const empty = await call(A, who.kaili, 'POST', messagesUrl(caseId), { text: '   ' });

@@ -210,6 +210,41 @@ export function messagingRoutes(deps: {
       },
     );
 
+    app.get(
+      '/api/v1/cases/:ref/threads/:threadId/mentionable',
+      {
+        schema: {
+          tags: ['messaging'],
+          summary:
+            'Whom you may @mention in a thread: staff who may read it, the case’s departments and halls',
+          description:
+            'Staff bound to the case’s halls, departments or the thread’s consulted departments who may read the thread (you left out), by name; departments of the case and consulted on the thread; halls of the case.',
+          params: threadParams,
+          response: {
+            200: z.object({
+              staff: z.array(
+                z.object({
+                  accountId: z.string(),
+                  name: z.string(),
+                  departmentId: z.string().nullable(),
+                  hallCode: z.string().nullable(),
+                }),
+              ),
+              departments: z.array(
+                z.object({
+                  id: z.string(),
+                  consulted: z.boolean().describe('consulted on this thread (会商)'),
+                }),
+              ),
+              halls: z.array(z.object({ code: z.string() })),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (req) => messaging.mentionable(staffCaller(req), req.params.ref, req.params.threadId),
+    );
+
     app.post(
       '/api/v1/cases/:ref/threads/:threadId/read',
       {

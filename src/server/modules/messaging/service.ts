@@ -106,6 +106,13 @@ export interface MessagingDeps {
     ): Promise<
       { id: string; name: string; departmentId: string | null; hallCode: string | null; grants: Grant[] }[]
     >;
+    /** Staff bound to these halls / departments (candidates for the @mention picker). */
+    staffAt(
+      places: { hallCodes: readonly string[]; departmentIds: readonly string[] },
+      limit?: number,
+    ): Promise<
+      { id: string; name: string; departmentId: string | null; hallCode: string | null; grants: Grant[] }[]
+    >;
   };
   /** The departments module. @throws 404 `department.not_found`. */
   departments: { getDepartment(id: string): Promise<{ id: string }> };
@@ -310,6 +317,43 @@ export class MessagingService {
     if (row && row.caseId === a.c.id) return threadView(row);
     if (!row && id === a.c.id && a.readsCase) return emptyGeneral(a.c);
     throw threadHidden(threadId);
+  }
+
+  /**
+   * Whom `p` may @mention in a thread (the compose box's picker): staff accounts bound to the case's halls,
+   * its departments or the thread's consulted departments who may read the thread (./policy.ts
+   * `mayReadThread`, as {@link post} checks), `p` left out, by name; the departments (case's and consulted)
+   * and halls of the case. Staff names are public in the hall; nothing else about them is shown.
+   * @throws 404 `case.not_found` / `case_thread.not_found`.
+   */
+  async mentionable(
+    p: Principal,
+    caseRef: string,
+    threadId: string,
+  ): Promise<{
+    staff: { accountId: string; name: string; departmentId: string | null; hallCode: string | null }[];
+    departments: { id: string; consulted: boolean }[];
+    halls: { code: string }[];
+  }> {
+    const a = await this.access(p, caseRef);
+    const thread = await this.threadFor(p, a, threadId);
+    const consulted = thread.consultedDepartments.map((d) => d.departmentId);
+    const caseDepartments = [...(a.c.target.departmentIds ?? [])];
+    const halls = [...(a.c.target.hallCodes ?? [])];
+    const departmentIds = [...new Set([...caseDepartments, ...consulted])];
+    const now = this.now();
+    const staff = (await this.deps.staff.staffAt({ hallCodes: halls, departmentIds }, 200))
+      .filter(
+        (s) =>
+          s.id !== p.accountId &&
+          mayReadThread({ kind: 'staff', grants: s.grants }, a.c.target, consulted, now),
+      )
+      .map((s) => ({ accountId: s.id, name: s.name, departmentId: s.departmentId, hallCode: s.hallCode }));
+    return {
+      staff,
+      departments: departmentIds.map((id) => ({ id, consulted: !caseDepartments.includes(id) })),
+      halls: [...new Set(halls)].map((code) => ({ code })),
+    };
   }
 
   /**

@@ -8,7 +8,10 @@ import type {
   Account,
   AgentAuthorization,
   CaseCommandInput,
+  CaseDocument,
+  CaseMessage,
   CaseMutation,
+  CaseThread,
   CaseView,
   CustodyEventInput,
   Department,
@@ -17,6 +20,8 @@ import type {
   Guide,
   Hall,
   MaterialCustody,
+  Mention,
+  Mentionable,
   Principal,
   SearchResult,
   Session,
@@ -95,6 +100,56 @@ export const api = {
   /** The URL of a scan (same-origin, the session cookie authorizes it). */
   scanUrl: (ref: string, seq: number, key: string) =>
     `/api/v1/cases/${enc(ref)}/materials/${seq}/files/${enc(key)}`,
+
+  // ---- 文书
+  documents: (ref: string) =>
+    request<{ items: CaseDocument[] }>('GET', `/api/v1/cases/${enc(ref)}/documents`),
+
+  // ---- 办件沟通
+  threads: (ref: string) =>
+    request<{ caseId: string; caseNumber: string; items: CaseThread[] }>(
+      'GET',
+      `/api/v1/cases/${enc(ref)}/threads`,
+    ),
+  createThread: (ref: string, subject: string, idempotencyKey: string) =>
+    request<CaseThread>('POST', `/api/v1/cases/${enc(ref)}/threads`, { body: { subject }, idempotencyKey }),
+  messages: (
+    ref: string,
+    threadId: string,
+    query: { before?: number; after?: number; limit?: number } = {},
+  ) =>
+    request<{ thread: CaseThread; items: CaseMessage[]; olderBefore: number | null }>(
+      'GET',
+      `/api/v1/cases/${enc(ref)}/threads/${enc(threadId)}/messages`,
+      { query: { limit: 50, ...query } },
+    ),
+  postMessage: (
+    ref: string,
+    threadId: string,
+    body: { text: string; mentions: Mention[] },
+    idempotencyKey: string,
+  ) =>
+    request<{ message: CaseMessage; thread: CaseThread }>(
+      'POST',
+      `/api/v1/cases/${enc(ref)}/threads/${enc(threadId)}/messages`,
+      { body, idempotencyKey },
+    ),
+  markRead: (ref: string, threadId: string, seq: number) =>
+    request<CaseThread>('POST', `/api/v1/cases/${enc(ref)}/threads/${enc(threadId)}/read`, {
+      body: { seq },
+    }),
+  consult: (
+    ref: string,
+    threadId: string,
+    body: { departmentId: string; reason: string },
+    idempotencyKey: string,
+  ) =>
+    request<CaseThread>('POST', `/api/v1/cases/${enc(ref)}/threads/${enc(threadId)}/departments`, {
+      body,
+      idempotencyKey,
+    }),
+  mentionable: (ref: string, threadId: string) =>
+    request<Mentionable>('GET', `/api/v1/cases/${enc(ref)}/threads/${enc(threadId)}/mentionable`),
 
   // ---- reference data
   search: (q: string, signal?: AbortSignal) =>

@@ -224,3 +224,94 @@ export interface AgentAuthorization {
   inForce: boolean;
   createdAt: string;
 }
+
+// ---- 文书 (documents module: GET /api/v1/cases/:ref/documents)
+
+export type DocumentKind =
+  | 'receipt'
+  | 'supplement_notice'
+  | 'acceptance_notice'
+  | 'non_acceptance_notice'
+  | 'grant_decision'
+  | 'denial_decision'
+  | 'delivery_receipt';
+
+/** A document (文书) of a case: its 文号, digest and where to GET the PDF. */
+export interface CaseDocument {
+  id: string;
+  kind: DocumentKind;
+  title: string;
+  /** 文号, e.g. 威宁县民政局受字〔2026〕第000001号 */
+  number: string;
+  eventSeq: number;
+  sm3: string;
+  /** size of the PDF in bytes */
+  bytes: number;
+  issuedAt: string;
+  createdAt: string;
+  downloadUrl: string;
+}
+
+// ---- 办件沟通 (messaging module; see src/server/modules/messaging/README.md)
+
+export interface CaseThread {
+  id: string;
+  caseId: string;
+  caseNumber: string;
+  kind: 'general' | 'topic';
+  subject: string;
+  messageCount: number;
+  lastMessageAt: string | null;
+  lastReadSeq: number;
+  unread: number;
+  mentionsUnread: number;
+  consultedDepartments: { departmentId: string; addedByAccountId: string; reason: string; addedAt: string }[];
+  createdAt: string | null;
+}
+
+export type MentionKind = 'staff' | 'department' | 'hall';
+export interface Mention {
+  kind: MentionKind;
+  id: string;
+}
+
+export interface CaseMessage {
+  id: string;
+  threadId: string;
+  caseId: string;
+  seq: number;
+  author: { accountId: string; name: string; departmentId: string | null; hallCode: string | null };
+  text: string;
+  mentions: Mention[];
+  createdAt: string;
+}
+
+/** Whom one may @mention in a thread. */
+export interface Mentionable {
+  staff: { accountId: string; name: string; departmentId: string | null; hallCode: string | null }[];
+  departments: { id: string; consulted: boolean }[];
+  halls: { code: string }[];
+}
+
+export interface UnreadSummary {
+  total: number;
+  mentions: number;
+  items: CaseThread[];
+}
+
+/** Server → client frames of the live socket. */
+export type LiveFrame =
+  | { type: 'subscribed'; caseId: string; caseNumber: string; threads: CaseThread[] }
+  | { type: 'unsubscribed'; caseId: string }
+  | {
+      type: 'message';
+      caseId: string;
+      caseNumber: string;
+      threadId: string;
+      message: CaseMessage;
+      thread: CaseThread;
+    }
+  | { type: 'thread'; caseId: string; caseNumber: string; thread: CaseThread }
+  | { type: 'case'; caseId: string; caseNumber: string; status: string; version: number }
+  | { type: 'error'; code: string; message: string; case?: string }
+  | { type: 'pong' };
