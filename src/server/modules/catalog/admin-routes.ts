@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { FeesSchema, TimeLimitSchema, VariancesSchema } from '../../../domain/catalog.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { ErrorBodySchema, errorResponses } from '../../http/errors.ts';
+import { offsetPage, offsetQuery } from '../../http/paging.ts';
 import type { CatalogService, DepartmentDirectory } from './service.ts';
 import type { CatalogFileFormat } from './workbook.ts';
 
@@ -72,18 +73,9 @@ export function catalogAdminRoutes(deps: {
           description:
             'Administrators of the division (implementation.manage: county, prefecture, province admins; 403 `implementation.out_of_scope`). Implementations at exactly this division, by item code; `q` matches the item name or code.',
           params: z.object({ code: z.string().max(12) }),
-          querystring: z.object({
-            q: z.string().max(64).optional(),
-            limit: z.coerce.number().int().min(1).max(200).default(50),
-            offset: z.coerce.number().int().min(0).default(0),
-          }),
+          querystring: offsetQuery({ max: 200, fallback: 50, q: 'part of the item name or code' }),
           response: {
-            200: z.object({
-              total: z.number().int(),
-              limit: z.number().int(),
-              offset: z.number().int(),
-              items: z.array(ImplementationAdminSchema),
-            }),
+            200: offsetPage(ImplementationAdminSchema),
             ...errors,
           },
         },

@@ -15,6 +15,7 @@ import {
 } from '../../../domain/catalog.ts';
 import { DEPARTMENT_KIND_CODES, type DepartmentKind } from '../../../domain/department.ts';
 import { errorResponses } from '../../http/errors.ts';
+import { offsetPage } from '../../http/paging.ts';
 import { type CatalogService, industryLabel } from './service.ts';
 
 /** What the routes need from the search module (CatalogSearchIndex satisfies it). */
@@ -52,14 +53,7 @@ const SearchResultSchema = z
   })
   .meta({ id: 'CatalogSearchResult' });
 
-const ItemPageSchema = z
-  .object({
-    total: z.number().int(),
-    limit: z.number().int(),
-    offset: z.number().int(),
-    items: z.array(ServiceItemSummarySchema),
-  })
-  .meta({ id: 'ServiceItemPage' });
+const ItemPageSchema = offsetPage(ServiceItemSummarySchema).meta({ id: 'ServiceItemPage' });
 
 const IndustrySchema = z
   .object({ id: z.string(), label: z.string().describe('中文 label'), items: z.number().int() })

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ROLES, SCOPE_KINDS } from '../../../domain/roles.ts';
 import { ErrorBodySchema, errorResponses } from '../../http/errors.ts';
+import { offsetPage, offsetQuery } from '../../http/paging.ts';
 import type { IdentityService } from './service.ts';
 
 const errors = { ...errorResponses, 401: ErrorBodySchema, 403: ErrorBodySchema, 409: ErrorBodySchema };
@@ -55,18 +56,9 @@ export function staffRoutes(deps: { identity: IdentityService }): FastifyPluginA
           summary: 'Staff accounts of my scope (paged; search by name or username)',
           description:
             'Administrators only (403 `grant.not_admin`): accounts bound to a hall or department inside one of their administrator grants, ordered by name.',
-          querystring: z.object({
-            q: z.string().max(64).optional().describe('part of the name or username'),
-            limit: z.coerce.number().int().min(1).max(100).default(20),
-            offset: z.coerce.number().int().min(0).default(0),
-          }),
+          querystring: offsetQuery({ max: 100, fallback: 20, q: 'part of the name or username' }),
           response: {
-            200: z.object({
-              total: z.number().int(),
-              limit: z.number().int(),
-              offset: z.number().int(),
-              items: z.array(StaffSchema),
-            }),
+            200: offsetPage(StaffSchema),
             ...errors,
           },
         },
