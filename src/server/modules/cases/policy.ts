@@ -115,6 +115,33 @@ export function actsAsAgent(
 }
 
 /**
+ * A staff member taking a resident's withdrawal or supplement AT THE DESK (not as an agent, see
+ * {@link actsAsAgent}) must process the case there: a grant in force with `case.receive` (收件员 at the
+ * intake window) or `case.accept` (受理员 of the competent department) over it, for its item. Oversight
+ * roles (hall / county administrators, approvers: `case.read` only) never end or resume a resident's
+ * application. Other commands pass. @throws 403 `case.role_missing`.
+ */
+export function requireDeskRole(
+  p: Principal,
+  type: CaseCommand['type'],
+  target: ScopeTarget,
+  now: Date,
+  caseRef: string,
+): void {
+  if (p.kind !== 'staff' || (type !== 'withdraw' && type !== 'resubmit')) return;
+  if (
+    anyGrantAllows(p.grants, 'case.receive', target, now) ||
+    anyGrantAllows(p.grants, 'case.accept', target, now)
+  )
+    return;
+  throw new AppError(
+    'forbidden',
+    'case.role_missing',
+    `Only the intake window (收件员) or the competent department's acceptance staff (受理员) take a ${type} of case ${caseRef} for the applicant; an agent needs the applicant's authorization.`,
+  );
+}
+
+/**
  * Whether a staff caller may file WITHOUT an agent authorization: some grant in force of a non-agent role
  * (收件员 intake_clerk) gives `case.submit` over the hall for every item. Agents (帮办员, 村级代办员) file
  * for a resident only under the resident's authorization (`agent.authorizationRef`).

@@ -8,7 +8,7 @@ import { mutationContext } from '../../http/actor.ts';
 import { errorResponses } from '../../http/errors.ts';
 import { forbidden, requirePrincipal } from '../identity/policy.ts';
 import { type Principal, principalToCaseActor } from '../identity/principal.ts';
-import { actsAsAgent, commandAction, mayReadCase, requireScopeOver } from './policy.ts';
+import { actsAsAgent, commandAction, mayReadCase, requireDeskRole, requireScopeOver } from './policy.ts';
 import { type CasesService, hallTarget } from './service.ts';
 
 /** The signed-in caller (session, API token, or the development header) and their case actor. */
@@ -150,6 +150,7 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
         const target = await deps.cases.requireAccess(p, req.params.ref, commandAction(req.body.type, actor));
         // 帮办代办: an agent's resubmission, withdrawal or rating is taken under the resident's authorization
         const agent = actsAsAgent(p, req.body.type, target, deps.cases.now());
+        if (!agent) requireDeskRole(p, req.body.type, target, deps.cases.now(), req.params.ref);
         return deps.cases.command(req.params.ref, req.body, {
           ...mutationContext(req.headers, agent ? { ...actor, kind: 'agent' } : actor),
           principal: p,

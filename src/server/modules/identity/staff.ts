@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { AppError, invalid } from '../../../domain/errors.ts';
 import {
   anyGrantAllows,
+  canGrant,
   type Grant,
   grantInForce,
   ROLE_NAMES,
@@ -11,7 +12,7 @@ import {
   roleAtMost,
   type ScopeKind,
 } from '../../../domain/roles.ts';
-import { type GrantsService, requireRealAccount } from './grants.ts';
+import { type GrantsService, requireRealAccount, toGrant } from './grants.ts';
 import { forbidden, requirePrincipal } from './policy.ts';
 import type { Principal } from './principal.ts';
 import type { AccountRow, IdentityRepository, StaffPlace } from './repository.ts';
@@ -211,6 +212,7 @@ export class StaffAdminService {
         'You cannot disable or enable your own account; ask another administrator.',
       );
     const row = await this.grants.staffAccountInScope(p, accountId, this.identity.now());
+    await this.requireNoMoreThanGrantable(p, accountId);
     const result = await this.identity.setStaffDisabled(accountId, disabled, {
       actor: { kind: 'staff', id: p.accountId },
       reason: why,
@@ -234,6 +236,7 @@ export class StaffAdminService {
     if (p.accountId === accountId)
       throw forbidden('staff.self', 'Reset your own password through sign-in, not as an administrator.');
     const row = await this.grants.staffAccountInScope(p, accountId, this.identity.now());
+    await this.requireNoMoreThanGrantable(p, accountId);
     const initialPassword = generateInitialPassword();
     await this.identity.resetStaffPassword(accountId, initialPassword, {
       actor: { kind: 'staff', id: p.accountId },
@@ -283,6 +286,31 @@ export class StaffAdminService {
   }
 
   // ------------------------------------------------------------------------------------------ internals
+
+  /**
+   * The account holds no grant (in force or starting later) the caller could not have given
+   * ({@link canGrant}; time aside, as for a revocation): an account bound inside the caller's scope may
+   * still hold more (a county administrator at the county hall, an auditor appointed by the province),
+   * and disabling it or taking over its password would reach above the caller.
+   * @throws 403 `staff.exceeds_own`.
+   */
+  private async requireNoMoreThanGrantable(p: Principal, accountId: string): Promise<void> {
+    const now = this.identity.now();
+    const held = (await this.repo.grantsOf(accountId)).filter((g) => !g.revokedAt && g.validUntil > now);
+    const higher = held.find(
+      (g) =>
+        canGrant(
+          p.grants,
+          { ...toGrant(g), validFrom: now, validUntil: new Date(now.getTime() + 1), revokedAt: null },
+          now,
+        ) !== null,
+    );
+    if (higher)
+      throw forbidden(
+        'staff.exceeds_own',
+        `This account holds a grant you could not give (${higher.role} over ${higher.scopeKind} ${higher.scopeValue}); ask an administrator above it.`,
+      );
+  }
 
   private admin(principal: Principal | null): Principal {
     const p = requirePrincipal(principal);

@@ -43,6 +43,11 @@ import {
 
 /** Most cases one socket may follow at once. */
 export const MAX_SUBSCRIPTIONS = 200;
+/**
+ * Most client frames waiting on one socket (frames are handled one at a time, in order: each subscribe
+ * reads the database). A client sending faster than that is closed with 1008 (policy violation).
+ */
+export const MAX_PENDING_FRAMES = 32;
 
 const ClientFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('subscribe'), case: z.string().min(1).max(64) }),
@@ -57,6 +62,9 @@ interface Connection {
   cases: Map<string, CaseAccess>;
   reauth: (() => Promise<Principal | null>) | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** Frames of this socket are handled one after the other (the subscription limit holds). */
+  frames: Promise<void>;
+  pending: number;
 }
 
 export interface LiveHubOptions {
@@ -111,14 +119,38 @@ export class LiveHub {
    * `reauth` re-reads the principal (session or token); undefined: never (development header).
    */
   attach(socket: WebSocket, principal: Principal, reauth?: () => Promise<Principal | null>): void {
-    const conn: Connection = { socket, principal, cases: new Map(), reauth, timer: undefined };
+    const conn: Connection = {
+      socket,
+      principal,
+      cases: new Map(),
+      reauth,
+      timer: undefined,
+      frames: Promise.resolve(),
+      pending: 0,
+    };
     this.connections.add(conn);
     if (reauth)
       conn.timer = setInterval(() => void this.refresh(conn), this.options.reauthMs ?? 60_000).unref();
     socket.on('message', (data, isBinary) => {
       if (isBinary)
         return this.send(conn, { type: 'error', code: 'live.bad_frame', message: 'Send JSON text frames.' });
-      void this.onFrame(conn, data.toString()).catch((e) => this.options.log?.('live: frame failed', e));
+      if (conn.pending >= MAX_PENDING_FRAMES) {
+        this.send(conn, {
+          type: 'error',
+          code: 'live.too_many_frames',
+          message: `At most ${MAX_PENDING_FRAMES} frames may wait for an answer; wait for the answers before sending more.`,
+        });
+        conn.socket.close(1008, 'too many frames');
+        return;
+      }
+      conn.pending++;
+      const text = data.toString();
+      conn.frames = conn.frames
+        .then(() => (conn.socket.readyState === conn.socket.OPEN ? this.onFrame(conn, text) : undefined))
+        .catch((e) => this.options.log?.('live: frame failed', e))
+        .finally(() => {
+          conn.pending--;
+        });
     });
     socket.on('close', () => {
       clearInterval(conn.timer);

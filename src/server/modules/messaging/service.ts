@@ -139,6 +139,35 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Digit sequences shaped like a resident ID number (GB 11643) or a mainland mobile number.
 const ID_LIKE = /(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])/g;
 const MOBILE_LIKE = /(?<![0-9])1[3-9][0-9]{9}(?![0-9])/g;
+// A run of digits (ASCII or full-width), single spaces or hyphens between them, an optional +86 / 86
+// country prefix and a final check character X: `+86 138-1234-5678`, `520102 19900307 1234`, `５２０１…`.
+const DIGIT_RUN =
+  /(?<![0-9０-９])(?:[+＋]?(?:86|８６)[ \-－]?)?[0-9０-９](?:[ \-－]?[0-9０-９])*(?:[ \-－]?[XxＸｘ])?(?![0-9０-９])/g;
+
+/** Full-width digits and X folded to ASCII, separators and the plus sign dropped. */
+function digitsOf(run: string): string {
+  return run
+    .replace(/[０-９Ｘｘ]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+    .replace(/[ \-－+＋]/g, '');
+}
+
+/**
+ * Masks what looks like a resident ID number or a mainland mobile number, also when written with
+ * full-width digits, spaces or hyphens, or a +86 prefix (a masked run is written in ASCII digits).
+ */
+export function maskIdentifiers(text: string): string {
+  const one = (run: string): string | null => {
+    const d = digitsOf(run);
+    if (/^[0-9]{17}[0-9Xx]$/.test(d)) return maskIdNumber(d);
+    if (/^(?:86)?1[3-9][0-9]{9}$/.test(d)) return maskPhone(d.slice(-11));
+    return null;
+  };
+  return text.replace(
+    DIGIT_RUN,
+    // not one identifier as a whole: each part between separators may still be one
+    (run) => one(run) ?? run.replace(/[^ \-－]+/g, (part) => one(part) ?? part),
+  );
+}
 
 /**
  * Cleans a message text: trimmed, not empty, at most {@link MAX_TEXT_CHARS} characters; full ID numbers
@@ -161,7 +190,9 @@ export function cleanMessageText(text: string): string {
       `A message has at most ${MAX_TEXT_CHARS} characters (this one has ${length}); split it or attach a material to the case.`,
       'case_message.text_too_long',
     );
-  return t.replace(ID_LIKE, (m) => maskIdNumber(m)).replace(MOBILE_LIKE, (m) => maskPhone(m));
+  return maskIdentifiers(t)
+    .replace(ID_LIKE, (m) => maskIdNumber(m))
+    .replace(MOBILE_LIKE, (m) => maskPhone(m));
 }
 
 function readerOf(p: Principal): Reader {
@@ -368,9 +399,10 @@ export class MessagingService {
   ): Promise<ThreadView> {
     const a = await this.access(p, caseRef);
     if (!a.readsCase) throw caseHidden(caseRef);
-    const subject = input.subject.normalize('NFC').trim();
-    if (subject.length === 0 || [...subject].length > 100)
+    const trimmed = input.subject.normalize('NFC').trim();
+    if (trimmed.length === 0 || [...trimmed].length > 100)
       throw invalid('subject', 'A thread subject has 1–100 characters.', 'case_thread.subject_invalid');
+    const subject = maskIdentifiers(trimmed);
     const at = this.now();
     const result = await this.deps.idempotency.run(
       `POST /api/v1/cases/${a.c.id}/threads|staff:${p.accountId}`,
@@ -423,7 +455,7 @@ export class MessagingService {
         'case_thread.consult_forbidden',
         'Only staff handling the case at its intake hall or its competent department may consult another department.',
       );
-    const reason = input.reason.trim();
+    const reason = maskIdentifiers(input.reason.normalize('NFC').trim());
     if (reason.length === 0 || [...reason].length > 500)
       throw invalid(
         'reason',
