@@ -1112,6 +1112,14 @@ beforeAll(async () => {
       expect: {},
     });
     expect(a.status, JSON.stringify(a.body)).toBe(201);
+    // in force once the scan whose digest was recorded is uploaded
+    const up = await call('villageAgent', {
+      method: 'PUT',
+      url: () => `/api/v1/agent-authorizations/${a.body.id}/signed-form`,
+      raw: { bytes: SIGNED_FORM, type: 'application/pdf' },
+      expect: {},
+    });
+    expect(up.status, JSON.stringify(up.body)).toBe(200);
     set(a.body.id!);
   }
 

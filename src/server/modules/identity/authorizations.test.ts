@@ -90,6 +90,36 @@ async function call(who: Caller | null, method: 'GET' | 'POST', url: string, bod
   return { status: res.statusCode, body: res.body ? res.json() : {}, raw: res.body };
 }
 
+/** A JPEG-looking scan of a signed form (the upload checks the leading bytes), different on every call. */
+function formScan(): Buffer {
+  return Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from(randomUUID())]);
+}
+
+/**
+ * An agent records a signed-form authorization and uploads its scan: it comes into force only with the
+ * scan whose digest was recorded (a digest alone proves nothing).
+ */
+async function recordSignedForm(
+  who: Caller,
+  body: { resident: unknown; validUntil: string; itemCodes?: string[] | null; reference: string },
+): Promise<{ id: string; status: string }> {
+  const scan = formScan();
+  const { reference, ...rest } = body;
+  const created = await call(who, 'POST', '/api/v1/agent-authorizations', {
+    ...rest,
+    evidence: { kind: 'signed_form', sm3: sm3Hex(scan), reference },
+  });
+  expect([created.status, created.body.status], created.raw).toEqual([201, 'pending']);
+  const up = await server.app.inject({
+    method: 'PUT',
+    url: `/api/v1/agent-authorizations/${created.body.id}/signed-form`,
+    headers: { ...who.headers, 'content-type': 'image/jpeg' },
+    payload: scan,
+  });
+  expect(up.statusCode, up.body).toBe(200);
+  return { id: created.body.id as string, status: up.json().status as string };
+}
+
 function application(
   idNumber: string,
   ref: string,
@@ -198,13 +228,13 @@ describe('agent authorizations (帮办代办 consent)', () => {
   });
 
   it('revocation by the resident is immediate: the next submission is refused', async () => {
-    const created = await call(agent, 'POST', '/api/v1/agent-authorizations', {
+    const created = await recordSignedForm(agent, {
       resident: { accountId: resident.accountId },
       validUntil: inDays(30),
-      evidence: { kind: 'signed_form', sm3: 'cd'.repeat(32), reference: '委托书-0001' },
+      reference: '委托书-0001',
     });
-    expect([created.status, created.body.status]).toEqual([201, 'active']);
-    const ref = created.body.id as string;
+    expect(created.status).toBe('active');
+    const ref = created.id;
     expect((await call(agent, 'POST', '/api/v1/cases', application(resident.idNumber, ref))).status).toBe(
       201,
     );
@@ -244,12 +274,11 @@ describe('agent authorizations (帮办代办 consent)', () => {
   });
 
   it('expiry ends it', async () => {
-    const created = await call(agent, 'POST', '/api/v1/agent-authorizations', {
+    const { id: ref } = await recordSignedForm(agent, {
       resident: { accountId: resident.accountId },
       validUntil: new Date(clock().getTime() + 3_600_000).toISOString(),
-      evidence: { kind: 'signed_form', sm3: 'ef'.repeat(32), reference: '委托书-0002' },
+      reference: '委托书-0002',
     });
-    const ref = created.body.id as string;
     expect((await call(agent, 'POST', '/api/v1/cases', application(resident.idNumber, ref))).status).toBe(
       201,
     );
@@ -301,18 +330,14 @@ describe('帮办代办 after filing: every action of the agent needs the authori
     call(who, 'POST', `/api/v1/cases/${n}/commands`, body);
 
   async function authorize(items: string[] | null = null): Promise<string> {
-    const r = await call(agent, 'POST', '/api/v1/agent-authorizations', {
+    const r = await recordSignedForm(agent, {
       resident: { accountId: resident.accountId },
       itemCodes: items,
       validUntil: inDays(60),
-      evidence: {
-        kind: 'signed_form',
-        sm3: 'ab'.repeat(32),
-        reference: `委托书-${randomUUID().slice(0, 8)}`,
-      },
+      reference: `委托书-${randomUUID().slice(0, 8)}`,
     });
-    expect(r.status, r.raw).toBe(201);
-    return r.body.id as string;
+    expect(r.status).toBe('active');
+    return r.id;
   }
   async function fileForResident(ref: string, delivery?: Record<string, unknown>): Promise<string> {
     const r = await call(
@@ -443,14 +468,13 @@ describe('帮办代办 after filing: every action of the agent needs the authori
 
   it('an agent whose own grant is limited to other items cannot file this one, even authorized; the refusal is audited without personal data', async () => {
     const limited = await staffToken('agent3', 'village_agent', ['050002001000']);
-    const created = await call(limited, 'POST', '/api/v1/agent-authorizations', {
+    const created = await recordSignedForm(limited, {
       resident: { accountId: resident.accountId },
       validUntil: inDays(30),
-      evidence: { kind: 'signed_form', sm3: 'ab'.repeat(32), reference: '委托书-limited' },
+      reference: '委托书-limited',
     });
-    expect(created.status, created.raw).toBe(201);
     const before = await caseCount();
-    const r = await call(limited, 'POST', '/api/v1/cases', application(resident.idNumber, created.body.id));
+    const r = await call(limited, 'POST', '/api/v1/cases', application(resident.idNumber, created.id));
     expect([r.status, r.body.error?.code, r.body.error?.field]).toEqual([
       403,
       'case.agent_not_authorized',
@@ -478,7 +502,7 @@ describe('帮办代办 after filing: every action of the agent needs the authori
     expect(mine.details).toMatchObject({
       code: 'case.agent_not_authorized',
       itemCodes: ['050004001000'],
-      authorizationRef: created.body.id,
+      authorizationRef: created.id,
     });
     const text = JSON.stringify(refusals);
     expect(text).not.toContain(resident.idNumber);
@@ -508,9 +532,12 @@ describe('the scan of the signed form (签字委托书扫描件)', () => {
       validUntil: inDays(30),
       evidence: { kind: 'signed_form', sm3: sm3Hex(scan), reference: '委托书-scan' },
     });
-    expect(created.status, created.raw).toBe(201);
+    expect([created.status, created.body.status], created.raw).toEqual([201, 'pending']);
     const id = created.body.id as string;
     expect((await get(agent, id)).json().error.code).toBe('agent_authorization.no_scan');
+    // a digest alone proves nothing: until the scan is in, the agent files nothing under it
+    const early = await call(agent, 'POST', '/api/v1/cases', application(resident.idNumber, id));
+    expect([early.status, early.body.error?.code]).toEqual([403, 'case.agent_not_authorized']);
     // other bytes than the recorded digest, a wrong type, an empty body, another agent: refused, nothing kept
     const wrong = await put(agent, id, Buffer.concat([scan, Buffer.from('x')]), 'image/jpeg');
     expect([wrong.statusCode, wrong.json().error.code]).toEqual([400, 'agent_authorization.sm3_mismatch']);
@@ -521,6 +548,7 @@ describe('the scan of the signed form (签字委托书扫描件)', () => {
     expect((await put(otherAgent, id, scan, 'image/jpeg')).statusCode).toBe(404);
     const ok = await put(agent, id, scan, 'image/jpeg');
     expect(ok.statusCode, ok.body).toBe(200);
+    expect([ok.json().status, ok.json().inForce]).toEqual(['active', true]);
     const fileKey = ok.json().evidence.fileKey as string;
     expect(fileKey).toMatch(/\.jpg$/);
     const clerk = await staffToken('clerk-scan', 'intake_clerk');

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { AppError, invalid, notFound } from '../../../domain/errors.ts';
 import { parseIdentityNumber } from '../../../domain/identity-number.ts';
 import { grantInForce } from '../../../domain/roles.ts';
@@ -54,7 +54,8 @@ export interface AgentAuthorizationView {
  * - `itemCodes`: 12-digit basic codes, or null / absent for every item;
  * - `validUntil`: after now and at most one year after `validFrom` (default now);
  * - `evidence`: `signed_form` (SM3 digest of the scan, and the storage key of the uploaded scan and/or the
- *   form's reference) — active at once; or `in_app` — pending until the resident consents while signed in.
+ *   form's reference) — pending until the scan with that digest is uploaded; or `in_app` — pending until the
+ *   resident consents while signed in. Either way the resident may consent in-app to a pending one.
  */
 export interface AgentAuthorizationRequest {
   resident: { accountId: string } | { idNumber: string };
@@ -131,8 +132,9 @@ export class AgentAuthorizationsService {
   }
 
   /**
-   * An agent records an authorization. `signed_form` evidence makes it active at once; `in_app` leaves it
-   * pending until the resident consents ({@link consent}).
+   * An agent records an authorization; it is `pending` until its evidence is in: for `signed_form`, the
+   * scan whose SM3 digest was recorded is uploaded ({@link uploadSignedForm}); for `in_app` (or a paper form
+   * kept at the hall without a scan), the resident consents while signed in ({@link consent}).
    * @throws 400 naming the field (`resident`, `resident.idNumber`, `itemCodes`, `validUntil`,
    *   `evidence.sm3`, `evidence.reference`), nothing written; 401; 403 `agent_authorization.not_agent`
    *   (no helper / village_agent grant in force); 404 `account.not_found` (no resident account with that id
@@ -200,7 +202,9 @@ export class AgentAuthorizationsService {
           evidenceFileKey: ev.kind === 'signed_form' ? (ev.fileKey ?? null) : null,
           evidenceSm3: ev.kind === 'signed_form' ? ev.sm3.toLowerCase() : null,
           evidenceReference: ev.kind === 'signed_form' ? (ev.reference?.trim() ?? null) : null,
-          status: ev.kind === 'signed_form' ? 'active' : 'pending',
+          // pending until the scan whose digest was recorded is uploaded, or the resident consents in-app
+          // (a digest alone proves nothing: any 64 hex digits would do)
+          status: 'pending',
           createdAt: now,
         })
         .returning();
@@ -240,7 +244,8 @@ export class AgentAuthorizationsService {
   }
 
   /**
-   * The resident consents, signed in, to a pending in-app authorization naming them: it becomes active.
+   * The resident consents, signed in, to a pending authorization naming them (in-app consent, or a signed
+   * form whose scan is not uploaded): it becomes active.
    * @throws 401; 403 `agent_authorization.session_required` (consent is given in a resident's own session,
    *   not through a token or the development header); 404 `agent_authorization.not_found` (unknown, or not
    *   the caller's — existence is not revealed); 409 `agent_authorization.not_pending`.
@@ -441,7 +446,11 @@ export class AgentAuthorizationsService {
       const row = await this.db.transaction(async (tx) => {
         const [updated] = await tx
           .update(agentAuthorizations)
-          .set({ evidenceFileKey: fileKey })
+          .set({
+            evidenceFileKey: fileKey,
+            // the matching scan is the evidence: a pending authorization comes into force (not a revoked one)
+            status: sql`case when ${agentAuthorizations.status} = 'pending' then 'active' else ${agentAuthorizations.status} end`,
+          })
           .where(eq(agentAuthorizations.id, id))
           .returning();
         await this.deps.audit?.append(tx, {

@@ -557,7 +557,7 @@ export function identityRoutes(deps: {
           tags: ['agent-authorizations'],
           summary: 'An agent (帮办员 / 村级代办员) records an authorization to act for a resident (委托授权)',
           description:
-            'Only staff holding helper or village_agent in force (403 `agent_authorization.not_agent`). The resident is named by account id or by resident ID number (looked up through the blind index; never stored or returned). Items: codes or null for every item; validUntil at most one year after validFrom. Evidence `signed_form` (SM3 digest of the scanned signed form plus its storage key or reference) is active at once; `in_app` is pending until the resident consents while signed in. Audited (`agent_authorization.create`, actor = agent on behalf of the resident). 行政许可法 art. 29; 个人信息保护法 art. 13/14.',
+            'Only staff holding helper or village_agent in force (403 `agent_authorization.not_agent`). The resident is named by account id or by resident ID number (looked up through the blind index; never stored or returned). Items: codes or null for every item; validUntil at most one year after validFrom. Evidence `signed_form` (SM3 digest of the scanned signed form plus its storage key or reference) is pending until the scan with that digest is uploaded (PUT …/signed-form); `in_app` is pending until the resident consents while signed in (she may also consent to a pending signed-form one). Audited (`agent_authorization.create`, actor = agent on behalf of the resident). 行政许可法 art. 29; 个人信息保护法 art. 13/14.',
           body: z.strictObject({
             resident: z.union([
               z.strictObject({ accountId: z.string().max(64) }),
