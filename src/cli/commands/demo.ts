@@ -66,7 +66,7 @@ export async function seedDemoStaff(services: Services, by = 'seed-demo'): Promi
     {
       username: 'kaili.pickup',
       name: '凯里取件员',
-      label: '取件窗口 · 凯里市政务服务中心',
+      label: '收件员（取件窗口；取件由收件员办理） · 凯里市政务服务中心',
       bind: { hallCode: DEMO_KAILI_HALL },
       grants: [{ role: 'intake_clerk', scope: { kind: 'hall', value: DEMO_KAILI_HALL } }],
       admin: false,
