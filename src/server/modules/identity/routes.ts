@@ -638,7 +638,9 @@ export function identityRoutes(deps: {
       scoped.addContentTypeParser([...SIGNED_FORM_CONTENT_TYPES], (req, payload, done) => {
         const length = Number(req.headers['content-length']);
         if (Number.isFinite(length) && length > maxBytes) done(fileTooLarge(maxBytes, length), undefined);
-        else done(null, { stream: payload as Readable });
+        // wrapped with a private field: the body scan (NUL / nesting depth, http/app.ts) must not walk
+        // the socket behind the stream (a real connection nests past its depth limit: 400 http.too_deep)
+        else done(null, new SignedFormBody(payload as Readable));
       });
       scoped.put(
         '/api/v1/agent-authorizations/:id/signed-form',
@@ -661,7 +663,7 @@ export function identityRoutes(deps: {
           identity.authorizations.uploadSignedForm(
             req.principal,
             (req.params as { id: string }).id,
-            (req.body as { stream: Readable }).stream,
+            (req.body as SignedFormBody).stream,
             req.headers['content-type'],
           ),
       );
@@ -716,4 +718,15 @@ function requireOidc(oidc: OidcLogin | undefined): OidcLogin {
       'Sign-in through the identity platform is not configured here (OIDC_ISSUER is unset).',
     );
   return oidc;
+}
+
+/** A raw signed-form body: the request stream behind a private field (not walked by the body scan). */
+class SignedFormBody {
+  readonly #stream: Readable;
+  constructor(stream: Readable) {
+    this.#stream = stream;
+  }
+  get stream(): Readable {
+    return this.#stream;
+  }
 }

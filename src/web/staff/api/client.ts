@@ -171,8 +171,13 @@ export const api = {
   agentAuthorizations: () => request<{ items: AgentAuthorization[] }>('GET', '/api/v1/agent-authorizations'),
   recordAgentAuthorization: (body: {
     resident: { idNumber: string };
-    itemCodes: string[];
+    itemCodes: string[] | null;
     validUntil: string;
     evidence: { kind: 'in_app' } | { kind: 'signed_form'; sm3: string; reference?: string };
   }) => request<AgentAuthorization>('POST', '/api/v1/agent-authorizations', { body }),
+  /** Uploads the scan of the signed form (raw bytes; their SM3 must be the one recorded): it comes into force. */
+  uploadSignedForm: (id: string, file: File) =>
+    request<AgentAuthorization>('PUT', `/api/v1/agent-authorizations/${enc(id)}/signed-form`, { body: file }),
+  /** An item as the catalog has it (its form fields, for labels). */
+  item: (code: string) => request<Guide['item']>('GET', `/api/v1/catalog/items/${enc(code)}`),
 };
