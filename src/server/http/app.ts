@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Stream } from 'node:stream';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
@@ -225,6 +226,8 @@ function rejectNulCharacters(app: FastifyInstance): void {
         continue;
       }
       if (!value || typeof value !== 'object') continue;
+      // an upload's Buffer or stream is bytes, not fields — walking it would visit every byte, or a stream's socket
+      if (ArrayBuffer.isView(value) || value instanceof Stream) continue;
       if (depth >= MAX_BODY_DEPTH) {
         throw invalid(
           path || 'body',

@@ -12,6 +12,15 @@ const echo: FastifyPluginAsyncZod = async (app) => {
     }),
   );
   app.post('/api/v1/echo', { schema: { body: z.object({ text: z.string() }) } }, async (req) => req.body);
+  // an upload taken as the raw stream (as scans are): its bytes are counted, not walked as fields
+  app.register(async (scoped) => {
+    scoped.addContentTypeParser('image/png', (_req, payload, done) => done(null, payload));
+    scoped.put('/api/v1/echo/upload', async (req) => {
+      let bytes = 0;
+      for await (const chunk of req.body as AsyncIterable<Buffer>) bytes += chunk.length;
+      return { bytes };
+    });
+  });
 };
 const health: FastifyPluginAsyncZod = async (app) => {
   app.get('/health', async () => ({ status: 'ok' }));
@@ -59,6 +68,21 @@ describe('HTTP layer: malformed requests get the one error model', () => {
       payload: { text: 'ok', list: [{ a: [{ b: ['c\u0000'] }] }] },
     });
     expect([nested.statusCode, nested.json().error.field]).toEqual([400, 'list.0.a.0.b.0']);
+  });
+
+  it('takes a raw upload stream over a real socket (the body checks do not walk into the socket)', async () => {
+    const served = await buildHttpApp({ logLevel: false, rateLimitMax: 1000, routes: [echo] });
+    try {
+      const url = await served.listen({ port: 0, host: '127.0.0.1' });
+      const res = await fetch(`${url}/api/v1/echo/upload`, {
+        method: 'PUT',
+        headers: { 'content-type': 'image/png' },
+        body: new Uint8Array(4096),
+      });
+      expect([res.status, await res.json()]).toEqual([200, { bytes: 4096 }]);
+    } finally {
+      await served.close();
+    }
   });
 
   it('refuses NUL characters in query and body with 400 naming the field', async () => {
