@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { computeIdentityCheckCharacter } from '../domain/identity-number.ts';
 import type { RunningServer } from '../server/main.ts';
+import { sm3Hex } from '../server/modules/storage/service.ts';
 
 /** A valid synthetic resident identity number (GB 11643). */
 export function syntheticIdNumber(area: string, birth: string, seq: string): string {
@@ -67,14 +68,23 @@ export async function runPiiFlow(server: RunningServer, salt = '1'): Promise<Pii
     idNumber: idA,
     phone: phoneA,
   });
+  const signedForm = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from(`委托书 ${salt}`)]);
   const authorization = await call('POST', '/api/v1/agent-authorizations', intake, {
     resident: { idNumber: idA },
     itemCodes: ['050004001000'],
     validUntil: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-    evidence: { kind: 'signed_form', sm3: 'ab'.repeat(32), reference: `WT-${salt}` },
+    evidence: { kind: 'signed_form', sm3: sm3Hex(signedForm), reference: `WT-${salt}` },
   });
   if (authorization.residentAccountId !== resident.id)
     throw new Error('the authorization names someone else');
+  // in force once the scan whose digest was recorded is uploaded
+  const upload = await server.app.inject({
+    method: 'PUT',
+    url: `/api/v1/agent-authorizations/${authorization.id}/signed-form`,
+    headers: { 'x-tongban-actor': intake, 'content-type': 'image/jpeg' },
+    payload: signedForm,
+  });
+  if (upload.statusCode !== 200) throw new Error(`signed-form upload: ${upload.statusCode} ${upload.body}`);
   const a = await call('POST', '/api/v1/cases', intake, {
     itemCode: '050004001000', // 最低生活保障申请
     applicant: { kind: 'natural_person', name: '王小芳', idNumber: idA, phone: phoneA, email },
