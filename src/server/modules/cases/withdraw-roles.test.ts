@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { syntheticIdNumber } from '../../../testing/pii-flow.ts';
+import { kailiToWeiningApplication } from '../../../testing/applications.ts';
 import type { RunningServer } from '../../main.ts';
 import { signedInStaff, startTestServer } from '../../testing.ts';
 
@@ -45,20 +45,7 @@ beforeAll(async () => {
     departmentId: weiningDept,
     grant: { role: 'county_admin', kind: 'division', value: '520526' },
   });
-  const filed = await post(clerk.token, '/api/v1/cases', {
-    itemCode: '050004001000',
-    applicant: {
-      kind: 'natural_person',
-      name: '王小芳',
-      idNumber: syntheticIdNumber('520526', '19850312', '002'),
-    },
-    channel: 'hall_window',
-    intakeHallCode: KAILI_HALL,
-    processingMode: 'off_site_intake',
-    decidingDivisionCode: '520526',
-    delivery: { method: 'pickup', hallCode: KAILI_HALL },
-    formData: { familySize: 3, monthlyIncome: 1200 },
-  });
+  const filed = await post(clerk.token, '/api/v1/cases', kailiToWeiningApplication());
   expect(filed.status, JSON.stringify(filed.body)).toBe(201);
   caseNumber = filed.body.case.number;
 });

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { syntheticIdNumber } from '../../../testing/pii-flow.ts';
+import { kailiToWeiningApplication } from '../../../testing/applications.ts';
 import { loadConfig } from '../../config.ts';
 import type { Database } from '../../db/index.ts';
 import { openSecondHandle, openTestDatabase } from '../../db/testing.ts';
@@ -152,20 +152,7 @@ beforeAll(async () => {
     { departmentId: dept.weining },
     { role: 'county_admin', kind: 'division', value: '520526' },
   );
-  const filed = await call(A, who.kaili, 'POST', '/api/v1/cases', {
-    itemCode: '050004001000',
-    applicant: {
-      kind: 'natural_person',
-      name: '王小芳',
-      idNumber: syntheticIdNumber('520526', '19850312', '002'),
-    },
-    channel: 'hall_window',
-    intakeHallCode: KAILI_HALL,
-    processingMode: 'off_site_intake',
-    decidingDivisionCode: '520526',
-    delivery: { method: 'pickup', hallCode: KAILI_HALL },
-    formData: { familySize: 3, monthlyIncome: 1200 },
-  });
+  const filed = await call(A, who.kaili, 'POST', '/api/v1/cases', kailiToWeiningApplication());
   expect(filed.status, JSON.stringify(filed.body)).toBe(201);
   caseNumber = filed.body.case.number;
   caseId = filed.body.case.id;
