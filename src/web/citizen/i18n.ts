@@ -8,9 +8,32 @@
 import { Locale as VantLocale } from 'vant';
 import vantZhCN from 'vant/es/locale/lang/zh-CN';
 import { createI18n } from 'vue-i18n';
-import zhCN from './locales/zh-CN.json';
+import zhCNCore from './locales/zh-CN.json';
 
-export type MessageSchema = typeof zhCN;
+/**
+ * Each feature keeps its strings in its own folder, `locales/<feature>/<lang>.json`, under its own
+ * top-level key(s) (e.g. `offline.*` in locales/offline/zh-CN.json); they are merged over the core
+ * file `locales/<lang>.json`. zh-CN is bundled; every other language is fetched when chosen.
+ */
+const AREA_ZH = import.meta.glob<{ default: Record<string, unknown> }>('./locales/*/zh-CN.json', {
+  eager: true,
+});
+const AREA_LAZY = import.meta.glob<{ default: Record<string, unknown> }>([
+  './locales/*/*.json',
+  '!./locales/*/zh-CN.json',
+]);
+
+const zhCN = Object.assign({}, zhCNCore, ...Object.values(AREA_ZH).map((m) => m.default)) as typeof zhCNCore;
+
+/** Every feature file of `lang` merged (missing keys fall back to zh-CN). */
+async function areaMessages(lang: string): Promise<Record<string, unknown>> {
+  const loads = Object.entries(AREA_LAZY)
+    .filter(([file]) => file.endsWith(`/${lang}.json`))
+    .map(([, load]) => load().then((m) => m.default));
+  return Object.assign({}, ...(await Promise.all(loads)));
+}
+
+export type MessageSchema = typeof zhCNCore;
 export type AppLocale = 'zh-CN' | 'en';
 
 export const LOCALES: readonly { code: AppLocale; label: string }[] = [
@@ -30,11 +53,12 @@ interface LocaleBundle {
 /** The languages fetched on demand: their messages and Vant's own strings. */
 const LOADERS: Record<Exclude<AppLocale, 'zh-CN'>, () => Promise<LocaleBundle>> = {
   en: async () => {
-    const [messages, vant] = await Promise.all([
+    const [messages, areas, vant] = await Promise.all([
       import('./locales/en.json'),
+      areaMessages('en'),
       import('vant/es/locale/lang/en-US'),
     ]);
-    return { messages: messages.default, vantName: 'en-US', vant: vant.default };
+    return { messages: { ...messages.default, ...areas } as MessageSchema, vantName: 'en-US', vant: vant.default };
   },
 };
 
