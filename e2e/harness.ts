@@ -110,7 +110,25 @@ export async function startHarness(name: string): Promise<Harness> {
 }
 
 /** Runs axe-core on the page and returns its violations, printed in a readable form when there are any. */
+/**
+ * Resolves when no finite CSS transition or animation is running on the page (Element Plus and Vant fade
+ * and zoom popups and tags in over ~300 ms: a screenshot or an axe pass in the middle sees half-transparent
+ * text and low contrast). Infinite animations (spinners) are ignored.
+ */
+export async function settled(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    for (let round = 0; round < 5; round++) {
+      const running = document
+        .getAnimations()
+        .filter((a) => a.playState === 'running' && a.effect?.getComputedTiming().iterations !== Infinity);
+      if (running.length === 0) return;
+      await Promise.all(running.map((a) => a.finished.catch(() => undefined)));
+    }
+  });
+}
+
 export async function axeViolations(page: Page, label: string) {
+  await settled(page);
   const result = await new AxeBuilder({ page }).analyze();
   if (result.violations.length > 0) {
     const lines = result.violations.map(

@@ -21,7 +21,7 @@ import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type DemoAccount, seedDemoStaff } from '../src/cli/commands/demo.ts';
-import { axeViolations, type Harness, startHarness } from './harness.ts';
+import { axeViolations, type Harness, settled, startHarness } from './harness.ts';
 
 const ITEM = '050004001000'; // 最低生活保障申请, decided where the applicant is registered
 const APPLICANT_ID = '520526198503120020'; // made up, valid GB 11643 check character, 威宁
@@ -74,6 +74,7 @@ async function applicantPickupCode(): Promise<string> {
 /** Saves a full-page screenshot and asserts axe-core finds nothing. */
 async function screen(page: Page, name: string) {
   await page.waitForLoadState('networkidle');
+  await settled(page);
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
   expect(await axeViolations(page, name)).toEqual([]);
 }
@@ -273,6 +274,8 @@ describe('staff workbench', () => {
     await panel.getByTestId('mention-picker').click();
     await officer.locator('.el-select-dropdown__item', { hasText: clerkName }).first().click();
     await officer.keyboard.press('Escape');
+    // the picker's dropdown closes with a transition: compose only once it is gone
+    await expect.poll(() => officer.locator('.el-select-dropdown:visible').count()).toBe(0);
     await inp(panel, 'message-text').fill('申请人户口簿需核对原件，请收件窗口协助通知申请人补正。');
     await screen(officer, '17-messages-compose');
     await panel.getByTestId('message-send').click();
