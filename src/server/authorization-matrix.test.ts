@@ -86,6 +86,8 @@ interface Row {
   url: () => string;
   body?: (who: Who) => unknown;
   raw?: { bytes: Buffer; type: string };
+  /** Call from a client address of its own per caller (routes limited per address). */
+  perCallerIp?: boolean;
   expect: Partial<Record<Who | 'default', string>>;
 }
 
@@ -159,6 +161,25 @@ const ROWS: Record<string, Row> = {
     expect: pub,
   },
   'GET /api/v1/catalog/search': { method: 'GET', url: () => '/api/v1/catalog/search?q=低保', expect: pub },
+  'GET /api/v1/catalog/sync': {
+    method: 'GET',
+    url: () => '/api/v1/catalog/sync?division=522601',
+    expect: pub,
+  },
+  'GET /api/v1/catalog/life-events': { method: 'GET', url: () => '/api/v1/catalog/life-events', expect: pub },
+  'GET /api/v1/catalog/popular': {
+    method: 'GET',
+    url: () => '/api/v1/catalog/popular?division=522601',
+    expect: pub,
+  },
+  // public tracking: the number with the last 4 digits of the applicant's phone (one client address each,
+  // as the lookups are limited per address)
+  'GET /api/v1/track/:number': {
+    method: 'GET',
+    url: () => `/api/v1/track/${caseNumber}?check=8123`,
+    perCallerIp: true,
+    expect: pub,
+  },
   'GET /api/v1/notifications/push/vapid-public-key': {
     method: 'GET',
     url: () => '/api/v1/notifications/push/vapid-public-key',
@@ -413,7 +434,10 @@ const ROWS: Record<string, Row> = {
       kailiClerk: '201',
       weiningOfficer: '403 custody.not_allowed', // scans are made where the original was received
       kailiReadOnly: '403 auth.scope_missing',
-      resident: '403 custody.not_allowed',
+      // the applicant's side: she photographs her materials; the agent under her authorization too
+      resident: '201',
+      villageAgent: '201',
+      helperNoAuth: '403 case.agent_not_authorized',
     },
   },
 
@@ -919,6 +943,7 @@ async function call(who: Who, row: Row): Promise<{ status: number; body: Answer 
     method: row.method,
     url: row.url(),
     headers,
+    ...(row.perCallerIp ? { remoteAddress: `10.201.0.${PRINCIPALS.indexOf(who) + 1}` } : {}),
     ...(row.raw ? { payload: row.raw.bytes } : body !== undefined ? { payload: body as object } : {}),
   });
   let json: Answer = {};

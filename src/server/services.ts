@@ -170,6 +170,7 @@ export async function createServices(database: Database, config: ServicesConfig)
   const authConfig = loadAuthConfig(env);
   const identity = new IdentityService(db, {
     files,
+    idempotency,
     piiHashKey,
     cipher: pii,
     sms: notifications.channel('sms'),

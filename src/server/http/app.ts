@@ -16,6 +16,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { invalid } from '../../domain/errors.ts';
+import { installCaching } from './caching.ts';
 import { installErrorHandling } from './errors.ts';
 import { installRoutePolicies, type RoutePolicy } from './route-policies.ts';
 
@@ -105,6 +106,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  installCaching(app);
   rejectNulCharacters(app);
   // WebSocket routes (`wsHandler`): the upgrade request goes through the same hooks — authentication,
   // route policy, rate limit — before it is accepted. Frames larger than 16 KiB close the socket.
@@ -189,6 +191,18 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       // not API endpoints: kept out of the OpenAPI description
       app.get('/staff', { schema: { hide: true } }, serveStaff as never);
       app.get('/staff/*', { schema: { hide: true } }, serveStaff as never);
+    }
+    // The public tracking link printed as a QR code on every notice (documents module:
+    // PUBLIC_BASE_URL/track/<case number>) opens the resident page, whose client reads the number from
+    // the path and asks for the check characters (GET /api/v1/track/:number).
+    if (fs.existsSync(path.join(options.webRoot, 'index.html'))) {
+      app.get('/track/*', { schema: { hide: true } }, ((
+        _req: unknown,
+        reply: { header(k: string, v: string): unknown; sendFile(f: string): unknown },
+      ) => {
+        reply.header('Cache-Control', 'no-cache');
+        return reply.sendFile('index.html');
+      }) as never);
     }
   }
   return app;

@@ -51,6 +51,12 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/v1/catalog/items/:code/guide': open,
   'GET /api/v1/catalog/items/:code/implementations': open,
   'GET /api/v1/catalog/search': open,
+  // the citizen app (offline sync, browse, popular in my county) — public reference data
+  'GET /api/v1/catalog/sync': open,
+  'GET /api/v1/catalog/life-events': open,
+  'GET /api/v1/catalog/popular': open,
+  // public tracking by the QR code on notices: number + check characters, rate-limited, no personal data
+  'GET /api/v1/track/:number': open,
   'GET /api/v1/notifications/push/vapid-public-key': open,
   'GET /api/v1/halls/:code/windows': open,
   // cases (src/server/modules/cases/policy.ts)
@@ -149,7 +155,8 @@ function pluginRoute(url: string): boolean {
     url === '/*' ||
     url === '/' ||
     url === '/staff' ||
-    url === '/staff/*'
+    url === '/staff/*' ||
+    url === '/track/*'
   );
 }
 

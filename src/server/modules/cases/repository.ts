@@ -412,16 +412,19 @@ export class CasesRepository {
    */
   lockPiiStale(tx: Tx, staleKeyIds: string[], limit: number) {
     const stale = staleKeyIds.length > 0 ? inArray(cases.piiKeyId, staleKeyIds) : undefined;
+    // rows without tracking keys (written before public tracking) are brought up to date the same way
+    const missing = or(isNull(cases.piiKeyId), isNull(cases.trackingKeys));
     return tx
       .select({
         id: cases.id,
+        number: cases.number,
         applicant: cases.applicant,
         agent: cases.agent,
         delivery: cases.delivery,
         formData: cases.formData,
       })
       .from(cases)
-      .where(stale ? or(isNull(cases.piiKeyId), stale) : isNull(cases.piiKeyId))
+      .where(stale ? or(missing, stale) : missing)
       .orderBy(asc(cases.id))
       .limit(limit)
       .for('update', { skipLocked: true });
@@ -431,9 +434,41 @@ export class CasesRepository {
   async setPii(
     tx: Tx,
     id: string,
-    set: Pick<NewCaseRow, 'applicant' | 'agent' | 'delivery' | 'piiKeyId' | 'formData'>,
+    set: Pick<NewCaseRow, 'applicant' | 'agent' | 'delivery' | 'piiKeyId' | 'formData' | 'trackingKeys'>,
   ): Promise<void> {
     await tx.update(cases).set(set).where(eq(cases.id, id));
+  }
+
+  /**
+   * The case with `number` when one of `keys` is among its tracking keys (public tracking), else undefined —
+   * an unknown number and a wrong check look the same.
+   */
+  async findTracked(number: string, keys: readonly string[]): Promise<CaseRow | undefined> {
+    if (keys.length === 0) return undefined;
+    const [row] = await this.db
+      .select()
+      .from(cases)
+      .where(
+        and(
+          eq(cases.number, number),
+          sql`${cases.trackingKeys} && ${sql.raw('ARRAY[')}${sql.join(
+            keys.map((k) => sql`${k}`),
+            sql`, `,
+          )}${sql.raw(']::text[]')}`,
+        ),
+      );
+    return row;
+  }
+
+  /** Cases filed with intake in `countyCode` since `since`, counted per item, most first. */
+  async filedPerItem(countyCode: string, since: Date): Promise<{ itemCode: string; cases: number }[]> {
+    const rows = await this.db
+      .select({ itemCode: cases.itemCode, n: sql<number>`count(*)::int` })
+      .from(cases)
+      .where(and(eq(cases.intakeDivisionCode, countyCode), gt(cases.createdAt, since)))
+      .groupBy(cases.itemCode)
+      .orderBy(desc(sql`count(*)`));
+    return rows.map((r) => ({ itemCode: r.itemCode, cases: Number(r.n) }));
   }
 
   // -- timers ---------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import { errorResponses } from '../../http/errors.ts';
 import { forbidden, requirePrincipal } from '../identity/policy.ts';
 import { type Principal, principalToCaseActor } from '../identity/principal.ts';
 import { actsAsAgent, commandAction, mayReadCase, requireDeskRole, requireScopeOver } from './policy.ts';
-import { type CasesService, hallTarget } from './service.ts';
+import { type CaseMutation, type CasesService, hallTarget, TRACK_LOOKUPS_PER_MINUTE } from './service.ts';
 
 /** The signed-in caller (session, API token, or the development header) and their case actor. */
 function caller(req: { principal: Principal | null }): { p: Principal; actor: CaseActor } {
@@ -42,9 +42,15 @@ export const CaseViewSchema = z
     status: z.enum(CASE_STATUSES),
     outcome: z.string().nullable(),
     itemCode: z.string(),
+    itemName: z.string().describe('the item’s name when the case was filed'),
     implementationCode: z.string(),
     applicant: z.record(z.string(), z.unknown()).describe('identifiers masked'),
-    agent: z.record(z.string(), z.unknown()).nullable(),
+    agent: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe(
+        '帮办代办: set when an agent filed the case — `kind` (village_agent 村级代办员, hall_helper 帮办员, authorized_person 受托人), `name` and `authorizationRef`; staff also see the agent’s masked ID number. The applicant side (residents, operators) never sees the agent’s ID number. null: filed by the applicant or at a window.',
+      ),
     channel: z.string(),
     processingMode: z.string(),
     intakeHallCode: z.string().nullable(),
@@ -90,7 +96,9 @@ const MutationSchema = z.object({
   pickupCode: z
     .string()
     .optional()
-    .describe('6-digit pickup code, issued once when a pickup case is decided'),
+    .describe(
+      'the new 6-digit pickup code — only when the applicant themself reissues it (POST …/pickup-code), to show as a QR code at the pickup desk',
+    ),
 });
 
 /** What a case mutation answers: the case after it, or an error (403 refused, 409 state or version). */
@@ -103,8 +111,40 @@ const mutationResponses = {
 
 const ref = z.object({ ref: z.string().describe('21-digit case number or case id') });
 
+const HallNameSchema = z.object({ code: z.string(), name: z.string() });
+
+/** Public tracking: a case without any personal data (see CasesService.track). */
+export const TrackSchema = z
+  .object({
+    number: z.string().describe('21-digit case number'),
+    itemCode: z.string(),
+    itemName: z.string(),
+    status: z.enum(CASE_STATUSES),
+    statusLabel: z.string().describe('中文 label, e.g. 受理'),
+    submittedOn: z.string().describe('YYYY-MM-DD (Asia/Shanghai)'),
+    receivedOn: z.string().optional(),
+    acceptedOn: z.string().optional(),
+    decidedOn: z.string().optional(),
+    deadline: z.string().optional().describe('承诺办结日 YYYY-MM-DD while the authority works on it'),
+    deadlineProvisional: z
+      .boolean()
+      .optional()
+      .describe('true: the deadline lies in a year whose holidays are not published yet'),
+    workingDaysLeft: z.number().int().optional().describe('working days to the deadline; negative: overdue'),
+    paused: z.boolean().optional().describe('the decision clock is paused (补正, 特别程序)'),
+    intakeHall: HallNameSchema.optional().describe('收件大厅'),
+    pickupHall: HallNameSchema.optional().describe('取件大厅 (delivery by pickup)'),
+    readyForPickup: z.boolean().describe('decided, the result waits at the pickup hall'),
+  })
+  .meta({ id: 'CaseTracking' });
+
 /** The case API (办件): submission, one command endpoint per transition, queries. */
 export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZod {
+  /** A mutation's case as the caller may see it (the applicant side never sees the agent's ID number). */
+  const shown = (p: Principal, m: CaseMutation): CaseMutation => ({
+    ...m,
+    case: deps.cases.viewFor(p, m.case),
+  });
   return async (app) => {
     app.post(
       '/api/v1/cases',
@@ -127,7 +167,7 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
           ...mutationContext(req.headers, actor),
           principal: p,
         });
-        return reply.status(201).send(result);
+        return reply.status(201).send(shown(p, result));
       },
     );
 
@@ -151,10 +191,13 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
         // 帮办代办: an agent's resubmission, withdrawal or rating is taken under the resident's authorization
         const agent = actsAsAgent(p, req.body.type, target, deps.cases.now());
         if (!agent) requireDeskRole(p, req.body.type, target, deps.cases.now(), req.params.ref);
-        return deps.cases.command(req.params.ref, req.body, {
-          ...mutationContext(req.headers, agent ? { ...actor, kind: 'agent' } : actor),
-          principal: p,
-        });
+        return shown(
+          p,
+          await deps.cases.command(req.params.ref, req.body, {
+            ...mutationContext(req.headers, agent ? { ...actor, kind: 'agent' } : actor),
+            principal: p,
+          }),
+        );
       },
     );
 
@@ -193,7 +236,10 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
       async (req) => {
         const { p, actor } = caller(req);
         await deps.cases.requireAccess(p, req.params.ref, 'case.deliver');
-        return deps.cases.reissuePickupCode(req.params.ref, mutationContext(req.headers, actor));
+        return shown(
+          p,
+          await deps.cases.reissuePickupCode(req.params.ref, mutationContext(req.headers, actor)),
+        );
       },
     );
 
@@ -236,8 +282,35 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
         },
       },
       async (req) => {
-        await deps.cases.requireAccess(caller(req).p, req.params.ref, null);
-        return deps.cases.get(req.params.ref);
+        const { p } = caller(req);
+        await deps.cases.requireAccess(p, req.params.ref, null);
+        return deps.cases.viewFor(p, await deps.cases.get(req.params.ref));
+      },
+    );
+
+    app.get(
+      '/api/v1/track/:number',
+      {
+        config: { rateLimit: { max: TRACK_LOOKUPS_PER_MINUTE, timeWindow: '1 minute' } },
+        schema: {
+          tags: ['cases'],
+          summary:
+            'Public tracking (办件进度查询) for the QR code on every notice: status, dates, deadline and halls — no personal data',
+          description: `Public. \`check\`: the last 4 digits of the applicant's mobile phone, or the last 6 characters of the applicant's ID number (or credit code). An unknown number and a wrong check both answer 404 \`track.not_found\` (numbers cannot be probed); a malformed number or check 400 naming the field. ${TRACK_LOOKUPS_PER_MINUTE} lookups per minute per client IP (429 past it). Every lookup is audited (\`case.track\`). The check is compared as a keyed SM3 blind index: no personal data is opened. Cache-Control: no-store. Signed-in applicants use GET /api/v1/cases/{ref}.`,
+          params: z.object({ number: z.string().max(40).describe('21-digit case number') }),
+          querystring: z.object({
+            check: z
+              .string()
+              .max(40)
+              .optional()
+              .describe('last 4 digits of the applicant’s phone, or last 6 characters of the ID number'),
+          }),
+          response: { 200: TrackSchema, ...errorResponses },
+        },
+      },
+      async (req, reply) => {
+        void reply.header('cache-control', 'no-store');
+        return deps.cases.track(req.params.number, req.query.check, { clientIp: req.ip });
       },
     );
 

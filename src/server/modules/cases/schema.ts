@@ -52,6 +52,13 @@ export const cases = pgTable(
      * encryption, sealed by the rotation job. Rows under an older key are re-sealed by the same job.
      */
     piiKeyId: text('pii_key_id'),
+    /**
+     * Public tracking (GET /api/v1/track/:number): keyed SM3 blind indexes (HMAC-SM3 with PII_HASH_KEY,
+     * salted with the case number) of the check characters the applicant may give — the last 4 digits of
+     * their phone, the last 6 characters of their ID number or credit code — so a lookup compares hashes
+     * and never opens personal data. Null on rows written before tracking: the PII rotation job fills them.
+     */
+    trackingKeys: text('tracking_keys').array(),
     channel: text('channel').notNull(),
     processingMode: text('processing_mode').notNull(),
     intakeHallCode: text('intake_hall_code'),
@@ -84,6 +91,7 @@ export const cases = pgTable(
     index('cases_applicant_idx').on(t.applicantKey, t.createdAt),
     index('cases_applicant_account_idx').on(t.applicantAccountId, t.createdAt),
     index('cases_pii_key_idx').on(t.piiKeyId),
+    index('cases_intake_division_idx').on(t.intakeDivisionCode, t.createdAt),
     index('cases_open_warning_idx')
       .on(t.warning)
       .where(sql`${t.status} not in ('not_accepted','decided','delivered','rated','withdrawn')`),

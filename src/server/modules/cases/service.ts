@@ -15,6 +15,7 @@ import {
 import { caseSequenceFrom, formatCaseNumber, isCaseNumber } from '../../../domain/case-number.ts';
 import {
   applyCommand,
+  CASE_STATUS_LABELS,
   type CaseActor,
   type CaseCommand,
   CaseCommandSchema,
@@ -38,13 +39,19 @@ import {
 } from '../../../domain/errors.ts';
 import { sensitiveFormKeys, validateFormData } from '../../../domain/form.ts';
 import { maskIdentityNumber } from '../../../domain/identity-number.ts';
-import { type Action, grantInForce, type ScopeTarget } from '../../../domain/roles.ts';
+import {
+  type Action,
+  anyGrantAllows,
+  grantInForce,
+  type ScopeTarget,
+  scopeCovers,
+} from '../../../domain/roles.ts';
 import { WriteBatch } from '../../db/batch.ts';
 import type { Db, Tx } from '../../db/index.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { IdempotencyService } from '../idempotency/service.ts';
 import type { AgentAuthorizationsService } from '../identity/authorizations.ts';
-import type { Principal } from '../identity/principal.ts';
+import { type Principal, principalToCaseActor } from '../identity/principal.ts';
 import type { NewOutboxRow, OutboxService } from '../outbox/service.ts';
 import { maskAddress, maskName, maskPhone, type PiiField, type PiiVault } from '../pii/service.ts';
 import {
@@ -199,6 +206,11 @@ export interface CaseView {
  */
 export interface CaseMutation {
   case: CaseView;
+  /**
+   * Only when the applicant themself reissues their pickup code (POST …/pickup-code): the new 6-digit code,
+   * to show as a QR code at the pickup desk. Never to staff or agents.
+   */
+  pickupCode?: string;
 }
 
 const MAX_PICKUP_ATTEMPTS = 5;
@@ -341,6 +353,7 @@ export class CasesService {
           delivery: { preference: app.delivery } as Record<string, unknown>,
         }),
         applicantKey: this.applicantKey(app.applicant),
+        trackingKeys: this.trackingKeys(number, app.applicant as Record<string, unknown>),
         applicantAccountId,
         channel: app.channel,
         processingMode: app.processingMode,
@@ -719,7 +732,9 @@ export class CasesService {
    * pickup: the new code replaces the old one (only its keyed hash is stored), the attempt count restarts,
    * and the code goes to the applicant alone through the notification (SMS / inbox) — never to the staff.
    * A timeline entry records who asked. At most {@link MAX_PICKUP_REISSUES} times per case (each sends a
-   * message to the applicant).
+   * message to the applicant). When the applicant themself asks (signed in, their own case), the new code
+   * is also in the answer (`pickupCode`), for the citizen app to show as a QR code; a replay of the same
+   * Idempotency-Key answers the same code.
    * Who: the applicant or agent whose account the case was filed under, staff of the pickup hall, or staff
    * of the competent department (a stranger could otherwise spend the reissues and flood the applicant).
    * @throws AppError(conflict, `case.no_pickup`) when the case has no pickup waiting;
@@ -749,11 +764,12 @@ export class CasesService {
         }
         const a = ctx.actor;
         const state = CaseStateSchema.parse(row.state);
-        // The applicant (or agent) only for their own case: the account the case was filed under.
-        const accountOf = (p: unknown) => (p as { accountId?: unknown } | null)?.accountId;
+        // The applicant only for their own case: the applicant-side account the server recorded (filed by
+        // them signed in, or for them by an agent); an agent under the resident's authorization (checked
+        // before the transaction, which set onBehalfOf to the case's resident).
         const own =
-          (a.kind === 'applicant' && accountOf(row.applicant) === a.id) ||
-          (a.kind === 'agent' && accountOf(row.agent) === a.id);
+          (a.kind === 'applicant' && !!row.applicantAccountId && row.applicantAccountId === a.id) ||
+          (a.kind === 'agent' && !!a.onBehalfOf && a.onBehalfOf === row.applicantAccountId);
         const allowed =
           own ||
           (a.kind === 'staff' &&
@@ -793,10 +809,16 @@ export class CasesService {
         batch.add(this.repo.appendEventSql(this.eventRow(id, event)));
         this.record(batch, bumped, event, code);
         this.announce(batch, bumped);
-        return { case: await this.view(bumped, calendar, tx, locked) } satisfies CaseMutation;
+        return {
+          case: await this.view(bumped, calendar, tx, locked),
+          // the applicant asking for their own code gets it back too (sealed in the retry record, so a
+          // replay shows the same code and the idempotency table holds no code in clear)
+          ...(a.kind === 'applicant' ? { pickupCodeSealed: this.deps.pii.encrypt(code, 'pickupCode') } : {}),
+        };
       })
       .catch(this.auditRefusal(caseRef, 'case.reissue_pickup_code', ctx.actor));
-    return result.value;
+    const { pickupCodeSealed, ...mutation } = result.value as CaseMutation & { pickupCodeSealed?: string };
+    return pickupCodeSealed ? { ...mutation, pickupCode: this.deps.pii.unseal(pickupCodeSealed) } : mutation;
   }
 
   /**
@@ -1476,6 +1498,33 @@ export class CasesService {
     return target;
   }
 
+  /**
+   * Who acts on the applicant's side of a case for an upload from the citizen app (photos of materials):
+   * - a resident or a legal person's operator whose case it is → the applicant (others: 404, the 404 rule);
+   * - staff who hold an agent role (帮办员 helper, 村级代办员 village_agent) in force over the case and no
+   *   custody role there (`case.custody`) → the agent acting for the case's resident, which needs an active
+   *   authorization of that resident covering the case's items, and the agent's own grant for them
+   *   (403 `case.agent_not_authorized`, audited); the development header's `agent:x` likewise;
+   * - other staff → null: they record scans at the desk (the custody roles decide).
+   * Reads only; call before any transaction. @throws AppError(not_found, `case.not_found`) | (forbidden).
+   */
+  async applicantSideActor(p: Principal, caseRef: string): Promise<CaseActor | null> {
+    const target = await this.requireAccess(p, caseRef, null);
+    if (p.kind !== 'staff') return principalToCaseActor(p);
+    const now = this.options.clock();
+    const agentHere = p.devActor
+      ? p.devActor.kind === 'agent'
+      : !anyGrantAllows(p.grants, 'case.custody', target, now) &&
+        p.grants.some(
+          (g) => grantInForce(g, now) && AGENT_ROLES.includes(g.role) && scopeCovers(g.scope, target),
+        );
+    if (!agentHere) return null;
+    const actor: CaseActor = { ...principalToCaseActor(p), kind: 'agent' };
+    return this.agentOnBehalf(caseRef, { actor, principal: p, idempotencyKey: '' }).catch(
+      this.auditRefusal(caseRef, 'custody.upload', actor),
+    );
+  }
+
   /** A department as a policy target (its id and division). @throws 404 `department.not_found`. */
   async departmentTarget(id: string): Promise<ScopeTarget> {
     const d = await this.deps.departments.getDepartment(id);
@@ -1553,7 +1602,134 @@ export class CasesService {
     const calendar = await this.deps.calendar.calendar();
     const rows = await this.repo.casesOfAccount(account, limit);
     const views = await this.viewMany(rows, calendar);
-    return views.map((v, i) => ({ ...v, nextStep: nextStepOf(rows[i]!) }));
+    return views.map((v, i) => ({ ...this.viewFor(p, v), nextStep: nextStepOf(rows[i]!) }));
+  }
+
+  /**
+   * Public tracking (办件进度查询) for the QR code on every notice: the case with `number` when `check` is
+   * the last 4 digits of the applicant's phone or the last 6 characters of their ID number (or credit
+   * code) — compared as keyed blind indexes (cases.tracking_keys), so no personal data is opened; an
+   * unknown number and a wrong check give the same 404, so numbers cannot be probed (the route also
+   * limits lookups per IP). Every lookup is audited (`case.track`, outcome ok / denied, with the client
+   * address). The answer carries no personal data ({@link TrackView}).
+   * @throws AppError(validation, `track.number_invalid` field `number` | `track.check_invalid` field
+   *   `check`) for a malformed number or check (the same whatever the case); AppError(not_found,
+   *   `track.not_found`).
+   */
+  async track(
+    number: string,
+    check: string | undefined,
+    meta: { clientIp?: string } = {},
+  ): Promise<TrackView> {
+    if (!isCaseNumber(number))
+      throw invalid(
+        'number',
+        'A case number has 21 digits, as printed on the notice (收件凭证).',
+        'track.number_invalid',
+      );
+    const c = (check ?? '').trim().toUpperCase();
+    const keys = /^\d{4}$/.test(c)
+      ? [this.trackingKey(number, 'phone', c)]
+      : /^[0-9A-Z]{6}$/.test(c)
+        ? [this.trackingKey(number, 'id', c)]
+        : null;
+    if (!keys)
+      throw invalid(
+        'check',
+        'Give the last 4 digits of the applicant’s mobile phone, or the last 6 characters of the applicant’s ID number (身份证号后六位).',
+        'track.check_invalid',
+      );
+    const row = await this.repo.findTracked(number, keys);
+    const audit = (outcome: 'ok' | 'denied', target: { type: string; id: string }) =>
+      this.deps.audit
+        .record({
+          actor: { kind: 'public', id: 'track' },
+          action: 'case.track',
+          outcome,
+          target,
+          ...(meta.clientIp ? { clientIp: meta.clientIp } : {}),
+          details: { check: c.length === 4 ? 'phone_last4' : 'id_last6' },
+        })
+        .catch(() => undefined); // the answer does not wait on a failed audit write
+    if (!row) {
+      await audit('denied', { type: 'case_number', id: number });
+      throw notFound(
+        'track.not_found',
+        'No application with this number and check. Check the number on the notice and the digits you gave.',
+        'number',
+      );
+    }
+    await audit('ok', { type: 'case', id: row.id });
+    const calendar = await this.deps.calendar.calendar();
+    const state = CaseStateSchema.parse(row.state);
+    const clocks = computeClocks(
+      state,
+      row.limits as unknown as ClockLimits,
+      calendar,
+      todayInShanghai(this.options.clock()),
+      this.options.thresholds,
+    );
+    const delivery = row.delivery as {
+      preference?: { method?: string; hallCode?: string };
+      pickup?: { hallCode?: string };
+    } | null;
+    const hall = async (code: string | null | undefined) => {
+      if (!code) return undefined;
+      const h = await this.deps.halls.getHall(code).catch(() => null);
+      return h ? { code: h.code, name: h.name } : undefined;
+    };
+    const pickupCode =
+      delivery?.pickup?.hallCode ??
+      (delivery?.preference?.method === 'pickup' ? delivery.preference.hallCode : undefined);
+    const status = row.status as CaseStatus;
+    const open = isOpenStatus(status);
+    const intakeHall = await hall(row.intakeHallCode);
+    const pickupHall = await hall(pickupCode);
+    return {
+      number: row.number,
+      itemCode: row.itemCode,
+      itemName: row.itemName,
+      status,
+      statusLabel: CASE_STATUS_LABELS[status],
+      submittedOn: state.submittedOn,
+      ...(state.receivedOn ? { receivedOn: state.receivedOn } : {}),
+      ...(state.acceptedOn ? { acceptedOn: state.acceptedOn } : {}),
+      ...(state.decidedOn ? { decidedOn: state.decidedOn } : {}),
+      ...(open && clocks.decisionDue ? { deadline: clocks.decisionDue.date } : {}),
+      ...(open && clocks.decisionDue?.provisional ? { deadlineProvisional: true } : {}),
+      ...(open && clocks.workingDaysLeft !== null ? { workingDaysLeft: clocks.workingDaysLeft } : {}),
+      ...(open && clocks.paused ? { paused: true } : {}),
+      ...(intakeHall ? { intakeHall } : {}),
+      ...(pickupHall ? { pickupHall } : {}),
+      readyForPickup: status === 'decided' && !!delivery?.pickup,
+    };
+  }
+
+  /**
+   * Cases filed with intake in a county (the first 6 digits of their number) during the last `windowDays`
+   * calendar days, per item, most first — for "popular in my county" (no personal data).
+   */
+  filedPerItem(countyCode: string, windowDays: number): Promise<{ itemCode: string; cases: number }[]> {
+    const since = new Date(this.options.clock().getTime() - windowDays * 86_400_000);
+    return this.repo.filedPerItem(countyCode, since);
+  }
+
+  /**
+   * A case view as `p` may see it: staff see it whole (identifiers masked); a resident or a legal person's
+   * operator — the applicant side — sees who filed it for them (帮办代办: the agent's kind, name and the
+   * authorization it was filed under) but never the agent's ID number or contact details.
+   */
+  viewFor<V extends CaseView>(p: Principal, view: V): V {
+    if (p.kind === 'staff' || !view.agent) return view;
+    const { kind, name, authorizationRef } = view.agent as Record<string, unknown>;
+    return {
+      ...view,
+      agent: {
+        kind,
+        name,
+        ...(typeof authorizationRef === 'string' ? { authorizationRef } : {}),
+      },
+    };
   }
 
   /** An applicant's cases, by resident identity number or credit code (looked up by keyed hash). */
@@ -1640,7 +1816,14 @@ export class CasesService {
         for (const [k, v] of Object.entries(formData))
           if (typeof v === 'string' && this.deps.pii.isEnvelope(v))
             formData[k] = this.deps.pii.reseal(v, 'identifier');
-        await this.repo.setPii(tx, r.id, { ...this.sealedColumns(r), formData });
+        const applicant = { ...r.applicant };
+        for (const k of ['idNumber', 'creditCode', 'phone'])
+          if (typeof applicant[k] === 'string') applicant[k] = this.deps.pii.unseal(applicant[k] as string);
+        await this.repo.setPii(tx, r.id, {
+          ...this.sealedColumns(r),
+          formData,
+          trackingKeys: this.trackingKeys(r.number, applicant),
+        });
       }
       return rows.length;
     });
@@ -1973,6 +2156,27 @@ export class CasesService {
     );
   }
 
+  /**
+   * The tracking keys of a case (cases.tracking_keys): HMAC-SM3 (PII_HASH_KEY) of `track:<number>:phone:<last
+   * 4 digits of the applicant's phone>` and `track:<number>:id:<last 6 characters of the ID number or credit
+   * code, upper case>`, for the applicant fields present (plaintext `applicant`).
+   */
+  private trackingKeys(number: string, applicant: Record<string, unknown>): string[] {
+    const keys: string[] = [];
+    const phone = typeof applicant.phone === 'string' ? applicant.phone.replace(/\D/g, '') : '';
+    if (phone.length >= 4) keys.push(this.trackingKey(number, 'phone', phone.slice(-4)));
+    const id = [applicant.idNumber, applicant.creditCode].find((v) => typeof v === 'string') as
+      | string
+      | undefined;
+    if (id && id.trim().length >= 6)
+      keys.push(this.trackingKey(number, 'id', id.trim().toUpperCase().slice(-6)));
+    return keys;
+  }
+
+  private trackingKey(number: string, kind: 'phone' | 'id', tail: string): string {
+    return createHmac('sm3', this.options.piiHashKey).update(`track:${number}:${kind}:${tail}`).digest('hex');
+  }
+
   /** Keyed SM3 hash (HMAC-SM3) of an identifier. */
   private keyOf(identifier: string): string {
     return createHmac('sm3', this.options.piiHashKey).update(identifier).digest('hex');
@@ -2155,6 +2359,39 @@ function agentRefusalDetails(app: SubmitCase): Record<string, unknown> {
       : 'not_a_uuid',
   };
 }
+
+/**
+ * A case as public tracking shows it (GET /api/v1/track/:number): no personal data at all — item, status,
+ * dates (Asia/Shanghai days), the decision deadline with working days left, the intake and pickup halls,
+ * whether the result waits for pickup. Absent fields are left out.
+ */
+export interface TrackView {
+  number: string;
+  itemCode: string;
+  itemName: string;
+  status: CaseStatus;
+  /** 中文 label of the status, e.g. 受理. */
+  statusLabel: string;
+  submittedOn: string;
+  receivedOn?: string;
+  acceptedOn?: string;
+  decidedOn?: string;
+  /** 承诺办结日 (YYYY-MM-DD) while the authority works on it. */
+  deadline?: string;
+  /** The deadline lies in a year whose holidays are not published yet. */
+  deadlineProvisional?: boolean;
+  /** Working days until the deadline (negative: overdue); absent when no clock runs. */
+  workingDaysLeft?: number;
+  /** The decision clock is paused (补正, 特别程序). */
+  paused?: boolean;
+  intakeHall?: { code: string; name: string };
+  pickupHall?: { code: string; name: string };
+  /** Decided, and the result waits at the pickup hall (bring the pickup code). */
+  readyForPickup: boolean;
+}
+
+/** Public tracking lookups allowed per client IP and minute (GET /api/v1/track/:number). */
+export const TRACK_LOOKUPS_PER_MINUTE = 10;
 
 /** What the applicant must do next on their case (see {@link CasesService.myCases}). */
 export type NextStep =

@@ -10,7 +10,7 @@ import { CalendarService } from '../calendar/service.ts';
 import { DepartmentsService } from '../departments/service.ts';
 import { HallsService } from '../halls/service.ts';
 import { RegionsService } from '../regions/service.ts';
-import { CatalogSearchIndex } from '../search/search-index.ts';
+import { CatalogSearchService } from '../search/service.ts';
 import { catalogRoutes } from './routes.ts';
 import { loadSampleCatalogSource, SAMPLE_CATALOG_XLSX } from './sample.ts';
 import { CatalogService, PROVINCE_CODE } from './service.ts';
@@ -282,11 +282,11 @@ describe('lists and search documents', () => {
 
 describe('HTTP routes', () => {
   beforeAll(async () => {
-    const index = new CatalogSearchIndex();
-    index.addAll(await catalog.listSearchDocuments());
+    const search = new CatalogSearchService(catalog);
+    await search.rebuild();
     app = await buildHttpApp({
       logLevel: false,
-      routes: [catalogRoutes({ catalog, search: index, regions })],
+      routes: [catalogRoutes({ catalog, search, regions })],
     });
   });
   const get = async (url: string) => {

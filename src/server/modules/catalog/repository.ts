@@ -1,11 +1,13 @@
-import { and, arrayContains, asc, desc, eq, ilike, inArray, or, type SQL, sql } from 'drizzle-orm';
+import { createHash } from 'node:crypto';
+import { and, arrayContains, asc, desc, eq, gt, ilike, inArray, or, type SQL, sql } from 'drizzle-orm';
 import type { Implementation, Material, ServiceItem, Variances } from '../../../domain/catalog.ts';
 import type { Db, Tx } from '../../db/index.ts';
-import { countAll } from '../../db/sql.ts';
+import { countAll, rowsOf, toInt } from '../../db/sql.ts';
 import {
   catalogImplementations,
   catalogMaterials,
   catalogServiceItems,
+  catalogState,
   type ItemDefinition,
 } from './schema.ts';
 
@@ -35,6 +37,22 @@ type MaterialRow = typeof catalogMaterials.$inferSelect;
 type ImplementationRow = typeof catalogImplementations.$inferSelect;
 
 const BATCH = 500;
+
+/** Canonical JSON (sorted keys): the same item always hashes the same. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value ?? null);
+}
+
+/** SHA-256 (hex) of an item with its materials, for `content_hash`. */
+function contentHashOf(item: ServiceItem): string {
+  return createHash('sha256').update(canonical(item)).digest('hex');
+}
 
 function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -70,8 +88,11 @@ export class CatalogRepository {
     this.db = db;
   }
 
-  /** Inserts or replaces items and replaces their materials (inside `tx`). */
-  async upsertItems(tx: Tx, items: readonly ServiceItem[]): Promise<void> {
+  /**
+   * Inserts or replaces items and replaces their materials (inside `tx`); an item whose content (with its
+   * materials) differs from the stored one, or a new one, is stamped with catalog `version`.
+   */
+  async upsertItems(tx: Tx, items: readonly ServiceItem[], version: number): Promise<void> {
     for (let i = 0; i < items.length; i += BATCH) {
       const batch = items.slice(i, i + BATCH);
       const rows = batch.map((item) => {
@@ -87,6 +108,8 @@ export class CatalogRepository {
           popularity: item.popularity,
           sample: item.sample,
           definition: definition satisfies ItemDefinition,
+          contentHash: contentHashOf(item),
+          changedVersion: version,
         };
       });
       await tx
@@ -105,6 +128,8 @@ export class CatalogRepository {
             sample: sql`excluded.sample`,
             definition: sql`excluded.definition`,
             updatedAt: sql`now()`,
+            changedVersion: sql`case when ${catalogServiceItems.contentHash} is distinct from excluded.content_hash then excluded.changed_version else ${catalogServiceItems.changedVersion} end`,
+            contentHash: sql`excluded.content_hash`,
           },
         });
       await tx.delete(catalogMaterials).where(
@@ -122,35 +147,125 @@ export class CatalogRepository {
     }
   }
 
-  /** Sets the variances of implementations, creating them (unbound, department null) when missing. */
+  /**
+   * Sets the variances of implementations, creating them (unbound, department null) when missing; a new
+   * implementation or changed variances are stamped with catalog `version`.
+   */
   async upsertVariances(
     tx: Tx,
     rows: readonly { code: string; itemCode: string; divisionCode: string; variances: Variances }[],
+    version: number,
   ) {
     for (let i = 0; i < rows.length; i += BATCH) {
       await tx
         .insert(catalogImplementations)
-        .values(rows.slice(i, i + BATCH).map((r) => ({ ...r, departmentId: null })))
+        .values(rows.slice(i, i + BATCH).map((r) => ({ ...r, departmentId: null, changedVersion: version })))
         .onConflictDoUpdate({
           target: catalogImplementations.code,
-          set: { variances: sql`excluded.variances` },
+          set: {
+            variances: sql`excluded.variances`,
+            changedVersion: sql`case when ${catalogImplementations.variances} is distinct from excluded.variances then excluded.changed_version else ${catalogImplementations.changedVersion} end`,
+          },
         });
     }
   }
 
-  /** Creates implementations or rebinds their department, keeping their variances. */
-  async upsertBindings(tx: Tx, rows: readonly ImplementationBinding[]): Promise<void> {
+  /**
+   * Creates implementations or rebinds their department, keeping their variances; a new implementation
+   * or a changed department is stamped with catalog `version` (a rebinding that changes nothing is not).
+   */
+  async upsertBindings(tx: Tx, rows: readonly ImplementationBinding[], version: number): Promise<void> {
     for (let i = 0; i < rows.length; i += BATCH) {
       await tx
         .insert(catalogImplementations)
-        .values(rows.slice(i, i + BATCH).map((r) => ({ ...r, variances: {} })))
+        .values(rows.slice(i, i + BATCH).map((r) => ({ ...r, variances: {}, changedVersion: version })))
         .onConflictDoUpdate({
           target: catalogImplementations.code,
           set: {
             departmentId: sql`coalesce(excluded.department_id, ${catalogImplementations.departmentId})`,
+            changedVersion: sql`case when coalesce(excluded.department_id, ${catalogImplementations.departmentId}) is distinct from ${catalogImplementations.departmentId} then excluded.changed_version else ${catalogImplementations.changedVersion} end`,
           },
         });
     }
+  }
+
+  /**
+   * Increments the catalog version counter and returns the new version. Call it FIRST in every transaction
+   * that writes the catalog: the counter row stays locked until commit, so catalog writers commit in
+   * version order (see catalogState).
+   */
+  async bumpVersion(tx: Tx): Promise<number> {
+    const [row] = rowsOf<{ version: unknown }>(
+      await tx.execute(sql`insert into ${catalogState} (id, version) values (1, 1)
+        on conflict (id) do update set version = ${catalogState}.version + 1 returning version`),
+    );
+    return toInt(row!.version);
+  }
+
+  /**
+   * The newest catalog version stamped on any committed item or implementation (0 for none). Every row
+   * stamped with a version up to it is committed (writers commit in version order).
+   */
+  async currentVersion(): Promise<number> {
+    const [row] = rowsOf<{ v: unknown }>(
+      await this.db.execute(sql`select greatest(
+        (select coalesce(max(changed_version), 0) from ${catalogServiceItems}),
+        (select coalesce(max(changed_version), 0) from ${catalogImplementations})) as v`),
+    );
+    return toInt(row?.v ?? 0);
+  }
+
+  /**
+   * Codes of the items whose guide for a division with ancestry `divisionCodes` may have changed after
+   * catalog version `since` (up to `until`): the item itself changed, or one of its implementations along
+   * the ancestry did.
+   */
+  async changedItemCodes(since: number, until: number, divisionCodes: readonly string[]): Promise<string[]> {
+    const items = await this.db
+      .select({ code: catalogServiceItems.code })
+      .from(catalogServiceItems)
+      .where(
+        and(
+          gt(catalogServiceItems.changedVersion, since),
+          sql`${catalogServiceItems.changedVersion} <= ${until}`,
+        ),
+      );
+    const impls =
+      divisionCodes.length === 0
+        ? []
+        : await this.db
+            .selectDistinct({ code: catalogImplementations.itemCode })
+            .from(catalogImplementations)
+            .where(
+              and(
+                inArray(catalogImplementations.divisionCode, [...divisionCodes]),
+                gt(catalogImplementations.changedVersion, since),
+                sql`${catalogImplementations.changedVersion} <= ${until}`,
+              ),
+            );
+    return [...new Set([...items, ...impls].map((r) => r.code))].sort();
+  }
+
+  /** Items with their materials, ordered by code: those of `codes`, or every item when `codes` is undefined. */
+  async itemsWithMaterials(codes?: readonly string[]): Promise<ServiceItem[]> {
+    if (codes === undefined) return this.allItems();
+    if (codes.length === 0) return [];
+    const rows = await this.db
+      .select()
+      .from(catalogServiceItems)
+      .where(inArray(catalogServiceItems.code, [...codes]))
+      .orderBy(asc(catalogServiceItems.code));
+    return this.withMaterials(rows, await this.materialsOf(rows.map((r) => r.code)));
+  }
+
+  /** Every implementation at any of `divisionCodes` (the ancestry of one division), of any item. */
+  async implementationsAtDivisions(divisionCodes: readonly string[]): Promise<Implementation[]> {
+    if (divisionCodes.length === 0) return [];
+    const rows = await this.db
+      .select()
+      .from(catalogImplementations)
+      .where(inArray(catalogImplementations.divisionCode, [...divisionCodes]));
+    return rows.map(toImplementation);
   }
 
   private async materialsOf(codes: readonly string[]): Promise<Map<string, Material[]>> {
@@ -226,6 +341,32 @@ export class CatalogRepository {
   async allItems(): Promise<ServiceItem[]> {
     const rows = await this.db.select().from(catalogServiceItems).orderBy(asc(catalogServiceItems.code));
     return this.withMaterials(rows, await this.materialsOf(rows.map((r) => r.code)));
+  }
+
+  /** Every item's code, name, industry, popularity and service objects, by code (browse lists). */
+  async summaries(): Promise<
+    { code: string; name: string; industry: string; popularity: number; serviceObjects: string[] }[]
+  > {
+    return this.db
+      .select({
+        code: catalogServiceItems.code,
+        name: catalogServiceItems.name,
+        industry: catalogServiceItems.industry,
+        popularity: catalogServiceItems.popularity,
+        serviceObjects: catalogServiceItems.serviceObjects,
+      })
+      .from(catalogServiceItems)
+      .orderBy(asc(catalogServiceItems.code));
+  }
+
+  /** Codes of the items with an implementation at any of `divisionCodes` (available there). */
+  async itemCodesAt(divisionCodes: readonly string[]): Promise<Set<string>> {
+    if (divisionCodes.length === 0) return new Set();
+    const rows = await this.db
+      .selectDistinct({ code: catalogImplementations.itemCode })
+      .from(catalogImplementations)
+      .where(inArray(catalogImplementations.divisionCode, [...divisionCodes]));
+    return new Set(rows.map((r) => r.code));
   }
 
   /** Number of items per industry. */
@@ -309,9 +450,12 @@ export class CatalogRepository {
     return row ? toImplementation(row) : undefined;
   }
 
-  /** Replaces the variances of one implementation inside `tx`. */
-  async setVariances(tx: Tx, code: string, variances: Variances): Promise<void> {
-    await tx.update(catalogImplementations).set({ variances }).where(eq(catalogImplementations.code, code));
+  /** Replaces the variances of one implementation inside `tx`, stamped with catalog `version`. */
+  async setVariances(tx: Tx, code: string, variances: Variances, version: number): Promise<void> {
+    await tx
+      .update(catalogImplementations)
+      .set({ variances, changedVersion: version })
+      .where(eq(catalogImplementations.code, code));
   }
 
   /** Implementations that carry at least one variance, by item then division (export). */

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   boolean,
   index,
   integer,
@@ -35,11 +36,16 @@ export const catalogServiceItems = pgTable(
     sample: boolean('sample').notNull(),
     definition: jsonb('definition').$type<ItemDefinition>().notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    /** SHA-256 of the whole item with its materials (canonical JSON): an import that changes nothing is no change. */
+    contentHash: text('content_hash'),
+    /** The catalog version ({@link catalogState}) that last changed the item or its materials (offline sync). */
+    changedVersion: bigint('changed_version', { mode: 'number' }).notNull().default(0),
   },
   (t) => [
     index('catalog_items_industry_idx').on(t.industry),
     index('catalog_items_item_type_idx').on(t.itemType),
     index('catalog_items_department_kind_idx').on(t.departmentKind),
+    index('catalog_items_changed_version_idx').on(t.changedVersion),
   ],
 );
 
@@ -82,9 +88,22 @@ export const catalogImplementations = pgTable(
     divisionCode: text('division_code').notNull(),
     departmentId: uuid('department_id'),
     variances: jsonb('variances').$type<Variances>().notNull().default(sql`'{}'::jsonb`),
+    /** The catalog version ({@link catalogState}) that last changed the variances or the department binding. */
+    changedVersion: bigint('changed_version', { mode: 'number' }).notNull().default(0),
   },
   (t) => [
     uniqueIndex('catalog_implementations_item_division_idx').on(t.itemCode, t.divisionCode),
     index('catalog_implementations_division_idx').on(t.divisionCode),
   ],
 );
+
+/**
+ * The catalog version counter (one row, id 1): every transaction that writes the catalog increments it
+ * FIRST and stamps the rows it changes with the new value (`changed_version`). The row lock is held until
+ * commit, so writers commit in version order: once a version is visible, every smaller one is committed —
+ * the offline sync's cursor ("everything up to version v") never skips a slower writer.
+ */
+export const catalogState = pgTable('catalog_state', {
+  id: integer('id').primaryKey(),
+  version: bigint('version', { mode: 'number' }).notNull(),
+});

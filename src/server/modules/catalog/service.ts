@@ -17,12 +17,13 @@ import {
   varianceIssues,
 } from '../../../domain/catalog.ts';
 import type { DepartmentKind } from '../../../domain/department.ts';
-import { parseDivisionCode } from '../../../domain/division-code.ts';
+import { countyCodeOf, parseDivisionCode } from '../../../domain/division-code.ts';
 import { AppError, type FieldIssue, invalid, invalidMany, notFound } from '../../../domain/errors.ts';
 import type { Db, Tx } from '../../db/index.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { Principal } from '../identity/principal.ts';
 import { PROVINCE_CODE } from './constants.ts';
+import { type LifeEvent, loadLifeEvents } from './life-events.ts';
 import { authorizeCatalogExport, authorizeCatalogImport, authorizeImplementation } from './policy.ts';
 import { CatalogRepository, type ImplementationBinding, type ItemFilter } from './repository.ts';
 import type { ItemDefinition } from './schema.ts';
@@ -140,6 +141,50 @@ export interface ImplementationAdminView {
   };
 }
 
+/** The service object (服务对象) of the items the citizen app shows: natural persons (自然人). */
+export const CITIZEN_SERVICE_OBJECT = 'natural_person';
+
+/** Format number of the offline sync cursor: a new one makes every client sync in full once. */
+const SYNC_CURSOR_FORMAT = 'c1';
+
+/**
+ * What changed in the catalog for one division since a cursor (offline sync, see {@link CatalogService.syncGuides}).
+ */
+export interface CatalogSyncSlice {
+  /** Opaque; send it back as `since` to get only what changed after this answer. */
+  cursor: string;
+  /** true: `guides` is everything (no cursor, or one this server no longer recognises). */
+  full: boolean;
+  /** Resolved guides (the shape of GET …/guide), by item code. */
+  guides: Guide[];
+  /** Codes of items the client holds that are no longer shown here (delta only). */
+  removed: string[];
+}
+
+/** A popular item of a county (see {@link CatalogService.popular}). */
+export interface PopularItem {
+  code: string;
+  name: string;
+  /** 所属行业 identifier, e.g. social_insurance. */
+  industry: string;
+  /** 所属行业 中文 label, e.g. 社会保险. */
+  industryLabel: string;
+  /** Cases filed in the county in the window (0 when none). */
+  cases: number;
+  /** The catalog's 热度 (0–100). */
+  popularity: number;
+  /** Why it is ranked here: local `cases` (enough of them), or the catalog `popularity` (fallback). */
+  basis: 'cases' | 'popularity';
+}
+
+/** A life event with the name and industry of each of its items (browse screen). */
+export interface LifeEventView extends LifeEvent {
+  items: { code: string; name: string; industry: string; industryLabel: string }[];
+}
+
+/** Cases an item needs in the window to be ranked by local demand rather than by catalog popularity. */
+export const POPULAR_MIN_CASES = 3;
+
 /** A problem of an uploaded catalog, with its place in the workbook when it has one. */
 export interface ImportIssue {
   field: string;
@@ -174,6 +219,8 @@ export class CatalogService {
   private readonly clock: () => Date;
   /** Largest catalog workbook accepted over HTTP, bytes (CATALOG_IMPORT_MAX_BYTES). */
   readonly importMaxBytes: number;
+  /** data/catalog/life-events.json, read on first use. */
+  private lifeEventsFile: LifeEvent[] | undefined;
 
   constructor(
     db: Db,
@@ -266,6 +313,144 @@ export class CatalogService {
       ...guide,
       department: { id: d.id, name: d.name, creditCode: d.creditCode, divisionCode: d.divisionCode },
     };
+  }
+
+  // ================================================================================ citizen app
+
+  /**
+   * Offline catalog sync (离线可办) for one division (6/9/12-digit county, township or village code): the
+   * resolved guides ({@link getGuide}'s shape) of every item the citizen app shows there — items serving
+   * natural persons (`serviceObjects` ∋ natural_person) with an implementation along the division's
+   * ancestry. With the `since` cursor of an earlier answer for the same division, only the guides that
+   * changed after it (the item, its materials, or one of its implementations along the ancestry: variances
+   * or department binding) and, in `removed`, the codes of changed items no longer shown; without one, or
+   * with one that is malformed, of another division or format, or newer than this catalog (a restored
+   * database), everything (`full: true`). The cursor is the catalog version (see catalogState): writers
+   * commit in version order, so no change is skipped. Department renames are not tracked (rare; the next
+   * full sync carries them).
+   * @throws AppError(validation, `division.format`/`division.length`/`division.above_county`, field
+   *   `division`); AppError(not_found, `division.not_found`).
+   */
+  async syncGuides(divisionCode: string, since?: string): Promise<CatalogSyncSlice> {
+    const code = parseDivisionCode(divisionCode, 'division').code;
+    countyCodeOf(code);
+    const ancestry = (await this.regions.getAncestry(code, 'division')).map((d) => d.code);
+    const version = await this.repo.currentVersion();
+    const from = parseSyncCursor(since, code, version);
+    const items =
+      from === null
+        ? await this.repo.itemsWithMaterials()
+        : await this.repo.itemsWithMaterials(await this.repo.changedItemCodes(from, version, ancestry));
+    const implementations = await this.repo.implementationsAtDivisions(ancestry);
+    const byItem = new Map<string, Implementation[]>();
+    for (const impl of implementations) {
+      const list = byItem.get(impl.itemCode) ?? [];
+      list.push(impl);
+      byItem.set(impl.itemCode, list);
+    }
+    const guides: Guide[] = [];
+    const removed: string[] = [];
+    const departments = new Map<string, Guide['department']>();
+    for (const item of items) {
+      const impls = byItem.get(item.code) ?? [];
+      if (!item.serviceObjects.includes(CITIZEN_SERVICE_OBJECT) || impls.length === 0) {
+        removed.push(item.code);
+        continue;
+      }
+      const guide = resolveGuide(item, impls, ancestry);
+      const departmentId = guide.implementation?.departmentId;
+      let department: Guide['department'] = null;
+      if (departmentId && this.departments) {
+        if (!departments.has(departmentId)) {
+          const d = await this.departments.getDepartment(departmentId).catch(() => null);
+          departments.set(
+            departmentId,
+            d ? { id: d.id, name: d.name, creditCode: d.creditCode, divisionCode: d.divisionCode } : null,
+          );
+        }
+        department = departments.get(departmentId) ?? null;
+      }
+      guides.push({ ...guide, department });
+    }
+    return {
+      cursor: `${SYNC_CURSOR_FORMAT}.${code}.${version}`,
+      full: from === null,
+      guides,
+      removed: from === null ? [] : removed,
+    };
+  }
+
+  /**
+   * Popular services for a county (热门服务), at most `limit` (1–50): items the citizen app shows there,
+   * ranked first by the cases filed in the county in the recent window (`filed`, from the case engine) —
+   * for items with at least {@link POPULAR_MIN_CASES} cases — then, to fill the list (or entirely, when
+   * the county has too few cases), by the catalog's 热度 (`popularity`), then by code.
+   * @throws as {@link syncGuides} for the division.
+   */
+  async popular(
+    divisionCode: string,
+    filed: readonly { itemCode: string; cases: number }[],
+    limit = 10,
+  ): Promise<PopularItem[]> {
+    const code = parseDivisionCode(divisionCode, 'division').code;
+    countyCodeOf(code);
+    const ancestry = (await this.regions.getAncestry(code, 'division')).map((d) => d.code);
+    const available = await this.repo.itemCodesAt(ancestry);
+    const counts = new Map(filed.map((f) => [f.itemCode, f.cases]));
+    const items = (await this.repo.summaries())
+      .filter((i) => i.serviceObjects.includes(CITIZEN_SERVICE_OBJECT) && available.has(i.code))
+      .map((i): PopularItem => {
+        const cases = counts.get(i.code) ?? 0;
+        return {
+          code: i.code,
+          name: i.name,
+          industry: i.industry,
+          industryLabel: codeListLabel(INDUSTRIES, i.industry),
+          cases,
+          popularity: i.popularity,
+          basis: cases >= POPULAR_MIN_CASES ? 'cases' : 'popularity',
+        };
+      });
+    items.sort(
+      (a, b) =>
+        (a.basis === 'cases' ? 0 : 1) - (b.basis === 'cases' ? 0 : 1) ||
+        (a.basis === 'cases' ? b.cases - a.cases : 0) ||
+        b.popularity - a.popularity ||
+        a.code.localeCompare(b.code),
+    );
+    return items.slice(0, Math.max(1, Math.min(50, limit)));
+  }
+
+  /**
+   * The life events (人生事件) of the citizen app's browse screen, from data/catalog/life-events.json, each
+   * with the name and industry of its items — only items of this catalog that the citizen app shows
+   * (unknown codes are left out; an event left without items is left out).
+   */
+  async lifeEvents(): Promise<LifeEventView[]> {
+    this.lifeEventsFile ??= loadLifeEvents();
+    const items = new Map(
+      (await this.repo.summaries())
+        .filter((i) => i.serviceObjects.includes(CITIZEN_SERVICE_OBJECT))
+        .map((i) => [i.code, i]),
+    );
+    return this.lifeEventsFile
+      .map((e) => {
+        const codes = e.itemCodes.filter((c) => items.has(c));
+        return {
+          ...e,
+          itemCodes: codes,
+          items: codes.map((c) => {
+            const i = items.get(c)!;
+            return {
+              code: c,
+              name: i.name,
+              industry: i.industry,
+              industryLabel: codeListLabel(INDUSTRIES, i.industry),
+            };
+          }),
+        };
+      })
+      .filter((e) => e.itemCodes.length > 0);
   }
 
   /** Every implementation (实施清单 row) of an item, by division. @throws as {@link getItem}. */
@@ -371,8 +556,9 @@ export class CatalogService {
         issues,
       );
     await this.repo.transaction(async (tx) => {
+      const version = await this.repo.bumpVersion(tx);
       const before = (await this.repo.implementationByCode(code, tx))?.variances ?? {};
-      await this.repo.setVariances(tx, code, variances);
+      await this.repo.setVariances(tx, code, variances, version);
       await this.audit?.append(tx, {
         actor: { kind: p.kind, id: p.accountId },
         action: 'implementation.variances_update',
@@ -436,8 +622,8 @@ export class CatalogService {
     // The implementation list of the imported items, planned before the transaction (it reads the
     // departments) and written in it: items, variances, bindings and the audit entry commit together.
     const bindings = await this.planBindings(catalog.items, options.directory, catalog.implementations);
-    const summary = await this.writeCatalog(catalog, undefined, async (tx, s) => {
-      await this.repo.upsertBindings(tx, bindings);
+    const summary = await this.writeCatalog(catalog, undefined, async (tx, s, version) => {
+      await this.repo.upsertBindings(tx, bindings, version);
       await this.audit?.append(tx, {
         actor: { kind: p.kind, id: p.accountId },
         action: 'admin.catalog_import',
@@ -527,30 +713,35 @@ export class CatalogService {
   async importCatalog(
     data: CatalogDataInput,
     onProgress?: ProgressListener,
-    inTransaction?: (tx: Tx, summary: ImportSummary) => Promise<void>,
+    inTransaction?: (tx: Tx, summary: ImportSummary, version: number) => Promise<void>,
   ): Promise<ImportSummary> {
     return this.writeCatalog(await this.validateCatalog(data), onProgress, inTransaction);
   }
 
-  /** Writes a catalog checked by {@link validateCatalog} in ONE transaction (see {@link importCatalog}). */
+  /**
+   * Writes a catalog checked by {@link validateCatalog} in ONE transaction (see {@link importCatalog}),
+   * under a new catalog version (rows it changes are stamped with it, for the offline sync).
+   */
   private async writeCatalog(
     catalog: CatalogData,
     onProgress?: ProgressListener,
-    inTransaction?: (tx: Tx, summary: ImportSummary) => Promise<void>,
+    inTransaction?: (tx: Tx, summary: ImportSummary, version: number) => Promise<void>,
   ): Promise<ImportSummary> {
     const summary = summaryOf(catalog);
     const total = catalog.items.length + catalog.implementations.length;
     const step = 50;
     await this.repo.transaction(async (tx) => {
+      const version = await this.repo.bumpVersion(tx);
       for (let i = 0; i < catalog.items.length; i += step) {
-        await this.repo.upsertItems(tx, catalog.items.slice(i, i + step));
+        await this.repo.upsertItems(tx, catalog.items.slice(i, i + step), version);
         onProgress?.(Math.min(i + step, catalog.items.length), total);
       }
       await this.repo.upsertVariances(
         tx,
         catalog.implementations.map((v) => ({ code: implementationCode(v.itemCode, v.divisionCode), ...v })),
+        version,
       );
-      await inTransaction?.(tx, summary);
+      await inTransaction?.(tx, summary, version);
       // Every server node rebuilds its search index when this commits.
       await tx.execute(sql`select pg_notify(${CATALOG_CHANGES_CHANNEL}, 'imported')`);
       onProgress?.(total, total);
@@ -643,7 +834,7 @@ export class CatalogService {
   ): Promise<{ implementations: number; unbound: number }> {
     const bindings = await this.planBindings(await this.repo.allItems(), departments, [], onProgress);
     await this.repo.transaction(async (tx) => {
-      await this.repo.upsertBindings(tx, bindings);
+      await this.repo.upsertBindings(tx, bindings, await this.repo.bumpVersion(tx));
       await tx.execute(sql`select pg_notify(${CATALOG_CHANGES_CHANNEL}, 'bound')`);
     });
     return bindingCounts(bindings);
@@ -769,6 +960,18 @@ function summaryOf(catalog: CatalogData): ImportSummary {
     variances: catalog.implementations.length,
     industries: new Set(catalog.items.map((i) => i.industry)).size,
   };
+}
+
+/**
+ * The catalog version an offline sync cursor stands for, or null when it cannot be used (absent,
+ * malformed, another format or division, or newer than the catalog): then the sync is full.
+ */
+function parseSyncCursor(cursor: string | undefined, divisionCode: string, current: number): number | null {
+  if (!cursor) return null;
+  const m = /^([a-z0-9]+)\.(\d{2,12})\.(\d{1,15})$/.exec(cursor);
+  if (!m || m[1] !== SYNC_CURSOR_FORMAT || m[2] !== divisionCode) return null;
+  const version = Number(m[3]);
+  return Number.isSafeInteger(version) && version <= current ? version : null;
 }
 
 /** Industry label for an identifier or label (search filter), or the text itself when unknown. */

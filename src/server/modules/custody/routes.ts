@@ -7,6 +7,8 @@ import { requirePrincipal } from '../identity/policy.ts';
 import { type Principal, principalToCaseActor } from '../identity/principal.ts';
 import { fileTooLarge } from '../storage/service.ts';
 import {
+  APPLICANT_UPLOAD_STATUSES,
+  APPLICANT_UPLOAD_TYPES,
   CUSTODY_EVENT_TYPES,
   CustodyEventInputSchema,
   type CustodyService,
@@ -99,7 +101,7 @@ class UploadBody {
 /** 材料流转 API: record custody events, upload scans, read a case's custody and download scans. */
 export function custodyRoutes(deps: {
   custody: CustodyService;
-  cases: Pick<CasesService, 'requireAccess'>;
+  cases: Pick<CasesService, 'requireAccess' | 'applicantSideActor'>;
 }): FastifyPluginAsyncZod {
   /**
    * Policy (see cases/policy.ts): reading custody needs to see the case (else 404); recording custody
@@ -155,8 +157,9 @@ export function custodyRoutes(deps: {
       {
         schema: {
           tags: ['custody'],
-          summary: 'Upload a scan of the material (raw body); records scanned with its SM3 digest',
-          description: `Body: the file's bytes, Content-Type ${Object.keys(UPLOAD_CONTENT_TYPES).join(' | ')}, at most ${maxBytes} bytes (FILES_MAX_BYTES; 413 file.too_large past it). Re-uploads keep the history; a replay with the same Idempotency-Key stores nothing new.`,
+          summary:
+            'Upload a scan of the material (raw body); records scanned with its SM3 digest — by the intake staff, or by the applicant (or their agent) from the citizen app',
+          description: `Body: the file's bytes, Content-Type ${Object.keys(UPLOAD_CONTENT_TYPES).join(' | ')}, at most ${maxBytes} bytes (FILES_MAX_BYTES; 413 file.too_large past it). Re-uploads keep the history; a replay with the same Idempotency-Key stores nothing new. Staff with case.custody (收件员, 受理员) record a scan of what was received. The applicant — the resident (or legal person's operator) whose case it is — and an agent (帮办员 / 村级代办员) holding the resident's active authorization upload photos of materials themselves (${APPLICANT_UPLOAD_TYPES.join(', ')}) while the case is ${APPLICANT_UPLOAD_STATUSES.join(', ')} (else 409 custody.upload_closed): recorded as received (electronic) + scanned, attributed to them.`,
           params,
           headers: headers.extend({ 'content-type': z.string() }),
           querystring: z.object({
@@ -166,15 +169,17 @@ export function custodyRoutes(deps: {
         },
       },
       async (req, reply) => {
-        const actor = await actorFor(req, 'case.custody');
+        const p = requirePrincipal(req.principal);
+        // the applicant's side (resident, or agent under the resident's authorization) uploads photos;
+        // other staff need case.custody on the case (else 403 case.role_missing)
+        const applicant = await deps.cases.applicantSideActor(p, req.params.ref);
+        const actor = applicant ?? (await actorFor(req, 'case.custody'));
         const body = req.body instanceof UploadBody ? req.body.stream : Buffer.alloc(0);
-        const result = await deps.custody.upload(
-          req.params.ref,
-          req.params.seq,
-          body,
-          { contentType: req.headers['content-type'], filename: req.query.filename },
-          { actor, idempotencyKey: req.headers['idempotency-key'] },
-        );
+        const meta = { contentType: req.headers['content-type'], filename: req.query.filename };
+        const ctx = { actor, idempotencyKey: req.headers['idempotency-key'] };
+        const result = applicant
+          ? await deps.custody.uploadForApplicant(req.params.ref, req.params.seq, body, meta, ctx)
+          : await deps.custody.upload(req.params.ref, req.params.seq, body, meta, ctx);
         return reply.status(201).send(result);
       },
     );

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CaseActor } from '../../../domain/case-state.ts';
-import { AppError, invalid, notFound } from '../../../domain/errors.ts';
+import { AppError, conflict, invalid, notFound } from '../../../domain/errors.ts';
 import type { Db } from '../../db/index.ts';
 import type { IdempotencyService } from '../idempotency/service.ts';
 import { putScan, readVerifiedScan, scanContentType, UPLOAD_CONTENT_TYPES } from '../storage/scans.ts';
@@ -37,6 +37,8 @@ export {
 export interface CustodyCase {
   id: string;
   number: string;
+  /** The case status (applicants upload only while it is {@link APPLICANT_UPLOAD_STATUSES}). */
+  status: string;
   intakeHallCode: string | null;
   competentDepartmentId: string | null;
   materials: { seq: number; name: string; required: boolean }[];
@@ -95,6 +97,16 @@ export interface DownloadedFile {
 
 /** Content types accepted for scans (shared with the other modules taking scans: ../storage/scans.ts). */
 export { UPLOAD_CONTENT_TYPES, type UploadContentType } from '../storage/scans.ts';
+
+/**
+ * Case statuses in which the applicant (or their agent) may upload material photos from the citizen app:
+ * filed online (submitted), received, or waiting for a supplement (补正) — not once the authority has
+ * accepted what it decides on.
+ */
+export const APPLICANT_UPLOAD_STATUSES: readonly string[] = ['submitted', 'received', 'supplement_requested'];
+
+/** What applicants upload: photos (JPEG, PNG) or a PDF — no untyped bytes. */
+export const APPLICANT_UPLOAD_TYPES = ['image/jpeg', 'image/png', 'application/pdf'] as const;
 
 /** A file key within a case material, as issued by `upload`: `<uuid>.<ext>`. */
 export const FILE_KEY_PATTERN =
@@ -268,6 +280,95 @@ export class CustodyService {
     }
   }
 
+  /**
+   * The applicant's own upload of a material (a photo taken in the citizen app, 全程网办 or 补正): the caller
+   * (the route) has established that `ctx.actor` is the case's applicant, or an agent acting for them under
+   * an active authorization (`onBehalfOf`). Stores the file exactly like a scan (same FILES_MAX_BYTES limit,
+   * leading bytes checked, SM3 digest) and records, in ONE transaction, `received` (as electronic, count 1,
+   * note `applicant_upload`) and `scanned` (with `submittedBy: applicant | agent`) — so the intake staff see
+   * what came in online and can forward it. Idempotent like {@link upload}: a replay with the same key and
+   * bytes stores nothing new and answers the first result.
+   * @throws AppError(validation) `custody.content_type` (JPEG, PNG or PDF only) and the checks of
+   *   {@link upload}; AppError(forbidden, `custody.not_allowed`) for a staff actor; AppError(conflict,
+   *   `custody.upload_closed`) once the case is past {@link APPLICANT_UPLOAD_STATUSES}; as {@link upload}.
+   */
+  async uploadForApplicant(
+    caseRef: string,
+    materialSeq: number,
+    body: FileBody,
+    meta: { contentType: string; filename?: string | null | undefined },
+    ctx: CustodyContext,
+  ): Promise<CustodyMutation> {
+    const contentType = scanContentType(meta.contentType, 'custody', APPLICANT_UPLOAD_TYPES);
+    const type = UPLOAD_CONTENT_TYPES[contentType];
+    const filename = checkFilename(meta.filename);
+    const a = ctx.actor;
+    if (a.kind !== 'applicant' && a.kind !== 'agent')
+      throw new AppError(
+        'forbidden',
+        'custody.not_allowed',
+        `${a.kind} ${a.id} uploads scans at the desk: PUT …/file as intake staff records them as scanned.`,
+      );
+    const c = await this.deps.cases.get(caseRef);
+    const material = materialOf(c, materialSeq);
+    const closed = () =>
+      conflict(
+        'custody.upload_closed',
+        `Case ${c.number} is ${c.status}: photos of materials are uploaded while it is ${APPLICANT_UPLOAD_STATUSES.join(', ')}. Bring anything further to the hall.`,
+        'case',
+      );
+    if (!APPLICANT_UPLOAD_STATUSES.includes(c.status)) throw closed();
+    const fileKey = `${randomUUID()}.${type.ext}`;
+    const key = storageKeyOf(c.id, materialSeq, fileKey);
+    const stored = await putScan(this.deps.files, key, body, contentType, 'custody');
+    let keep = false;
+    try {
+      const data: ScannedData & { submittedBy: string } = {
+        fileKey,
+        sm3: stored.sm3,
+        bytes: stored.bytes,
+        contentType,
+        filename,
+        submittedBy: a.kind,
+      };
+      const result = await this.deps.idempotency.run(
+        `PUT /api/v1/cases/${c.id}/materials/${materialSeq}/file|${a.kind}:${a.id}`,
+        ctx.idempotencyKey,
+        { materialSeq, sm3: stored.sm3, bytes: stored.bytes, contentType, filename },
+        async (tx) => {
+          await this.repo.lockMaterial(tx, c.id, materialSeq);
+          const rows = await this.repo.events(c.id, materialSeq, tx);
+          const at = this.clock();
+          const received = await this.repo.append(tx, {
+            caseId: c.id,
+            materialSeq,
+            seq: (rows.at(-1)?.seq ?? 0) + 1,
+            type: 'received',
+            at,
+            actor: actorRecord(a),
+            data: { as: 'electronic', count: 1, note: 'applicant_upload' },
+            fileKey: null,
+          });
+          const scanned = await this.repo.append(tx, {
+            caseId: c.id,
+            materialSeq,
+            seq: received.seq + 1,
+            type: 'scanned',
+            at,
+            actor: actorRecord(a),
+            data: { ...data },
+            fileKey,
+          });
+          return this.mutation(c, material, [...rows, received, scanned]);
+        },
+      );
+      keep = !result.replayed;
+      return result.value;
+    } finally {
+      if (!keep) await this.deps.files.delete(key).catch(() => {});
+    }
+  }
+
   /** Every material of the case (the checklist), with its derived custody and its events. */
   async custodyOf(caseRef: string): Promise<CaseCustody> {
     const c = await this.deps.cases.get(caseRef);
@@ -434,6 +535,7 @@ function actorRecord(a: CaseActor): Record<string, unknown> {
   return {
     kind: a.kind,
     id: a.id,
+    ...(a.onBehalfOf ? { onBehalfOf: a.onBehalfOf } : {}),
     ...(a.departmentId ? { departmentId: a.departmentId } : {}),
     ...(a.hallCode ? { hallCode: a.hallCode } : {}),
   };

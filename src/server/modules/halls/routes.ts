@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { invalid } from '../../../domain/errors.ts';
 import { OpeningHoursSchema } from '../../../domain/opening-hours.ts';
+import { CACHE, cacheable } from '../../http/caching.ts';
 import { ErrorBodySchema, errorResponses } from '../../http/errors.ts';
 import type { RegionsService } from '../regions/service.ts';
 import { HALL_LEVELS, HALL_STATUSES, type HallsService } from './service.ts';
@@ -60,6 +61,7 @@ export function hallsRoutes(deps: { halls: HallsService; regions: RegionsService
     app.get(
       '/api/v1/halls',
       {
+        ...cacheable(CACHE.short),
         schema: {
           tags: ['halls'],
           summary:
@@ -122,6 +124,7 @@ export function hallsRoutes(deps: { halls: HallsService; regions: RegionsService
     app.get(
       '/api/v1/halls/:code',
       {
+        ...cacheable(CACHE.short),
         schema: {
           tags: ['halls'],
           summary: 'One hall',

@@ -3,8 +3,9 @@ import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { AppError, invalid, notFound } from '../../../domain/errors.ts';
 import { parseIdentityNumber } from '../../../domain/identity-number.ts';
 import { grantInForce } from '../../../domain/roles.ts';
-import type { Db } from '../../db/index.ts';
+import type { Db, Tx } from '../../db/index.ts';
 import type { AuditService } from '../audit/service.ts';
+import type { IdempotencyService } from '../idempotency/service.ts';
 import {
   contentTypeOfKey,
   putScan,
@@ -32,7 +33,7 @@ export interface AgentAuthorizationView {
   validFrom: string;
   validUntil: string;
   evidence: {
-    kind: 'signed_form' | 'in_app';
+    kind: 'signed_form' | 'in_app' | 'on_screen_signature';
     fileKey: string | null;
     sm3: string | null;
     reference: string | null;
@@ -54,8 +55,10 @@ export interface AgentAuthorizationView {
  * - `itemCodes`: 12-digit basic codes, or null / absent for every item;
  * - `validUntil`: after now and at most one year after `validFrom` (default now);
  * - `evidence`: `signed_form` (SM3 digest of the scan, and the storage key of the uploaded scan and/or the
- *   form's reference) — pending until the scan with that digest is uploaded; or `in_app` — pending until the
- *   resident consents while signed in. Either way the resident may consent in-app to a pending one.
+ *   form's reference) — pending until the scan with that digest is uploaded; `on_screen_signature` (the
+ *   resident signs on the agent's phone: SM3 digest of the signature PNG, optionally a reference) — pending
+ *   until that PNG is uploaded, exactly like a scan; or `in_app` — pending until the resident consents while
+ *   signed in. Either way the resident may consent in-app to a pending one.
  */
 export interface AgentAuthorizationRequest {
   resident: { accountId: string } | { idNumber: string };
@@ -64,8 +67,12 @@ export interface AgentAuthorizationRequest {
   validUntil: Date;
   evidence:
     | { kind: 'in_app' }
-    | { kind: 'signed_form'; sm3: string; fileKey?: string | undefined; reference?: string | undefined };
+    | { kind: 'signed_form'; sm3: string; fileKey?: string | undefined; reference?: string | undefined }
+    | { kind: 'on_screen_signature'; sm3: string; reference?: string | undefined };
 }
+
+/** Evidence kinds proved by an uploaded file whose SM3 digest was recorded (a scan, or a signature PNG). */
+const FILE_EVIDENCE = new Set(['signed_form', 'on_screen_signature']);
 
 /** The agent authorization behind a submission, as the case engine needs it. */
 export interface AgentAuthorizationCheck {
@@ -86,6 +93,8 @@ interface AuthorizationDeps {
   idNumberIndex: (idNumber: string) => string;
   /** Where scans of signed forms are kept (the storage module's file store). */
   files?: FileStore | undefined;
+  /** Client retry keys: a recording replayed from the agent's offline outbox is answered, not repeated. */
+  idempotency?: Pick<IdempotencyService, 'run'> | undefined;
 }
 
 /** Scans of signed forms: PDF, JPEG or PNG (no untyped bytes). */
@@ -132,17 +141,22 @@ export class AgentAuthorizationsService {
   }
 
   /**
-   * An agent records an authorization; it is `pending` until its evidence is in: for `signed_form`, the
-   * scan whose SM3 digest was recorded is uploaded ({@link uploadSignedForm}); for `in_app` (or a paper form
-   * kept at the hall without a scan), the resident consents while signed in ({@link consent}).
+   * An agent records an authorization; it is `pending` until its evidence is in: for `signed_form` and
+   * `on_screen_signature`, the scan or signature PNG whose SM3 digest was recorded is uploaded
+   * ({@link uploadSignedForm}); for `in_app` (or a paper form kept at the hall without a scan), the resident
+   * consents while signed in ({@link consent}).
+   * With `options.idempotencyKey` (the agent's phone replaying from its offline outbox) the recording is
+   * idempotent: the same key and request answer the first result and record nothing new; the same key with
+   * a different request is 409 `idempotency.key_reused`.
    * @throws 400 naming the field (`resident`, `resident.idNumber`, `itemCodes`, `validUntil`,
-   *   `evidence.sm3`, `evidence.reference`), nothing written; 401; 403 `agent_authorization.not_agent`
-   *   (no helper / village_agent grant in force); 404 `account.not_found` (no resident account with that id
-   *   or ID number, field `resident`).
+   *   `evidence.sm3`, `evidence.reference`, `Idempotency-Key`), nothing written; 401; 403
+   *   `agent_authorization.not_agent` (no helper / village_agent grant in force); 404 `account.not_found`
+   *   (no resident account with that id or ID number, field `resident`); 409 `idempotency.key_reused`.
    */
   async create(
     principal: Principal | null,
     input: AgentAuthorizationRequest,
+    options: { idempotencyKey?: string | undefined } = {},
   ): Promise<AgentAuthorizationView> {
     const p = requirePrincipal(principal);
     const now = this.clock();
@@ -172,13 +186,17 @@ export class AgentAuthorizationsService {
       );
     const items = checkItemCodes(input.itemCodes ?? null, 'agent_authorization.invalid');
     const ev = input.evidence;
-    if (ev.kind === 'signed_form') {
+    if (ev.kind === 'signed_form' || ev.kind === 'on_screen_signature') {
       if (!/^[0-9a-f]{64}$/i.test(ev.sm3 ?? ''))
         throw invalid(
           'evidence.sm3',
-          'Give the SM3 digest (64 hex digits) of the scanned signed form.',
+          ev.kind === 'signed_form'
+            ? 'Give the SM3 digest (64 hex digits) of the scanned signed form.'
+            : 'Give the SM3 digest (64 hex digits) of the signature PNG the resident drew on screen.',
           'agent_authorization.invalid',
         );
+    }
+    if (ev.kind === 'signed_form') {
       if (!ev.fileKey && !ev.reference?.trim())
         throw invalid(
           'evidence.reference',
@@ -187,7 +205,7 @@ export class AgentAuthorizationsService {
         );
     }
     const resident = await this.resident(input.resident);
-    return this.db.transaction(async (tx) => {
+    const write = async (tx: Tx): Promise<AgentAuthorizationView> => {
       const [row] = await tx
         .insert(agentAuthorizations)
         .values({
@@ -200,8 +218,8 @@ export class AgentAuthorizationsService {
           validUntil,
           evidenceKind: ev.kind,
           evidenceFileKey: ev.kind === 'signed_form' ? (ev.fileKey ?? null) : null,
-          evidenceSm3: ev.kind === 'signed_form' ? ev.sm3.toLowerCase() : null,
-          evidenceReference: ev.kind === 'signed_form' ? (ev.reference?.trim() ?? null) : null,
+          evidenceSm3: ev.kind === 'in_app' ? null : ev.sm3.toLowerCase(),
+          evidenceReference: ev.kind === 'in_app' ? null : ev.reference?.trim() || null,
           // pending until the scan whose digest was recorded is uploaded, or the resident consents in-app
           // (a digest alone proves nothing: any 64 hex digits would do)
           status: 'pending',
@@ -218,10 +236,22 @@ export class AgentAuthorizationsService {
           validUntil: row!.validUntil.toISOString(),
           evidence: row!.evidenceKind,
           status: row!.status,
+          ...(options.idempotencyKey ? { offline: true } : {}),
         },
       });
       return view(row!, now);
-    });
+    };
+    if (options.idempotencyKey !== undefined && this.deps.idempotency) {
+      const { validFrom: from, validUntil: until, ...rest } = input;
+      const result = await this.deps.idempotency.run(
+        `POST /api/v1/agent-authorizations|agent:${p.accountId}`,
+        options.idempotencyKey,
+        { ...rest, validFrom: from?.toISOString() ?? null, validUntil: until.toISOString() },
+        (tx) => write(tx),
+      );
+      return result.value;
+    }
+    return this.db.transaction(write);
   }
 
   /**
@@ -404,11 +434,13 @@ export class AgentAuthorizationsService {
   }
 
   /**
-   * Uploads the scan of the signed form (签字委托书扫描件) of a `signed_form` authorization: the agent who
-   * recorded it sends the bytes (Content-Type application/pdf, image/jpeg or image/png, at most
+   * Uploads the scan of the signed form (签字委托书扫描件) of a `signed_form` authorization — or the PNG of
+   * the resident's signature drawn on the agent's screen (`on_screen_signature`, image/png only): the agent
+   * who recorded it sends the bytes (Content-Type application/pdf, image/jpeg or image/png, at most
    * FILES_MAX_BYTES); they are stored in the file store and their SM3 digest (GB/T 32905) must equal the
-   * digest recorded with the authorization — else nothing stays stored. A new upload replaces the file
-   * key (the old scan is kept in the store). Audited (`agent_authorization.evidence_upload`).
+   * digest recorded with the authorization — else nothing stays stored. A pending authorization comes into
+   * force. A new upload replaces the file key (the old scan is kept in the store). Audited
+   * (`agent_authorization.evidence_upload`, details.evidence naming the kind).
    * @throws 401; 404 `agent_authorization.not_found` (not the caller's as agent); 409
    *   `agent_authorization.not_signed_form` (in-app consent has no scan); 400
    *   `agent_authorization.content_type` / `.file_empty` / `.file_type_mismatch` / `.sm3_mismatch`;
@@ -423,14 +455,20 @@ export class AgentAuthorizationsService {
     const p = requirePrincipal(principal);
     const existing = await this.mine(p, id, 'agent');
     const files = this.files();
-    if (existing.evidenceKind !== 'signed_form' || !existing.evidenceSm3)
+    if (!FILE_EVIDENCE.has(existing.evidenceKind) || !existing.evidenceSm3)
       throw new AppError(
         'conflict',
         'agent_authorization.not_signed_form',
         `Authorization ${id} rests on in-app consent: there is no signed form to upload.`,
         { field: 'id' },
       );
-    const contentType = scanContentType(declaredType, 'agent_authorization', SIGNED_FORM_CONTENT_TYPES);
+    const signature = existing.evidenceKind === 'on_screen_signature';
+    // an on-screen signature is the PNG the signature pad produced; a signed form a PDF, JPEG or PNG scan
+    const contentType = scanContentType(
+      declaredType,
+      'agent_authorization',
+      signature ? ['image/png'] : SIGNED_FORM_CONTENT_TYPES,
+    );
     const fileKey = `${randomUUID()}.${UPLOAD_CONTENT_TYPES[contentType].ext}`;
     const key = signedFormKey(id, fileKey);
     const stored = await putScan(files, key, body, contentType, 'agent_authorization');
@@ -439,7 +477,7 @@ export class AgentAuthorizationsService {
       if (stored.sm3 !== existing.evidenceSm3)
         throw invalid(
           'file',
-          `The scan's SM3 digest ${stored.sm3} is not the one recorded with the authorization (${existing.evidenceSm3}): upload the scan whose digest you recorded.`,
+          `The ${signature ? 'signature image' : 'scan'}'s SM3 digest ${stored.sm3} is not the one recorded with the authorization (${existing.evidenceSm3}): upload the ${signature ? 'PNG' : 'scan'} whose digest you recorded.`,
           'agent_authorization.sm3_mismatch',
         );
       const now = this.clock();
@@ -457,7 +495,13 @@ export class AgentAuthorizationsService {
           actor: { kind: 'agent', id: p.accountId, onBehalfOf: existing.residentAccountId },
           action: 'agent_authorization.evidence_upload',
           target: { type: 'agent_authorization', id },
-          details: { fileKey, sm3: stored.sm3, bytes: stored.bytes, contentType },
+          details: {
+            evidence: existing.evidenceKind,
+            fileKey,
+            sm3: stored.sm3,
+            bytes: stored.bytes,
+            contentType,
+          },
         });
         return updated!;
       });

@@ -79,7 +79,7 @@ const AgentAuthorizationSchema = z
     validFrom: z.string(),
     validUntil: z.string(),
     evidence: z.object({
-      kind: z.enum(['signed_form', 'in_app']),
+      kind: z.enum(['signed_form', 'in_app', 'on_screen_signature']),
       fileKey: z.string().nullable(),
       sm3: z.string().nullable(),
       reference: z.string().nullable(),
@@ -557,7 +557,7 @@ export function identityRoutes(deps: {
           tags: ['agent-authorizations'],
           summary: 'An agent (帮办员 / 村级代办员) records an authorization to act for a resident (委托授权)',
           description:
-            'Only staff holding helper or village_agent in force (403 `agent_authorization.not_agent`). The resident is named by account id or by resident ID number (looked up through the blind index; never stored or returned). Items: codes or null for every item; validUntil at most one year after validFrom. Evidence `signed_form` (SM3 digest of the scanned signed form plus its storage key or reference) is pending until the scan with that digest is uploaded (PUT …/signed-form); `in_app` is pending until the resident consents while signed in (she may also consent to a pending signed-form one). Audited (`agent_authorization.create`, actor = agent on behalf of the resident). 行政许可法 art. 29; 个人信息保护法 art. 13/14.',
+            'Only staff holding helper or village_agent in force (403 `agent_authorization.not_agent`). The resident is named by account id or by resident ID number (looked up through the blind index; never stored or returned). Items: codes or null for every item; validUntil at most one year after validFrom. Evidence `signed_form` (SM3 digest of the scanned signed form plus its storage key or reference) is pending until the scan with that digest is uploaded (PUT …/signed-form); `on_screen_signature` (the resident signs on the agent’s phone: SM3 digest of the signature PNG) is pending until that PNG is uploaded the same way (image/png); `in_app` is pending until the resident consents while signed in (she may also consent to a pending one). With an Idempotency-Key (an agent’s offline outbox) a replay answers the first result and records nothing new (409 idempotency.key_reused for a different body). Audited (`agent_authorization.create`, actor = agent on behalf of the resident, details.evidence the kind). 行政许可法 art. 29; 个人信息保护法 art. 13/14.',
           body: z.strictObject({
             resident: z.union([
               z.strictObject({ accountId: z.string().max(64) }),
@@ -574,18 +574,39 @@ export function identityRoutes(deps: {
                 fileKey: z.string().max(200).optional().describe('storage key of the uploaded scan'),
                 reference: z.string().max(100).optional().describe('委托书编号 / filing reference'),
               }),
+              z.strictObject({
+                kind: z.literal('on_screen_signature'),
+                sm3: z
+                  .string()
+                  .max(64)
+                  .describe('SM3 digest (64 hex) of the PNG of the signature the resident drew on screen'),
+                reference: z.string().max(100).optional().describe('the agent’s own reference, if any'),
+              }),
             ]),
+          }),
+          headers: z.object({
+            'idempotency-key': z
+              .string()
+              .optional()
+              .describe(
+                'client-generated key (e.g. a UUID), the same on every retry: a replay answers the first result and records nothing new',
+              ),
           }),
           response: { 201: AgentAuthorizationSchema, ...errors, 404: ErrorBodySchema },
         },
       },
       async (req, reply) => {
         const { validFrom, validUntil, ...rest } = req.body;
-        const a = await identity.authorizations.create(req.principal, {
-          ...rest,
-          ...(validFrom ? { validFrom: new Date(validFrom) } : {}),
-          validUntil: new Date(validUntil),
-        });
+        const key = req.headers['idempotency-key'];
+        const a = await identity.authorizations.create(
+          req.principal,
+          {
+            ...rest,
+            ...(validFrom ? { validFrom: new Date(validFrom) } : {}),
+            validUntil: new Date(validUntil),
+          },
+          key === undefined ? {} : { idempotencyKey: key },
+        );
         return reply.status(201).send(a);
       },
     );
@@ -648,7 +669,7 @@ export function identityRoutes(deps: {
           schema: {
             tags: ['agent-authorizations'],
             summary:
-              'The agent uploads the scan of the signed form (签字委托书扫描件) of a signed_form authorization',
+              'The agent uploads the scan of the signed form (签字委托书扫描件), or the PNG of the resident’s on-screen signature, of a pending authorization',
             description: `Body: the scan's bytes, Content-Type ${SIGNED_FORM_CONTENT_TYPES.join(' | ')}, at most ${maxBytes} bytes (FILES_MAX_BYTES; 413 file.too_large). Its SM3 digest must be the one recorded with the authorization (400 agent_authorization.sm3_mismatch, nothing kept). The agent who recorded it only (404 otherwise). Audited (agent_authorization.evidence_upload).`,
             params: z.object({ id: z.string().max(64) }),
             response: {

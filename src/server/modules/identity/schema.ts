@@ -194,7 +194,7 @@ export const grants = pgTable(
 );
 
 /** Evidence kinds of an agent authorization (委托授权): a scanned signed form, or consent given in the app. */
-export const AGENT_AUTHORIZATION_EVIDENCE = ['signed_form', 'in_app'] as const;
+export const AGENT_AUTHORIZATION_EVIDENCE = ['signed_form', 'in_app', 'on_screen_signature'] as const;
 /** pending (in-app, until the resident consents) → active → revoked. Expiry is `valid_until`, not a status. */
 export const AGENT_AUTHORIZATION_STATUSES = ['pending', 'active', 'revoked'] as const;
 
@@ -221,9 +221,9 @@ export const agentAuthorizations = pgTable(
     validFrom: timestamp('valid_from', { withTimezone: true }).notNull(),
     validUntil: timestamp('valid_until', { withTimezone: true }).notNull(),
     evidenceKind: text('evidence_kind', { enum: AGENT_AUTHORIZATION_EVIDENCE }).notNull(),
-    /** signed_form: the storage key of the scan, when uploaded. */
+    /** signed_form / on_screen_signature: the storage key of the scan or signature image, when uploaded. */
     evidenceFileKey: text('evidence_file_key'),
-    /** signed_form: SM3 digest (64 hex) of the scan. */
+    /** signed_form / on_screen_signature: SM3 digest (64 hex) of the scan or signature PNG. */
     evidenceSm3: text('evidence_sm3'),
     /** signed_form: the form's number or filing reference (委托书编号). */
     evidenceReference: text('evidence_reference'),

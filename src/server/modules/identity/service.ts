@@ -8,6 +8,7 @@ import { maskIdentityNumber, parseIdentityNumber } from '../../../domain/identit
 import type { Grant } from '../../../domain/roles.ts';
 import type { Db, Tx } from '../../db/index.ts';
 import type { AuditService } from '../audit/service.ts';
+import type { IdempotencyService } from '../idempotency/service.ts';
 import type { Channel } from '../notifications/channels.ts';
 import type { PiiVault } from '../pii/service.ts';
 import type { FileStore } from '../storage/service.ts';
@@ -85,6 +86,8 @@ export interface IdentityServiceOptions {
   audit?: AuditService;
   /** File store for the scans of signed authorization forms (签字委托书扫描件). Optional for module tests. */
   files?: FileStore;
+  /** Client retry keys (agent authorizations recorded from an offline outbox). Optional for module tests. */
+  idempotency?: Pick<IdempotencyService, 'run'>;
   /** Where halls and departments lie (grant scopes). */
   scopes?: ScopeResolver;
   /** The catalog's items by processing mode (无差别办理 items an administrator may delegate). */
@@ -178,6 +181,7 @@ export class IdentityService {
         audit: options.audit,
         idNumberIndex: (idNumber) => this.index('id_number', idNumber),
         files: options.files,
+        idempotency: options.idempotency,
       },
       () => this.clock(),
     );

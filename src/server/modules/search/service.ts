@@ -1,5 +1,9 @@
+import { type OfflineSearchKeys, offlineSearchKeys } from './offline.ts';
 import type { SearchDocument, SearchQuery, SearchResult } from './search-index.ts';
 import { CatalogSearchIndex } from './search-index.ts';
+import { defaultSynonyms } from './synonyms.ts';
+
+export type { OfflineSearchKeys } from './offline.ts';
 
 /** Where the search documents come from (the catalog service: one per implementation). */
 export interface SearchDocumentSource {
@@ -32,6 +36,15 @@ export class CatalogSearchService {
    */
   search(query: SearchQuery): SearchResult {
     return this.index.search(query);
+  }
+
+  /**
+   * The keys the citizen app searches an item by offline — pinyin and initials of the name, aliases and
+   * colloquial terms with their pinyin (see ./offline.ts) — computed here so the browser needs no pinyin
+   * library. Uses the same synonym table as the online search (data/catalog/synonyms.csv).
+   */
+  offlineKeys(name: string, aliases: readonly string[]): OfflineSearchKeys {
+    return offlineSearchKeys(defaultSynonyms(), name, aliases);
   }
 
   /** Records that an item was used (e.g. a case was opened), raising it among equally relevant hits. */
