@@ -330,8 +330,13 @@ describe('entry checks and the sensitive-details guard', () => {
         departmentId: '0b6c8e2a-1111-4222-8333-944455556666',
         itemCode: '050004001000',
         gaps: ['身份证复印件'],
+        // digests and keys that happen to hold an 11- or 18-digit decimal run
+        sm3: 'ab13912345678cd0f00e7a1b2c3d4e5f60718293a4b5c6d7e8f9012345678abc',
+        fileKey: 'scans/8f2e110101199003074477e9-4c1d',
       }),
     ).not.toThrow();
+    // … but a number standing on its own next to hex text is still refused
+    expect(() => assertNoSensitiveDetails({ note: 'ref ab 13912345678' })).toThrow(/mobile/);
   });
 
   it('names the bad field of an entry, and pii.read_full needs a purpose', async () => {

@@ -167,7 +167,20 @@ const SENSITIVE_FRAGMENTS = [
 const SAFE_SUFFIXES = ['masked', 'hash', 'last4'];
 
 const ID_NUMBER_IN_TEXT = /(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9])/g;
-const MOBILE_IN_TEXT = /(?<![0-9])(?:\+?86[- ]?)?1[3-9][0-9]{9}(?![0-9])/;
+const MOBILE_IN_TEXT = /(?<![0-9])(?:\+?86[- ]?)?1[3-9][0-9]{9}(?![0-9])/g;
+
+/**
+ * Whether a match sits inside a hexadecimal token (an SM3 digest, a UUID, a storage key): a run of hex
+ * digits and hyphens of ≥ 20 characters holding at least one letter. Random digests contain 11- and
+ * 18-digit decimal runs often enough (~0.3 % per SM3 digest) to fail the guard by chance otherwise.
+ */
+function insideHexToken(value: string, index: number, length: number): boolean {
+  let start = index;
+  let end = index + length;
+  while (start > 0 && /[0-9a-fA-F-]/.test(value[start - 1]!)) start--;
+  while (end < value.length && /[0-9a-fA-F-]/.test(value[end]!)) end++;
+  return end - start >= 20 && /[a-fA-F]/.test(value.slice(start, end));
+}
 
 function sensitiveKey(key: string): boolean {
   const k = key.toLowerCase().replace(/[_\-\s.]/g, '');
@@ -177,9 +190,12 @@ function sensitiveKey(key: string): boolean {
 
 function sensitiveValue(value: string): string | null {
   for (const m of value.matchAll(ID_NUMBER_IN_TEXT)) {
-    if (isValidIdentityNumber(m[0].toUpperCase())) return 'a full resident ID number';
+    if (isValidIdentityNumber(m[0].toUpperCase()) && !insideHexToken(value, m.index, m[0].length))
+      return 'a full resident ID number';
   }
-  if (MOBILE_IN_TEXT.test(value)) return 'a full mobile phone number';
+  for (const m of value.matchAll(MOBILE_IN_TEXT)) {
+    if (!insideHexToken(value, m.index, m[0].length)) return 'a full mobile phone number';
+  }
   return null;
 }
 
