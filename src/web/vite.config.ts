@@ -46,6 +46,8 @@ export default defineConfig({
     outDir: here('../../dist/web'),
     emptyOutDir: true,
     target: 'es2020',
+    // dist/web/.vite/manifest.json: the chunk graph scripts/check-bundle.ts sums the first load from
+    manifest: true,
     rolldownOptions: {
       input: {
         citizen: here('./index.html'),
