@@ -58,11 +58,7 @@ const LOADERS: Record<Exclude<AppLocale, 'zh-CN'>, () => Promise<LocaleBundle>> 
       areaMessages('en'),
       import('vant/es/locale/lang/en-US'),
     ]);
-    return {
-      messages: { ...messages.default, ...areas } as MessageSchema,
-      vantName: 'en-US',
-      vant: vant.default,
-    };
+    return { messages: { ...messages.default, ...areas } as MessageSchema, vantName: 'en-US', vant: vant.default };
   },
 };
 

@@ -11,9 +11,6 @@ export async function enqueue(entry: NewOutboxEntry): Promise<OutboxEntry> {
   throw new Error(`outbox not built yet: ${entry.label}`);
 }
 /** Sends again now (after the user fixed it: `patch` replaces parts of the body). */
-export async function resend(
-  _id: string,
-  _patch?: Partial<Pick<OutboxEntry, 'body' | 'files'>>,
-): Promise<void> {}
+export async function resend(_id: string, _patch?: Partial<Pick<OutboxEntry, 'body' | 'files'>>): Promise<void> {}
 /** Removes an entry the user gave up on (never a sent one's case). */
 export async function remove(_id: string): Promise<void> {}
