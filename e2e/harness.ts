@@ -18,7 +18,8 @@ import { type RunningServer, startServer, WEB_ROOT } from '../src/server/main.ts
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-const CHROMIUM_ARGS = [
+/** Flags for Debian's Chromium in a container (also used by bench/citizen-load.ts). */
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',

@@ -26,6 +26,7 @@ describe('tongban seed --demo', () => {
       'weining.officer',
       'nanming.intake',
       'weining.admin',
+      'kaili.village',
     ]);
     const clerk = accounts[0]!;
     const res = await login({ username: clerk.username, password: clerk.password });

@@ -40,9 +40,10 @@ function demoPassword(): string {
  * `tongban seed --demo`: demo staff accounts for trying the workbench (/staff/) — a 收件员 at the 凯里市
  * hall, a 取件员 at the same hall, a 受理员 + 审批员 of the 威宁 civil-affairs bureau (民政局, the
  * competent department of 最低生活保障 there), a 收件员 of 南明区 (another county: sees nothing of 威宁's
- * cases) and a 县级管理员 of 威宁 (administrators sign in with password + TOTP: an authenticator is
- * enrolled and its secret printed). Operational demo accounts sign in with the password alone (demo only:
- * TOTP is mandatory for administrators, optional for the rest).
+ * cases), a 县级管理员 of 威宁 (administrators sign in with password + TOTP: an authenticator is
+ * enrolled and its secret printed) and a 村级代办员 of the 凯里市 hall (帮办代办 on the phone, /#/agent).
+ * Operational demo accounts sign in with the password alone (demo only: TOTP is mandatory for
+ * administrators, optional for the rest).
  *
  * Idempotent: an existing demo account keeps its id and grants in force and gets a NEW random password
  * (and TOTP secret), so the printed credentials are always the valid ones. Grants last one year.
@@ -97,6 +98,14 @@ export async function seedDemoStaff(services: Services, by = 'seed-demo'): Promi
       bind: { departmentId: civil.id },
       grants: [{ role: 'county_admin', scope: { kind: 'division', value: DEMO_WEINING } }],
       admin: true,
+    },
+    {
+      username: 'kaili.village',
+      name: '凯里村级代办员',
+      label: '村级代办员 · 凯里市政务服务中心（手机上帮办代办：/#/agent）',
+      bind: { hallCode: DEMO_KAILI_HALL },
+      grants: [{ role: 'village_agent', scope: { kind: 'hall', value: DEMO_KAILI_HALL } }],
+      admin: false,
     },
   ];
   const identity = services.identity;

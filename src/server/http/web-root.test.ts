@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { brotliCompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHttpApp, type HttpApp } from './app.ts';
 import { ROUTE_POLICIES } from './route-policies.ts';
@@ -14,6 +15,9 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(root, 'index.html'), '<!doctype html><title>citizen</title>');
   fs.writeFileSync(path.join(root, 'staff/index.html'), '<!doctype html><title>staff</title>');
   fs.writeFileSync(path.join(root, 'assets/app-abc.js'), 'console.log(1)');
+  // what the build writes beside each file (vite.config.ts precompress)
+  fs.writeFileSync(path.join(root, 'index.html.gz'), gzipSync('<!doctype html><title>citizen</title>'));
+  fs.writeFileSync(path.join(root, 'assets/app-abc.js.br'), brotliCompressSync('console.log(1)'));
   app = await buildHttpApp({ logLevel: false, routes: [], webRoot: root, routePolicies: ROUTE_POLICIES });
 });
 afterAll(async () => {
@@ -39,5 +43,22 @@ describe('web client', () => {
     const asset = await app.inject({ url: '/assets/app-abc.js' });
     expect(asset.headers['cache-control']).toContain('immutable');
     expect((await app.inject({ url: '/api/v1/nothing' })).statusCode).toBe(404);
+  });
+
+  it('sends the precompressed variant the browser accepts, with the headers of the original file', async () => {
+    const page = await app.inject({ url: '/', headers: { 'accept-encoding': 'gzip, deflate' } });
+    expect(page.headers['content-encoding']).toBe('gzip');
+    expect(page.headers['cache-control']).toBe('no-cache');
+    expect(page.headers.vary).toMatch(/accept-encoding/i);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(gunzipSync(page.rawPayload).toString()).toContain('citizen');
+    const asset = await app.inject({ url: '/assets/app-abc.js', headers: { 'accept-encoding': 'br, gzip' } });
+    expect(asset.headers['content-encoding']).toBe('br');
+    expect(asset.headers['cache-control']).toContain('immutable');
+    expect(asset.headers['content-type']).toMatch(/javascript/);
+    // a browser that accepts no encoding gets the file itself
+    const plain = await app.inject({ url: '/assets/app-abc.js', headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body).toBe('console.log(1)');
   });
 });

@@ -4,7 +4,8 @@
  * index.html by the server and rewritten to `#/track/<number>` in main.ts. Every view but search is a
  * separate chunk, fetched when opened (and precached by the service worker for offline use).
  *
- * `meta.signIn`: the view needs a signed-in resident (or agent); it sends the user to `/login?next=…`.
+ * `meta.signIn`: the view needs a signed-in resident; it sends the user to `/login?next=…`. The agent view
+ * (/agent) has its own 代办员 sign-in.
  */
 import { createRouter, createWebHashHistory } from 'vue-router';
 import SearchView from './views/SearchView.vue';
@@ -45,7 +46,8 @@ export const router = createRouter({
     },
     { path: '/outbox', name: 'outbox', component: () => import('./views/OutboxView.vue') },
     { path: '/settings', name: 'settings', component: () => import('./views/SettingsView.vue') },
-    { path: '/agent', name: 'agent', component: () => import('./views/AgentView.vue'), meta: { signIn: true } },
+    // 帮办代办: the view signs the agent in itself (staff username + password, not the resident's SMS login)
+    { path: '/agent', name: 'agent', component: () => import('./views/AgentView.vue') },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
   scrollBehavior: (_to, _from, saved) => saved ?? { top: 0 },
