@@ -310,6 +310,59 @@ export type Material = z.infer<typeof MaterialSchema>;
 const unique = <T>(xs: readonly T[]) => new Set(xs).size === xs.length;
 
 /**
+ * Whether a translation was checked by a native speaker: `machine` (written by machine or by a
+ * non-native speaker, not yet reviewed) or `reviewed`. Residents see a notice for unreviewed text.
+ */
+export const TRANSLATION_STATUSES = {
+  machine: { code: 'machine', label: '机器翻译' },
+  reviewed: { code: 'reviewed', label: '已审校' },
+} as const satisfies CodeList;
+export type TranslationStatus = keyof typeof TRANSLATION_STATUSES;
+
+/** A UI/content language tag (BCP 47, e.g. en, bo, ug); zh-CN is the source language and never a translation. */
+export const TranslationLanguageSchema = z
+  .string()
+  .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'use a language tag such as en, bo or ug')
+  .refine(
+    (tag) => tag !== 'zh-CN' && tag !== 'zh',
+    'zh-CN is the source language; translate into another one',
+  )
+  .describe('language tag (BCP 47), e.g. bo (Tibetan), ug (Uyghur), en');
+
+/**
+ * 译文: one language's translation of an item's resident-facing text (tongban extension). Every text
+ * field is optional — an absent one falls back to the Chinese original. `materials` maps a material's
+ * Chinese name (as in `materials[].name`) to its translated name, so a renamed material falls back to
+ * Chinese instead of showing a stale translation.
+ */
+export const ItemTranslationSchema = z
+  .object({
+    status: enumOf(TRANSLATION_STATUSES, '审校状态'),
+    reviewer: z.string().trim().min(1).max(100).optional().describe('who reviewed it (when reviewed)'),
+    date: z.iso
+      .date({ error: 'write the date as YYYY-MM-DD, e.g. 2025-03-01' })
+      .optional()
+      .describe('when it was reviewed, YYYY-MM-DD'),
+    name: z.string().trim().min(1).max(200).optional().describe('事项名称'),
+    conditions: z.string().trim().min(1).max(4000).optional().describe('受理条件'),
+    materials: z
+      .record(z.string().min(1).max(200), z.string().trim().min(1).max(200))
+      .optional()
+      .describe('材料名称: Chinese material name → translated name'),
+  })
+  .strict()
+  .meta({ id: 'ItemTranslation' });
+export type ItemTranslation = z.infer<typeof ItemTranslationSchema>;
+/** The item fields that can carry a translation. */
+export type TranslatableItemField = 'name' | 'conditions';
+
+/** 译文 of an item by language tag, e.g. `{ bo: { status: 'machine', name: '…' } }`. */
+export const ItemTranslationsSchema = z
+  .record(TranslationLanguageSchema, ItemTranslationSchema)
+  .describe('translations by language tag (tongban extension); absent fields fall back to zh-CN');
+export type ItemTranslations = z.infer<typeof ItemTranslationsSchema>;
+
+/**
  * Why a promised limit is not allowed against a legal limit, or null when it is. Compared only when
  * both use the same unit (a working day and a calendar day are not convertible without a calendar).
  * Law: 行政许可法 art. 42 — the legal limit is the maximum; the promised limit (承诺时限) may only be shorter.
@@ -345,7 +398,8 @@ export function promisedLimitProblem(promised: TimeLimit, legal: TimeLimit | nul
  * 政务服务事项 (基本目录) — the province-standard definition of a service item, after GB/T 39046-2020
  * table 4. Time limits carry their unit; `legalTimeLimit` null means no statutory limit (法律法规未规定).
  * `popularity` (0–100, relative yearly volume) is a tongban extension used to rank search results;
- * `formFields` (申请表单, tongban extension) defines the form an application fills in (src/domain/form.ts).
+ * `formFields` (申请表单, tongban extension) defines the form an application fills in (src/domain/form.ts);
+ * `translations` (译文, tongban extension) carries the resident-facing text in other languages.
  */
 const ServiceItemObject = z.object({
   code: BasicCodeSchema,
@@ -396,6 +450,7 @@ const ServiceItemObject = z.object({
     '申请表单: the fields an application fills in (src/domain/form.ts); formData is validated against them',
   ),
   sample: z.boolean().describe('true: sample data written by the project, not an official catalog entry'),
+  translations: ItemTranslationsSchema.optional(),
 });
 
 export const ServiceItemSchema = ServiceItemObject.superRefine((item, ctx) => {

@@ -70,6 +70,8 @@ export default defineConfig({
     // (no message compiler, no eval).
     VueI18nPlugin({
       include: [here('./citizen/locales/**'), here('./staff/locales/**')],
+      // review status files (docs/translating.md) are plain data, not messages
+      exclude: [here('./citizen/locales/review/**')],
       runtimeOnly: true,
       compositionOnly: true,
       fullInstall: false,

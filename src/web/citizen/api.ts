@@ -77,7 +77,12 @@ export class ApiError extends Error {
   }
 }
 
-async function getJson<T>(
+/**
+ * GET `path` with query `params` (empty values left out) as JSON.
+ * @throws ApiError — status 0 / code `network` when there is no answer, else the HTTP status with the
+ *   server's error code, message and field; AbortError when `signal` aborts.
+ */
+export async function getJson<T>(
   path: string,
   params: Record<string, string | number | undefined>,
   signal?: AbortSignal,

@@ -43,8 +43,21 @@ export function listText(
   locale: string,
   style: 'narrow' | 'long' = 'narrow',
 ): string {
-  return new Intl.ListFormat(locale, { type: 'conjunction', style }).format(items);
+  const format = new Intl.ListFormat(locale, { type: 'conjunction', style });
+  const own = LIST_FALLBACK[locale];
+  // Browsers carry no list patterns for bo and ug and would answer in English ("a, b, and c").
+  if (own && format.resolvedOptions().locale.split('-')[0] !== locale.split('-')[0]) {
+    if (items.length < 2 || style === 'narrow') return items.join(own.separator);
+    return `${items.slice(0, -1).join(own.separator)}${own.and}${items.at(-1)}`;
+  }
+  return format.format(items);
 }
+
+/** List punctuation of languages the browsers' Intl.ListFormat does not know: separator and "and". */
+const LIST_FALLBACK: Readonly<Record<string, { separator: string; and: string }>> = {
+  bo: { separator: '། ', and: ' དང་ ' },
+  ug: { separator: '، ', and: ' ۋە ' },
+};
 
 export interface FeeLine {
   text: string;

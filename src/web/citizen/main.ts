@@ -1,11 +1,13 @@
 import { createApp } from 'vue';
 import App from './App.vue';
+import './display.ts';
 import { i18n, localeReady } from './i18n.ts';
 import { router } from './router.ts';
 import 'vant/es/style/base.css';
 import 'vant/es/badge/index.css';
 import './vant-icons.css';
 import './styles.css';
+import './modes.css';
 
 // A remembered non-default language is fetched first, so the page never flashes in Chinese.
 void localeReady.then(() => createApp(App).use(i18n).use(router).mount('#app'));

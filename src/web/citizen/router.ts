@@ -19,7 +19,8 @@ export const router = createRouter({
       path: '/browse/:kind(life-event|industry)/:key?',
       name: 'browse',
       component: () => import('./views/BrowseView.vue'),
-      props: true,
+      // `key` is reserved by Vue (a vnode key, never a prop): passed as `id`
+      props: (route) => ({ kind: route.params.kind, id: route.params.key || undefined }),
     },
     { path: '/login', name: 'login', component: () => import('./views/LoginView.vue') },
     {

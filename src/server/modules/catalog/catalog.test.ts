@@ -328,6 +328,10 @@ describe('HTTP routes', () => {
       type: 'date',
       visibleWhen: { key: 'reason', equals: 'lost' },
     });
+    // 译文 travel with the item through import, storage and the guide
+    expect(card.body.item.translations.ug).toMatchObject({ status: 'machine', name: expect.any(String) });
+    expect(Object.keys(card.body.item.translations.bo.materials)).toContain('申请人居民身份证');
+    expect(ok.body.item.translations).toBeUndefined();
     const noItem = await get('/api/v1/catalog/items/999999999999/guide?division=520115');
     expect([noItem.status, noItem.body.error.code]).toEqual([404, 'catalog.item_not_found']);
   });

@@ -379,3 +379,68 @@ describe('表单 sheet: application form fields', () => {
     expect(e.issues?.map((i) => i.field)).toContain('sheet 表单, row 1, column 字段类型');
   });
 });
+
+describe('译文 sheet: translations of an item by language', () => {
+  const translated = source.items.filter((i) => i.translations);
+
+  it('the sample catalog carries machine translations (bo, ug) and both xlsx and csv round-trip them', async () => {
+    expect(translated.length).toBeGreaterThan(0);
+    for (const item of translated) {
+      expect(Object.keys(item.translations ?? {}).sort()).toEqual(['bo', 'ug']);
+      expect(Object.values(item.translations ?? {}).every((t) => t.status === 'machine')).toBe(true);
+    }
+    const xlsx = parseCatalogRows(await readCatalogXlsx(await writeCatalogXlsx(source)));
+    expect(xlsx.items.filter((i) => i.translations)).toEqual(translated);
+    const csv = parseCatalogRows(readCatalogCsv(writeCatalogCsv(source)));
+    expect(csv.items.filter((i) => i.translations)).toEqual(translated);
+    // items without a row in 译文 carry no translations key at all
+    expect(xlsx.items.filter((i) => !i.translations).every((i) => !('translations' in i))).toBe(true);
+  });
+
+  it('writes one row per item and language, materials as 中文名称|译文 lines', () => {
+    const item = translated[0]!;
+    const csv = writeCatalogCsv({ items: [item], implementations: [] });
+    const section = csv.split('\r\n\r\n').find((s) => s.startsWith('[译文]')) ?? '';
+    const lines = section.split('\r\n');
+    expect(lines[1]).toBe('基本编码,语言,审校状态,审校人,审校日期,事项名称,受理条件,材料名称');
+    expect(lines.filter((l) => l.startsWith(item.code)).length).toBe(2);
+    expect(section).toContain(`,bo,机器翻译,`);
+    const first = item.materials[0]!.name;
+    expect(section).toContain(`${first}|${item.translations?.bo?.materials?.[first]}`);
+  });
+
+  it('lists every bad cell of the 译文 sheet with sheet, row and column, and imports nothing', async () => {
+    const bytes = await edited((wb) => {
+      const ws = wb.getWorksheet(SHEETS.translations)!;
+      // rows 2–5: the two translated items × bo, ug (in source order)
+      ws.getCell(2, col(ws, '审校状态')).value = '看过了';
+      ws.getCell(3, col(ws, '语言')).value = 'zh-CN';
+      ws.getCell(4, col(ws, '材料名称')).value = '不存在的材料|ཡིག་ཆ།';
+      ws.getCell(5, col(ws, '审校日期')).value = '去年';
+      ws.addRow(['NOPE0001', 'bo', '机器翻译']);
+      ws.addRow([translated[1]!.code, 'bo', '已审校', '', '', 'x']);
+    });
+    const e = await errorOf(async () => parseCatalogRows(await readCatalogXlsx(bytes)));
+    expect(e.code).toBe('catalog.invalid_file');
+    const byField = new Map(e.issues?.map((i) => [i.field, i.message]));
+    const expected: [string, RegExp][] = [
+      ['sheet 译文, row 2, column 审校状态', /"看过了" is not a 审校状态; use one of 机器翻译、已审校/],
+      ['sheet 译文, row 3, column 语言', /zh-CN is the source language/],
+      ['sheet 译文, row 4, column 材料名称', /"不存在的材料" is not a material of \S+ in the 材料 sheet/],
+      ['sheet 译文, row 5, column 审校日期', /write the date as YYYY-MM-DD/],
+      ['sheet 译文, row 6, column 基本编码', /not an item of the 事项 sheet/],
+      ['sheet 译文, row 7, column 语言', /already has a bo translation/],
+    ];
+    for (const [field, message] of expected)
+      expect(byField.get(field) ?? JSON.stringify(e.issues), field).toMatch(message);
+    expect(e.issues?.length).toBe(expected.length);
+  });
+
+  it('a file without a 译文 sheet imports items without translations', async () => {
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load((await writeCatalogXlsx(source)) as never);
+    wb.removeWorksheet(wb.getWorksheet(SHEETS.translations)!.id);
+    const back = parseCatalogRows(await readCatalogXlsx(Buffer.from(await wb.xlsx.writeBuffer())));
+    expect(back.items.some((i) => i.translations)).toBe(false);
+  });
+});

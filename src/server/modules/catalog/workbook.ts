@@ -16,6 +16,8 @@ import {
   IMPLEMENTING_BODY_NATURES,
   INDUSTRIES,
   ITEM_TYPES,
+  type ItemTranslation,
+  ItemTranslationSchema,
   MATERIAL_FORMS,
   MATERIAL_REQUIREMENTS,
   MATERIAL_SOURCES,
@@ -28,6 +30,8 @@ import {
   SPECIAL_PROCEDURES,
   TIME_LIMIT_UNITS,
   type TimeLimit,
+  TRANSLATION_STATUSES,
+  TranslationLanguageSchema,
   UNIVERSAL_SCOPES,
   VariancesSchema,
   varianceIssues,
@@ -55,10 +59,12 @@ import {
  * - sheet 实施清单 (local variances): one row per item + division; blank cells inherit — {@link VARIANCE_COLUMNS};
  * - sheet 表单 (application form fields, src/domain/form.ts): one row per field, keyed by 基本编码 + 序号 —
  *   {@link FORM_COLUMNS}; options as `value=label;value=label`, other-language names as `en=Name;…`;
+ * - sheet 译文 (translations of an item's resident-facing text, optional): one row per item + language —
+ *   {@link TRANSLATION_COLUMNS}; material names as `中文名称|译文`, one per line;
  * - sheet 说明: provenance and notes, ignored on import.
  * Columns are found by header, so their order does not matter and extra columns are ignored.
  *
- * CSV: one file holds the sheets as sections, each starting with a line `[事项]`, `[材料]`, `[实施清单]` or `[表单]`
+ * CSV: one file holds the sheets as sections, each starting with a line `[事项]`, `[材料]`, `[实施清单]`, `[表单]` or `[译文]`
  * followed by its header line; a CSV without section lines is read as the 事项 sheet alone. Row numbers
  * in CSV errors are line numbers of the file.
  */
@@ -82,9 +88,10 @@ export const SHEETS = {
   materials: '材料',
   variances: '实施清单',
   forms: '表单',
+  translations: '译文',
   readme: '说明',
 } as const;
-type DataSheetKey = 'items' | 'materials' | 'variances' | 'forms';
+type DataSheetKey = 'items' | 'materials' | 'variances' | 'forms' | 'translations';
 type DataSheet = (typeof SHEETS)[DataSheetKey];
 
 /** A row of a sheet as read from a file: its sheet, its row (xlsx row / CSV line) and cells by header. */
@@ -100,6 +107,7 @@ export interface RawCatalog {
   materials: RawRow[];
   variances: RawRow[];
   forms: RawRow[];
+  translations: RawRow[];
   present: Set<DataSheet>;
   /** Header-row problems (missing columns), reported with the other issues. */
   issues: FieldIssue[];
@@ -190,11 +198,28 @@ export const FORM_COLUMNS = [
   '显示条件值',
 ] as const;
 
+/**
+ * 译文 sheet columns, in export order: one row per item and language (tongban extension). 语言 is a
+ * language tag (bo, ug, en …); 审校状态 机器翻译 (machine) or 已审校 (reviewed); blank text cells fall back
+ * to the Chinese original; 材料名称 one `中文名称|译文` per line, the Chinese name as in the 材料 sheet.
+ */
+export const TRANSLATION_COLUMNS = [
+  '基本编码',
+  '语言',
+  '审校状态',
+  '审校人',
+  '审校日期',
+  '事项名称',
+  '受理条件',
+  '材料名称',
+] as const;
+
 const REQUIRED_COLUMNS: Record<DataSheet, readonly string[]> = {
   [SHEETS.items]: ITEM_COLUMNS,
   [SHEETS.materials]: MATERIAL_COLUMNS,
   [SHEETS.variances]: VARIANCE_COLUMNS,
   [SHEETS.forms]: FORM_COLUMNS,
+  [SHEETS.translations]: ['基本编码', '语言', '审校状态'],
 };
 
 const FORM_FIELD_TYPE_LIST: CodeList = Object.fromEntries(
@@ -252,6 +277,14 @@ const FORM_FIELD_COLUMN: Record<string, string> = {
   pattern: '格式',
   unit: '单位',
   visibleWhen: '显示条件字段',
+};
+const TRANSLATION_FIELD_COLUMN: Record<string, string> = {
+  status: '审校状态',
+  reviewer: '审校人',
+  date: '审校日期',
+  name: '事项名称',
+  conditions: '受理条件',
+  materials: '材料名称',
 };
 const VARIANCE_FIELD_COLUMN: Record<string, string> = {
   promisedTimeLimit: '承诺办结时限',
@@ -586,6 +619,86 @@ function readFormRows(
 }
 
 /**
+ * Reads the 译文 rows: per item (基本编码, an item of the 事项 sheet) and language one translation,
+ * checked with {@link ItemTranslationSchema}; every translated material must name a material of the
+ * item (`materialNames`, by item code). Problems go to `issues` with sheet, row and column.
+ */
+function readTranslationRows(
+  rows: readonly RawRow[],
+  materialNames: ReadonlyMap<string, ReadonlySet<string>>,
+  itemCodes: ReadonlySet<string>,
+  issues: FieldIssue[],
+): Map<string, Record<string, ItemTranslation>> {
+  const out = new Map<string, Record<string, ItemTranslation>>();
+  const seen = new Set<string>();
+  for (const row of rows) {
+    const r = new CellReader(row, issues);
+    const itemCode = r.text('基本编码');
+    if (!itemCodes.has(itemCode)) {
+      r.fail(
+        '基本编码',
+        `"${itemCode}" is not an item of the ${SHEETS.items} sheet; add the item or correct the code`,
+      );
+    }
+    const lang = r.text('语言');
+    const langOk = TranslationLanguageSchema.safeParse(lang);
+    if (!langOk.success)
+      r.fail(
+        '语言',
+        `"${lang}" is not a language tag; ${langOk.error.issues[0]?.message ?? 'e.g. bo or ug'}`,
+      );
+    const draft: Record<string, unknown> = {
+      status: r.code(TRANSLATION_STATUSES, '审校状态', '审校状态'),
+    };
+    for (const [column, prop] of [
+      ['审校人', 'reviewer'],
+      ['审校日期', 'date'],
+      ['事项名称', 'name'],
+      ['受理条件', 'conditions'],
+    ] as const) {
+      const t = r.text(column);
+      if (t !== '') draft[prop] = t;
+    }
+    const lines = r
+      .text('材料名称')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
+    if (lines.length > 0) {
+      const names = materialNames.get(itemCode) ?? new Set<string>();
+      const materials: Record<string, string> = {};
+      for (const line of lines) {
+        const parts = line.split(/[|｜]/).map((p) => p.trim());
+        if (parts.length !== 2 || parts[0] === '' || parts[1] === '') {
+          r.fail('材料名称', `"${line}" is not a material translation; write 中文名称|译文, one per line`);
+          break;
+        }
+        const [zh, text] = parts as [string, string];
+        if (!names.has(zh)) {
+          r.fail(
+            '材料名称',
+            `"${zh}" is not a material of ${itemCode} in the ${SHEETS.materials} sheet; copy its Chinese name exactly`,
+          );
+          break;
+        }
+        materials[zh] = text;
+      }
+      draft.materials = materials;
+    }
+    const parsed = ItemTranslationSchema.safeParse(draft);
+    if (!parsed.success) pushSchemaIssues(r, parsed.error, TRANSLATION_FIELD_COLUMN, '语言', issues);
+    const key = `${itemCode}|${lang}`;
+    if (seen.has(key)) r.fail('语言', `${itemCode} already has a ${lang} translation; put it on one row`);
+    seen.add(key);
+    if (r.failed.size > 0 || !parsed.success) continue;
+    const byLang = out.get(itemCode) ?? {};
+    byLang[lang] = parsed.data;
+    out.set(itemCode, byLang);
+  }
+  return out;
+}
+
+/**
  * Validates the rows of a catalog file and assembles {@link CatalogData}: items with their materials
  * (ordered by 序号) and implementation variances. Cross-row checks: unique 基本编码; materials and
  * variances must name an item of the same file; unique 序号 per item and item + division per variance;
@@ -696,6 +809,10 @@ export function parseCatalogRows(raw: RawCatalog): CatalogData {
   }
 
   const forms = readFormRows(raw.forms, allItemCodes, issues);
+  const materialNames = new Map(
+    [...materials].map(([code, list]) => [code, new Set(list.map((m) => m.material.name))]),
+  );
+  const translations = readTranslationRows(raw.translations, materialNames, allItemCodes, issues);
 
   if (issues.length > 0) {
     // One problem per cell: an unreadable cell is not reported again as empty.
@@ -710,7 +827,13 @@ export function parseCatalogRows(raw: RawCatalog): CatalogData {
   const out: ServiceItem[] = [];
   for (const item of items.values()) {
     const ms = (materials.get(item.code) ?? []).sort((a, b) => a.seq - b.seq).map((m) => m.material);
-    out.push({ ...item, materials: ms, formFields: forms.get(item.code) ?? [] });
+    const t = translations.get(item.code);
+    out.push({
+      ...item,
+      materials: ms,
+      formFields: forms.get(item.code) ?? [],
+      ...(t ? { translations: t } : {}),
+    });
   }
   return { items: out, implementations: variances };
 }
@@ -803,6 +926,24 @@ export function formRows(item: ServiceItem): Record<(typeof FORM_COLUMNS)[number
   });
 }
 
+/** The 译文 rows of an item, one per language (none when it has no translations). */
+export function translationRows(
+  item: ServiceItem,
+): Record<(typeof TRANSLATION_COLUMNS)[number], string | number>[] {
+  return Object.entries(item.translations ?? {}).map(([lang, t]) => ({
+    基本编码: item.code,
+    语言: lang,
+    审校状态: codeListLabel(TRANSLATION_STATUSES, t.status),
+    审校人: t.reviewer ?? '',
+    审校日期: t.date ?? '',
+    事项名称: t.name ?? '',
+    受理条件: t.conditions ?? '',
+    材料名称: Object.entries(t.materials ?? {})
+      .map(([zh, text]) => `${zh}|${text}`)
+      .join('\n'),
+  }));
+}
+
 /** The 实施清单 row of a variance; blank cells inherit. */
 export function varianceToRow(v: VarianceRow): Record<(typeof VARIANCE_COLUMNS)[number], string | number> {
   const p = v.variances.promisedTimeLimit;
@@ -825,14 +966,15 @@ export const README_LINES = [
   '来源：本文件由 tongban 开源项目编写，作为开发与演示用的样例数据，不是官方发布的政务服务事项目录或实施清单。',
   '事项名称、设定依据所引法律法规名称为真实名称；基本编码、时限、材料、收费等要素为参照公开惯例编写的合理样例，办理前请以当地政务服务网公布的办事指南为准。',
   '数据规范：GB/T 39046-2020《政务服务平台基础数据规范》表4及附录A（事项类型A.1、行使层级A.2、实施主体性质A.3、服务对象A.4、办理形式A.5、办件类型A.6、特别程序A.7）。',
-  '工作表：事项（每行一个事项）；材料（每行一份申请材料，按基本编码和序号对应事项）；实施清单（地方差异，空白单元格继承上级行政区划及省级标准）；表单（每行一个申请表单字段，按基本编码和序号对应事项）。',
+  '工作表：事项（每行一个事项）；材料（每行一份申请材料，按基本编码和序号对应事项）；实施清单（地方差异，空白单元格继承上级行政区划及省级标准）；表单（每行一个申请表单字段，按基本编码和序号对应事项）；译文（每行一个事项的一种语言译文，可选）。',
+  '译文填写：语言为语言标签（bo 藏文、ug 维吾尔文、en 英文）；审校状态为机器翻译（未经母语者审校）或已审校；空白的事项名称、受理条件显示中文原文；材料名称每行一项，格式“中文名称|译文”，中文名称须与材料表一致。',
   '表单填写：字段标识为英文标识符；字段类型为单行文本、多行文本、数值、整数、日期、是否、单选、多选、身份证号码、统一社会信用代码、手机号码、行政区划、金额（元）或银行账号；选项格式“值=名称;值=名称”；其他语言名称格式“en=Name”；显示条件字段须为同一事项中序号更小的字段。',
   '填写规则：代码项填写中文名称（也可填写标准代码）；多个取值用“、”分隔；收费项目每行一项，格式“名称|金额（元）|收费依据”；时限单位为工作日、自然日或个月。',
   '样例基本编码结构：事项类型代码2位 + 实施部门类别序号4位 + 主项序号3位 + 子项000，仅供样例使用，不是国家基本目录编码。',
   '生成：scripts/build-sample-catalog.ts 由 data/catalog/sample-catalog.json 生成；导入：tongban catalog import <文件>。',
 ];
 
-/** Writes a catalog as .xlsx (sheets 事项, 材料, 实施清单, 表单, 说明). */
+/** Writes a catalog as .xlsx (sheets 事项, 材料, 实施清单, 表单, 译文, 说明). */
 export async function writeCatalogXlsx(
   data: CatalogData,
   readme: readonly string[] = README_LINES,
@@ -882,6 +1024,11 @@ export async function writeCatalogXlsx(
     选项: 40,
     格式: 24,
   });
+  addSheet(SHEETS.translations, TRANSLATION_COLUMNS, data.items.flatMap(translationRows), {
+    事项名称: 30,
+    受理条件: 50,
+    材料名称: 50,
+  });
   const readmeSheet = wb.addWorksheet(SHEETS.readme);
   readmeSheet.getColumn(1).width = 120;
   for (const line of readme) readmeSheet.addRow([line]).alignment = { wrapText: true };
@@ -894,7 +1041,7 @@ function csvField(value: string | number): string {
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
-/** Writes a catalog as one sectioned CSV (`[事项]`, `[材料]`, `[实施清单]`, `[表单]`), UTF-8 with BOM for Excel. */
+/** Writes a catalog as one sectioned CSV (`[事项]`, `[材料]`, `[实施清单]`, `[表单]`, `[译文]`), UTF-8 with BOM for Excel. */
 export function writeCatalogCsv(data: CatalogData): string {
   const section = (name: string, columns: readonly string[], rows: Record<string, string | number>[]) =>
     [
@@ -907,6 +1054,7 @@ export function writeCatalogCsv(data: CatalogData): string {
     section(SHEETS.materials, MATERIAL_COLUMNS, data.items.flatMap(materialRows)),
     section(SHEETS.variances, VARIANCE_COLUMNS, data.implementations.map(varianceToRow)),
     section(SHEETS.forms, FORM_COLUMNS, data.items.flatMap(formRows)),
+    section(SHEETS.translations, TRANSLATION_COLUMNS, data.items.flatMap(translationRows)),
   ].join('\r\n\r\n')}\r\n`;
 }
 
@@ -940,7 +1088,15 @@ function cellText(value: ExcelJS.CellValue): string {
 }
 
 function emptyRaw(): RawCatalog {
-  return { items: [], materials: [], variances: [], forms: [], present: new Set(), issues: [] };
+  return {
+    items: [],
+    materials: [],
+    variances: [],
+    forms: [],
+    translations: [],
+    present: new Set(),
+    issues: [],
+  };
 }
 
 function sheetKey(name: DataSheet): DataSheetKey {
@@ -959,9 +1115,13 @@ function checkHeaders(sheet: DataSheet, headers: string[], out: RawCatalog, head
 }
 
 const isDataSheet = (name: string): name is DataSheet =>
-  name === SHEETS.items || name === SHEETS.materials || name === SHEETS.variances || name === SHEETS.forms;
+  name === SHEETS.items ||
+  name === SHEETS.materials ||
+  name === SHEETS.variances ||
+  name === SHEETS.forms ||
+  name === SHEETS.translations;
 
-/** Reads the rows of an .xlsx catalog (sheets 事项, 材料, 实施清单, 表单; others ignored). */
+/** Reads the rows of an .xlsx catalog (sheets 事项, 材料, 实施清单, 表单, 译文; others ignored). */
 export async function readCatalogXlsx(buffer: Buffer | ArrayBuffer): Promise<RawCatalog> {
   const wb = new ExcelJS.Workbook();
   try {
@@ -1051,7 +1211,7 @@ export function readCatalogCsv(text: string): RawCatalog {
       if (!isDataSheet(name)) {
         out.issues.push({
           field: `sheet ${name}, row ${line}`,
-          message: `unknown section [${name}]; use [事项], [材料], [实施清单] or [表单]`,
+          message: `unknown section [${name}]; use [事项], [材料], [实施清单], [表单] or [译文]`,
         });
         sheet = null;
       } else {
