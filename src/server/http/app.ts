@@ -165,13 +165,19 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   if (options.webRoot && fs.existsSync(options.webRoot)) {
     // wildcard: files are looked up per request, so a rebuilt client is served without a restart.
     // index.html must be revalidated (it names the current hashed bundles); hashed assets never change.
+    // The citizen app's service worker (sw.js) and web manifest are revalidated on every load too, so
+    // a new version is found at once (the browser also caps a worker's HTTP caching at 24 h).
     await app.register(fastifyStatic, {
       root: options.webRoot,
       prefix: '/',
       wildcard: true,
       setHeaders: (res, filePath) => {
-        if (filePath.endsWith('.html')) res.header('Cache-Control', 'no-cache');
-        else if (/[/\\]assets[/\\]/.test(filePath))
+        const name = path.basename(filePath);
+        if (filePath.endsWith('.html') || name === 'sw.js') res.header('Cache-Control', 'no-cache');
+        else if (name === 'manifest.webmanifest') {
+          res.header('Cache-Control', 'no-cache');
+          res.header('Content-Type', 'application/manifest+json; charset=utf-8');
+        } else if (/[/\\]assets[/\\]/.test(filePath))
           res.header('Cache-Control', 'public, max-age=31536000, immutable');
       },
     });

@@ -14,6 +14,8 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(root, 'index.html'), '<!doctype html><title>citizen</title>');
   fs.writeFileSync(path.join(root, 'staff/index.html'), '<!doctype html><title>staff</title>');
   fs.writeFileSync(path.join(root, 'assets/app-abc.js'), 'console.log(1)');
+  fs.writeFileSync(path.join(root, 'sw.js'), 'self.addEventListener("fetch", () => {})');
+  fs.writeFileSync(path.join(root, 'manifest.webmanifest'), '{"name":"通办"}');
   app = await buildHttpApp({ logLevel: false, routes: [], webRoot: root, routePolicies: ROUTE_POLICIES });
 });
 afterAll(async () => {
@@ -39,5 +41,17 @@ describe('web client', () => {
     const asset = await app.inject({ url: '/assets/app-abc.js' });
     expect(asset.headers['cache-control']).toContain('immutable');
     expect((await app.inject({ url: '/api/v1/nothing' })).statusCode).toBe(404);
+  });
+
+  it('serves the service worker and the web manifest revalidated on every load, the manifest with its own type', async () => {
+    const sw = await app.inject({ url: '/sw.js' });
+    expect(sw.statusCode).toBe(200);
+    expect(sw.headers['cache-control']).toBe('no-cache');
+    expect(sw.headers['content-type']).toMatch(/javascript/);
+    const manifest = await app.inject({ url: '/manifest.webmanifest' });
+    expect(manifest.statusCode).toBe(200);
+    expect(manifest.headers['cache-control']).toBe('no-cache');
+    expect(manifest.headers['content-type']).toBe('application/manifest+json; charset=utf-8');
+    expect(manifest.json()).toEqual({ name: '通办' });
   });
 });
