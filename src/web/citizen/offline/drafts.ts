@@ -10,6 +10,13 @@ import { plain } from './plain.ts';
 /** Saving waits this long after the last change (ms). */
 export const DRAFT_DEBOUNCE_MS = 300;
 
+/** Where drafts are kept: IndexedDB by default ({@link indexedDbDrafts}); tests pass a Map-backed one. */
+export interface DraftStore {
+  load(key: string): Promise<{ value: unknown; savedAt: number } | undefined>;
+  save(key: string, value: unknown): Promise<Date>;
+  delete(key: string): Promise<void>;
+}
+
 export interface Draft<T> {
   /** the form's value: edit it (deeply) and it is saved */
   value: Ref<T>;
@@ -34,7 +41,7 @@ export interface Draft<T> {
  * Call it in a component's `setup` (or another effect scope): the pending save is flushed when that
  * scope ends. `initial` is copied, never stored as given.
  */
-export function useDraft<T>(key: string, initial: T): Draft<T> {
+export function useDraft<T>(key: string, initial: T, store: DraftStore = indexedDbDrafts): Draft<T> {
   const start = plain(initial);
   const value = ref(plain(initial)) as Ref<T>;
   const savedAt = shallowRef<Date | null>(null);
@@ -56,10 +63,11 @@ export function useDraft<T>(key: string, initial: T): Draft<T> {
     }
   }
 
-  const ready = loadDraft<T>(key)
+  const ready = store
+    .load(key)
     .then((stored) => {
       if (stored && !touched) {
-        put(stored.value);
+        put(stored.value as T);
         savedAt.value = new Date(stored.savedAt);
         restored.value = true;
       }
@@ -71,7 +79,7 @@ export function useDraft<T>(key: string, initial: T): Draft<T> {
     if (!pending) return;
     pending = false;
     try {
-      savedAt.value = await saveDraft(key, value.value);
+      savedAt.value = await store.save(key, plain(value.value));
     } catch {
       // no IndexedDB, or the quota is full: the form still works, it just is not kept
     }
@@ -92,7 +100,7 @@ export function useDraft<T>(key: string, initial: T): Draft<T> {
   async function clear(): Promise<void> {
     clearTimeout(timer);
     pending = false;
-    await deleteDraft(key).catch(() => undefined);
+    await store.delete(key).catch(() => undefined);
     put(plain(start));
     savedAt.value = null;
     restored.value = false;
@@ -139,6 +147,9 @@ export async function saveDraft(key: string, value: unknown): Promise<Date> {
 export async function deleteDraft(key: string): Promise<void> {
   await (await offlineDb()).delete('drafts', key);
 }
+
+/** The drafts in IndexedDB (`drafts` store). */
+export const indexedDbDrafts: DraftStore = { load: loadDraft, save: saveDraft, delete: deleteDraft };
 
 /**
  * Drafts whose key starts with `prefix` (e.g. `agent:` — the agent's unfinished applications for
