@@ -58,12 +58,23 @@ async function syncStandIn(): Promise<{ body: string; etag: string }> {
   };
 }
 
+/** Contexts whose network is cut (a routed request must not be answered then either). */
+const cut = new WeakSet<BrowserContext>();
+
+/** Cuts or restores the context's network (context.setOffline, and the stand-in below with it). */
+async function setNetwork(context: BrowserContext, on: boolean): Promise<void> {
+  if (on) cut.delete(context);
+  else cut.add(context);
+  await context.setOffline(!on);
+}
+
 /** Serves `GET /api/v1/catalog/sync` from {@link syncStandIn} when the server does not have it. */
 async function ensureSyncEndpoint(context: BrowserContext): Promise<'server' | 'stand-in'> {
   const probe = await fetch(`${h.server.url}/api/v1/catalog/sync?division=${DIVISION}`);
   if (probe.status !== 404) return 'server';
   const standIn = await syncStandIn();
   await context.route('**/api/v1/catalog/sync?*', async (route: Route) => {
+    if (cut.has(context)) return route.abort('internetdisconnected');
     if (route.request().headers()['if-none-match'] === standIn.etag)
       return route.fulfill({ status: 304, headers: { etag: standIn.etag } });
     return route.fulfill({
@@ -147,7 +158,7 @@ describe('citizen app offline (离线可办)', () => {
     expect(staffAssets.length).toBeGreaterThan(3);
     expect(cached.filter((u) => staffAssets.includes(u) || u.startsWith('/staff/'))).toEqual([]);
 
-    await context.setOffline(true);
+    await setNetwork(context, false);
     await page.reload();
     await expect.poll(() => page.locator('h1').textContent(), { timeout: 15_000 }).toBe('查找办事服务');
     await expect
@@ -190,7 +201,7 @@ describe('citizen app offline (离线可办)', () => {
     await expect.poll(() => page.locator('h1').textContent(), { timeout: 15_000 }).toBe(name);
 
     const before = syncs.length;
-    await context.setOffline(false);
+    await setNetwork(context, true);
     await expect
       .poll(() => page.getByTestId('online-status').textContent(), { timeout: 15_000 })
       .toContain('在线');
@@ -225,7 +236,7 @@ describe('citizen app offline (离线可办)', () => {
 
     // Saved on the device while offline — as the apply view does (offline/outbox.ts `enqueue`, issue 6
     // apply part): two applications for 失业保险金申领, one with an ID number the server will refuse.
-    await context.setOffline(true);
+    await setNetwork(context, false);
     const application = (id: string) => ({
       itemCode: '050002001000',
       applicant: { kind: 'natural_person', name: '杨离线', idNumber: id, phone },
@@ -279,6 +290,8 @@ describe('citizen app offline (离线可办)', () => {
     const cards = page.getByTestId('outbox-entry');
     await expect.poll(() => cards.count()).toBe(3);
     await expect.poll(() => cards.filter({ hasText: '等待网络' }).count()).toBe(3);
+    // the browser knows it has no network: nothing is tried (no battery spent on doomed requests)
+    expect(await cards.filter({ hasText: '已尝试' }).count()).toBe(0);
     await shot(page, 'offline-3-outbox-waiting.png');
     expect(await axeViolations(page, 'outbox offline')).toEqual([]);
 
@@ -302,7 +315,7 @@ describe('citizen app offline (离线可办)', () => {
       submissions.push(`${key}:passed`);
       return route.continue();
     });
-    await context.setOffline(false);
+    await setNetwork(context, true);
 
     const sent = cards.filter({ hasText: '已提交' });
     const attention = cards.filter({ hasText: '需要处理' });

@@ -140,9 +140,13 @@ let again: { force: boolean } | null = null;
 
 /**
  * Tries every entry whose time has come now (`force`: every pending entry, ignoring backoff), then
- * schedules the next automatic try. Concurrent calls coalesce. Never rejects.
+ * schedules the next automatic try. Concurrent calls coalesce. Never rejects. Does nothing (unforced)
+ * while the browser knows it has no network at all.
  */
 export function flush(options: { force?: boolean } = {}): Promise<void> {
+  // `navigator.onLine` false is reliable (true is not): no try until the `online` event (a forced flush)
+  if (!options.force && typeof navigator !== 'undefined' && navigator.onLine === false)
+    return Promise.resolve();
   if (flushing) {
     again = { force: (again?.force ?? false) || (options.force ?? false) };
     return flushing;
