@@ -169,6 +169,8 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     // index.html must be revalidated (it names the current hashed bundles); hashed assets never change.
     // preCompressed: the build writes .br and .gz beside each script, stylesheet and page (vite.config.ts),
     // sent to browsers that accept them (Vary: Accept-Encoding) — on 2G the bytes are the load time.
+    // The citizen app's service worker (sw.js) and web manifest are revalidated on every load too, so
+    // a new version is found at once (the browser also caps a worker's HTTP caching at 24 h).
     await app.register(fastifyStatic, {
       root: options.webRoot,
       prefix: '/',
@@ -176,8 +178,12 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       preCompressed: true,
       setHeaders: (res, served) => {
         const filePath = served.replace(/\.(br|gz)$/, '');
-        if (filePath.endsWith('.html')) res.header('Cache-Control', 'no-cache');
-        else if (/[/\\]assets[/\\]/.test(filePath))
+        const name = path.basename(filePath);
+        if (filePath.endsWith('.html') || name === 'sw.js') res.header('Cache-Control', 'no-cache');
+        else if (name === 'manifest.webmanifest') {
+          res.header('Cache-Control', 'no-cache');
+          res.header('Content-Type', 'application/manifest+json; charset=utf-8');
+        } else if (/[/\\]assets[/\\]/.test(filePath))
           res.header('Cache-Control', 'public, max-age=31536000, immutable');
       },
     });

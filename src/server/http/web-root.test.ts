@@ -18,6 +18,8 @@ beforeAll(async () => {
   // what the build writes beside each file (vite.config.ts precompress)
   fs.writeFileSync(path.join(root, 'index.html.gz'), gzipSync('<!doctype html><title>citizen</title>'));
   fs.writeFileSync(path.join(root, 'assets/app-abc.js.br'), brotliCompressSync('console.log(1)'));
+  fs.writeFileSync(path.join(root, 'sw.js'), 'self.addEventListener("fetch", () => {})');
+  fs.writeFileSync(path.join(root, 'manifest.webmanifest'), '{"name":"通办"}');
   app = await buildHttpApp({ logLevel: false, routes: [], webRoot: root, routePolicies: ROUTE_POLICIES });
 });
 afterAll(async () => {
@@ -60,5 +62,17 @@ describe('web client', () => {
     const plain = await app.inject({ url: '/assets/app-abc.js', headers: { 'accept-encoding': 'identity' } });
     expect(plain.headers['content-encoding']).toBeUndefined();
     expect(plain.body).toBe('console.log(1)');
+  });
+
+  it('serves the service worker and the web manifest revalidated on every load, the manifest with its own type', async () => {
+    const sw = await app.inject({ url: '/sw.js' });
+    expect(sw.statusCode).toBe(200);
+    expect(sw.headers['cache-control']).toBe('no-cache');
+    expect(sw.headers['content-type']).toMatch(/javascript/);
+    const manifest = await app.inject({ url: '/manifest.webmanifest' });
+    expect(manifest.statusCode).toBe(200);
+    expect(manifest.headers['cache-control']).toBe('no-cache');
+    expect(manifest.headers['content-type']).toBe('application/manifest+json; charset=utf-8');
+    expect(manifest.json()).toEqual({ name: '通办' });
   });
 });

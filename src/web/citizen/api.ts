@@ -3,6 +3,7 @@
  * {@link ApiError} carrying the server's stable `code`, so views can explain them in plain words.
  */
 import type { Guide, ServiceItem } from '../../domain/catalog.ts';
+import { reportReachable, reportUnreachable } from './offline/network.ts';
 
 export type { Guide, ServiceItem };
 export type GuideItem = Guide['item'];
@@ -95,8 +96,15 @@ export async function getJson<T>(
     res = await fetch(url, { signal: signal ?? null, headers: { accept: 'application/json' } });
   } catch (e) {
     if (e instanceof DOMException && e.name === 'AbortError') throw e;
+    reportUnreachable();
     throw new ApiError(0, 'network', e instanceof Error ? e.message : String(e));
   }
+  if (!(res.headers.get('content-type') ?? '').includes('json')) {
+    // not our server's answer (a captive portal's login page, a proxy's error page): as if offline
+    reportUnreachable();
+    throw new ApiError(0, 'network', `HTTP ${res.status} without JSON (a Wi-Fi login page?)`);
+  }
+  reportReachable();
   if (!res.ok) {
     let code = `http.${res.status}`;
     let message = res.statusText;

@@ -10,4 +10,8 @@ import './styles.css';
 import './modes.css';
 
 // A remembered non-default language is fetched first, so the page never flashes in Chinese.
-void localeReady.then(() => createApp(App).use(i18n).use(router).mount('#app'));
+void localeReady.then(() => {
+  createApp(App).use(i18n).use(router).mount('#app');
+  // the offline core (service worker, catalog sync, outbox sender) as its own chunk, after the first paint
+  void import('./offline/start.ts').then((m) => m.startOffline());
+});

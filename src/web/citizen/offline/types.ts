@@ -21,6 +21,11 @@ export interface OutboxFile {
   blob: Blob;
   /** bytes after compression */
   size: number;
+  /**
+   * Idempotency-Key of its upload; absent: `<entry id>:file:<index>`. Set by `resend` for a file that
+   * replaces one (so a new file never reuses the key of one the server already has).
+   */
+  idempotencyKey?: string;
 }
 
 /**
@@ -37,6 +42,8 @@ export interface OutboxAuthorization {
   scan?: { name: string; type: string; blob: Blob };
   /** set once recorded on the server */
   serverId?: string;
+  /** true once the scan was uploaded (a resend does not upload it again) */
+  scanUploaded?: boolean;
 }
 
 export interface OutboxError {
@@ -44,8 +51,10 @@ export interface OutboxError {
   code: string;
   /** plain-language message in the user's language */
   message: string;
-  /** the field the server named, e.g. `applicant.idNumber` */
+  /** the field the server named, e.g. `applicant.idNumber`; `files.<index>` / `authorization…` for those steps */
   field?: string;
+  /** HTTP status of the answer; 0 when there was none (network) */
+  status?: number;
 }
 
 export interface OutboxEntry {
@@ -69,7 +78,18 @@ export interface OutboxEntry {
   /** index of files already uploaded (a resend continues from here) */
   uploaded: number[];
   error?: OutboxError;
+  /** consecutive failed tries that will be retried (the backoff grows with it; reset by a resend) */
+  failures?: number;
+  /** the case's id, once the server accepted it */
+  caseId?: string;
+  /** ISO timestamp (device clock) of the last change */
+  updatedAt?: string;
+  /** ISO timestamp (device clock) when the last file was uploaded and the entry became `sent` */
+  sentAt?: string;
 }
+
+/** What `resend` may replace after the user fixed the entry (the body only while no case exists). */
+export type OutboxPatch = Partial<Pick<OutboxEntry, 'body' | 'files' | 'authorization' | 'label'>>;
 
 /** What `enqueue` takes: the rest is filled in by the outbox. */
 export type NewOutboxEntry = Pick<OutboxEntry, 'label' | 'itemCode' | 'body' | 'files' | 'authorization'> & {
