@@ -1,11 +1,16 @@
+// first: `/track/<number>` (the QR on paper notices) becomes `#/track/<number>` before the router reads it
+import './track-link.ts';
 import { createApp } from 'vue';
 import App from './App.vue';
 import { i18n, localeReady } from './i18n.ts';
 import { router } from './router.ts';
+import { installSignInGuard } from './session.ts';
 import 'vant/es/style/base.css';
 import 'vant/es/badge/index.css';
 import './vant-icons.css';
 import './styles.css';
+
+installSignInGuard(router);
 
 // A remembered non-default language is fetched first, so the page never flashes in Chinese.
 void localeReady.then(() => createApp(App).use(i18n).use(router).mount('#app'));
