@@ -59,6 +59,11 @@ export interface Harness {
   browser: Browser;
   /** folder where screenshots are saved (E2E_SCREENSHOTS or a fresh temp folder) */
   shots: string;
+  /**
+   * The server's DATA_DIR (a fresh temporary folder), e.g. for the development SMS file
+   * `<dataDir>/dev-sms.jsonl`; null when the tests run against E2E_BASE_URL.
+   */
+  dataDir: string | null;
   /** A new page in its own phone-sized browser context (closed with the harness). */
   newPage(options?: BrowserContextOptions): Promise<Page>;
   close(): Promise<void>;
@@ -96,6 +101,7 @@ export async function startHarness(name: string): Promise<Harness> {
     server,
     browser,
     shots,
+    dataDir: external ? null : dataDir,
     newPage: async (options = {}) => {
       const context = await browser.newContext({ ...PHONE, ...options });
       contexts.push(context);

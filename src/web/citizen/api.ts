@@ -61,21 +61,67 @@ export interface Department {
   divisionCode: string;
 }
 
+/** One field problem as the API names it (`error.issues` of a 400), e.g. `formData.lossDate`. */
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
 /** Why a request failed: `network` (no answer), or the HTTP status with the server's error body. */
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly field: string | null;
-  constructor(status: number, code: string, message: string, field: string | null = null) {
+  /** every field problem the server listed (a 400 may name several at once) */
+  readonly issues: FieldIssue[];
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    field: string | null = null,
+    issues: FieldIssue[] = [],
+  ) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.field = field;
+    this.issues = issues;
   }
   get network(): boolean {
     return this.status === 0;
   }
+}
+
+/**
+ * The {@link ApiError} of a failed response: the server's `{ error: { code, message, field, issues } }`,
+ * or just the status when the body is not JSON (e.g. a proxy page). Reads the body.
+ */
+export async function apiErrorOf(res: Response): Promise<ApiError> {
+  let code = `http.${res.status}`;
+  let message = res.statusText;
+  let field: string | null = null;
+  let issues: FieldIssue[] = [];
+  try {
+    const body = (await res.json()) as {
+      error?: { code?: string; message?: string; field?: string | null; issues?: FieldIssue[] };
+    };
+    if (body.error) {
+      code = body.error.code ?? code;
+      message = body.error.message ?? message;
+      field = body.error.field ?? null;
+      issues = Array.isArray(body.error.issues) ? body.error.issues : [];
+    }
+  } catch {
+    // not JSON (e.g. a proxy page): keep the status
+  }
+  return new ApiError(res.status, code, message, field, issues);
+}
+
+/** A fetch that failed without an answer (offline, DNS, reset) as `ApiError(0, 'network')`; aborts pass through. */
+export function networkError(e: unknown): unknown {
+  if (e instanceof DOMException && e.name === 'AbortError') return e;
+  return new ApiError(0, 'network', e instanceof Error ? e.message : String(e));
 }
 
 /**
@@ -95,9 +141,9 @@ export async function getJson<T>(
   try {
     res = await fetch(url, { signal: signal ?? null, headers: { accept: 'application/json' } });
   } catch (e) {
-    if (e instanceof DOMException && e.name === 'AbortError') throw e;
-    reportUnreachable();
-    throw new ApiError(0, 'network', e instanceof Error ? e.message : String(e));
+    const err = networkError(e);
+    if (err instanceof ApiError) reportUnreachable();
+    throw err;
   }
   if (!(res.headers.get('content-type') ?? '').includes('json')) {
     // not our server's answer (a captive portal's login page, a proxy's error page): as if offline
@@ -105,24 +151,7 @@ export async function getJson<T>(
     throw new ApiError(0, 'network', `HTTP ${res.status} without JSON (a Wi-Fi login page?)`);
   }
   reportReachable();
-  if (!res.ok) {
-    let code = `http.${res.status}`;
-    let message = res.statusText;
-    let field: string | null = null;
-    try {
-      const body = (await res.json()) as {
-        error?: { code?: string; message?: string; field?: string | null };
-      };
-      if (body.error) {
-        code = body.error.code ?? code;
-        message = body.error.message ?? message;
-        field = body.error.field ?? null;
-      }
-    } catch {
-      // not JSON (e.g. a proxy page): keep the status
-    }
-    throw new ApiError(res.status, code, message, field);
-  }
+  if (!res.ok) throw await apiErrorOf(res);
   return (await res.json()) as T;
 }
 

@@ -1,13 +1,18 @@
+// first: `/track/<number>` (the QR on paper notices) becomes `#/track/<number>` before the router reads it
+import './track-link.ts';
 import { createApp } from 'vue';
 import App from './App.vue';
 import './display.ts';
 import { i18n, localeReady } from './i18n.ts';
 import { router } from './router.ts';
+import { installSignInGuard } from './session.ts';
 import 'vant/es/style/base.css';
 import 'vant/es/badge/index.css';
 import './vant-icons.css';
 import './styles.css';
 import './modes.css';
+
+installSignInGuard(router);
 
 // A remembered non-default language is fetched first, so the page never flashes in Chinese.
 void localeReady.then(() => {

@@ -1,0 +1,166 @@
+/**
+ * Who is signed in to the citizen app: a resident (居民), a village agent or hall helper (村级代办员 /
+ * 帮办员: a staff account with that role in force), or nobody. The session itself is the server's
+ * cookie; this module keeps what the page needs — the account (ID number and phone masked), the CSRF
+ * token (in ./api/account.ts) — and sends people to sign-in when a view needs it.
+ *
+ * On first use it asks the server whether the browser still holds a session (`GET
+ * /api/v1/auth/csrf-token`, which also issues this page's CSRF token), then `GET /api/v1/auth/me`.
+ */
+import { computed, reactive } from 'vue';
+import type { Router } from 'vue-router';
+import {
+  type Account,
+  account as accountApi,
+  type Grant,
+  type Me,
+  onSessionEnded,
+  type Principal,
+  type SessionGrant,
+  setCsrfToken,
+} from './api/account.ts';
+
+/** resident: a 居民 account; village_agent: staff with helper / village_agent in force; none: signed out. */
+export type Who = 'resident' | 'village_agent' | 'none';
+
+interface SessionState {
+  /** `unknown` until the server was asked once */
+  checked: boolean;
+  account: Account | null;
+  principal: Principal | null;
+  /** the agent roles in force (staff only) */
+  agentRoles: string[];
+  /**
+   * The phone number typed at sign-in, in full, for this page's life only (the server shows it masked):
+   * prefills the contact phone of an application.
+   */
+  phone: string | null;
+  /** why the last session ended (shown on the sign-in page) */
+  endedReason: 'expired' | null;
+}
+
+export const session = reactive<SessionState>({
+  checked: false,
+  account: null,
+  principal: null,
+  agentRoles: [],
+  phone: null,
+  endedReason: null,
+});
+
+const AGENT_ROLES = ['village_agent', 'helper'];
+
+/** Who the signed-in user is (see {@link Who}). */
+export const who = computed<Who>(() => {
+  const p = session.principal;
+  if (!p || p.restricted) return 'none';
+  if (p.kind === 'resident' || p.kind === 'legal_person_operator') return 'resident';
+  return session.agentRoles.length > 0 ? 'village_agent' : 'none';
+});
+
+export const signedIn = computed(() => who.value !== 'none');
+
+/**
+ * The inbox recipient of the signed-in resident (`applicant:<account id>`), or null. A legal person's
+ * operator reads the legal person's inbox.
+ */
+export const inboxRecipient = computed(() => {
+  const p = session.principal;
+  if (!p || who.value !== 'resident') return null;
+  return `applicant:${p.kind === 'legal_person_operator' && p.legalPersonId ? p.legalPersonId : p.accountId}`;
+});
+
+function inForce(g: Grant, now: number): boolean {
+  return !g.revokedAt && Date.parse(g.validFrom) <= now && Date.parse(g.validUntil) > now;
+}
+
+async function load(me: Me): Promise<void> {
+  let roles: string[] = [];
+  if (me.principal.kind === 'staff' && !me.principal.restricted) {
+    const now = Date.now();
+    const { items } = await accountApi.grantsOf(me.account.id);
+    roles = [
+      ...new Set(items.filter((g) => inForce(g, now) && AGENT_ROLES.includes(g.role)).map((g) => g.role)),
+    ];
+  }
+  session.account = me.account;
+  session.principal = me.principal;
+  session.agentRoles = roles;
+  session.checked = true;
+}
+
+/** Forgets the session in the page (signed out, or the server says it ended). */
+export function clearSession(reason: SessionState['endedReason'] = null): void {
+  session.account = null;
+  session.principal = null;
+  session.agentRoles = [];
+  session.phone = null;
+  session.endedReason = reason;
+  session.checked = true;
+  setCsrfToken(null);
+}
+
+let checking: Promise<void> | null = null;
+
+/**
+ * Resolves once the page knows whether a session exists (asks the server the first time only; a
+ * network failure leaves it unknown so the next call asks again). Never throws.
+ */
+export function ensureSession(): Promise<void> {
+  if (session.checked) return Promise.resolve();
+  checking ??= (async () => {
+    try {
+      const { csrfToken } = await accountApi.csrfToken();
+      setCsrfToken(csrfToken);
+      await load(await accountApi.me());
+    } catch (e) {
+      const status = (e as { status?: number }).status;
+      if (status !== 0) clearSession();
+    } finally {
+      checking = null;
+    }
+  })();
+  return checking;
+}
+
+/** After a successful sign-in (SMS code): keeps the CSRF token and loads the account. */
+export async function started(grant: SessionGrant, phone: string | null = null): Promise<void> {
+  setCsrfToken(grant.csrfToken);
+  session.endedReason = null;
+  await load(await accountApi.me());
+  session.phone = phone;
+}
+
+/** Signs out on the server (best effort: the page forgets the session either way). */
+export async function signOut(): Promise<void> {
+  try {
+    await accountApi.signOut();
+  } catch {
+    // offline or already ended: the cookie is cleared on the next sign-in
+  }
+  clearSession();
+}
+
+/**
+ * Installs the guard of `meta.signIn` routes: without a session they go to `/login?next=<the route>`;
+ * after a 401 from the API the current such view goes there too, with the reason shown.
+ */
+export function installSignInGuard(router: Router): void {
+  router.beforeEach(async (to) => {
+    if (!to.meta.signIn) return true;
+    await ensureSession();
+    if (signedIn.value) return true;
+    return { name: 'login', query: { next: to.fullPath } };
+  });
+  onSessionEnded(() => {
+    const wasSignedIn = signedIn.value;
+    clearSession(wasSignedIn ? 'expired' : null);
+    const current = router.currentRoute.value;
+    if (current.meta.signIn) void router.replace({ name: 'login', query: { next: current.fullPath } });
+  });
+}
+
+/** A `next` query value that is safe to go to after sign-in: an in-app path, never another site. */
+export function safeNext(next: unknown): string {
+  return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') ? next : '/me';
+}
