@@ -30,7 +30,12 @@ export const router = createRouter({
       props: true,
       meta: { signIn: true },
     },
-    { path: '/me', name: 'my-cases', component: () => import('./views/MyCasesView.vue'), meta: { signIn: true } },
+    {
+      path: '/me',
+      name: 'my-cases',
+      component: () => import('./views/MyCasesView.vue'),
+      meta: { signIn: true },
+    },
     {
       path: '/me/cases/:number',
       name: 'my-case',
