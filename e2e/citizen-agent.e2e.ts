@@ -35,6 +35,11 @@ const REAL_OUTBOX = !fs.readFileSync(OUTBOX_FILE, 'utf8').includes('Placeholder 
 let h: Harness;
 let shots: string;
 let page: Page;
+/**
+ * After the agent signed in: the page's requests for a new CSRF token and the API's 403 answers. The
+ * outbox sends the token of the agent's sign-in, so neither should happen.
+ */
+const csrfTrouble: string[] = [];
 
 /** A small but real photo (PNG, 64×48, a gradient), made once in the browser. */
 let photo: Buffer;
@@ -166,13 +171,17 @@ async function sign() {
   }
 }
 
-async function chooseItem(query: string, check = false) {
+async function chooseItem(query: string, check = false, offline = false) {
   await page.getByTestId('agent-item-query').fill(query);
   await page.getByTestId('agent-item-search').click();
   const result = page.locator(`[data-testid="agent-item-result"][data-code="${ITEM}"]`);
   await result.waitFor({ timeout: 15_000 }).catch(async (e) => {
     throw new Error(`no result for ${query}: ${await page.locator('main').textContent()}`, { cause: e });
   });
+  // offline the results come from the catalog synced onto the phone, and the status says so
+  const status = (await page.locator('.agent-status').textContent()) ?? '';
+  if (offline) expect(status).toContain('来自手机上保存的办事指南');
+  else expect(status).not.toContain('手机上保存');
   if (check) await noViolations('agent item results');
   await result.click();
   await page.getByTestId('agent-consent-confirm').waitFor({ timeout: 15_000 });
@@ -233,6 +242,13 @@ describe('帮办代办 on the phone', () => {
       .poll(() => page.getByTestId('agent-who').textContent(), { timeout: 15_000 })
       .toContain('凯里代办员');
     expect(await page.getByTestId('agent-who').textContent()).toContain('村级代办员');
+    page.on('request', (r) => {
+      if (r.url().includes('/api/v1/auth/csrf-token')) csrfTrouble.push(`${r.method()} ${r.url()}`);
+    });
+    page.on('response', (r) => {
+      if (r.status() === 403 && r.url().includes('/api/v1/'))
+        csrfTrouble.push(`403 ${r.request().method()} ${r.url()}`);
+    });
     // the identity kept on the phone for offline use: name and hall, no password or token
     const kept = JSON.parse((await page.evaluate(() => localStorage.getItem('tongban.agent'))) ?? '{}');
     expect(kept).toMatchObject({ name: '凯里代办员', hallCode: DEMO_KAILI_HALL, role: 'village_agent' });
@@ -312,7 +328,7 @@ describe('帮办代办 on the phone', () => {
       await page.getByTestId('agent-resident-name').fill(WANG.name);
       await page.getByTestId('agent-resident-id').fill(WANG.id);
       await page.getByTestId('agent-resident-next').click();
-      await chooseItem('低保'); // found by its everyday name among the guides kept on the phone
+      await chooseItem('低保', false, true); // found by its everyday name among the guides kept on the phone
       await page.getByTestId('agent-consent-kind-photo').check();
       await page
         .getByTestId('agent-consent-photo')
@@ -374,6 +390,16 @@ describe('帮办代办 on the phone', () => {
           status: 'active',
           evidence: { kind },
         });
+        // and the case as the API shows it (GET /api/v1/cases/:ref, the agent's session) says so too
+        const shown = (await page.evaluate(
+          async (n) => (await fetch(`/api/v1/cases/${n}`, { credentials: 'same-origin' })).json(),
+          c!.number,
+        )) as { channel: string; intakeHallCode: string; agent: unknown };
+        expect(shown).toMatchObject({
+          channel: 'village_agent',
+          intakeHallCode: DEMO_KAILI_HALL,
+          agent: { kind: 'village_agent', name: '凯里代办员', authorizationRef: a!.id },
+        });
       }
       // the list on the phone shows both as sent, each marked 代办 with the resident's name
       await expect
@@ -389,6 +415,8 @@ describe('帮办代办 on the phone', () => {
       // replays never make a second case
       await page.waitForTimeout(5_000);
       for (const r of [LI, WANG]) expect(await cases.applicantCases(r.id)).toHaveLength(1);
+      // every request of the queue carried the CSRF token of the agent's sign-in
+      expect(csrfTrouble).toEqual([]);
     },
   );
 });

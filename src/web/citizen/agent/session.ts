@@ -5,9 +5,15 @@
  * (name, hall) in localStorage, so that the agent screens work with the network off for days — only the
  * sign-in itself needs the network. The server still decides every request (the outbox sends them later
  * under the same cookie); a session that ended meanwhile shows up as `expired` when the network returns.
+ *
+ * CSRF: the token the sign-in answers is kept in memory ({@link csrfToken}); on sign-in this module makes
+ * the outbox send it (`setRequestHeaders`, offline/outbox.ts), and on sign-out it hands the outbox back to
+ * its built-in fallback (which asks `GET /api/v1/auth/csrf-token` itself after a 403). After a reload
+ * the token is gone and the fallback serves the remembered agent's queue.
  */
 import { reactive } from 'vue';
 import { ApiError } from '../api.ts';
+import { setRequestHeaders } from '../offline/outbox.ts';
 
 /** The agent as remembered on the device (no password, no token). */
 export interface AgentIdentity {
@@ -55,6 +61,25 @@ export const agentSession = reactive<AgentSessionState>({
   expired: false,
   csrfToken: null,
 });
+
+/**
+ * The CSRF token of the agent's session as this page holds it (from the sign-in, or fetched for the
+ * sign-out), or null — e.g. after a reload. Sent as `X-CSRF-Token` on every mutation of the session.
+ */
+export function csrfToken(): string | null {
+  return agentSession.csrfToken;
+}
+
+/** Whether the outbox sends {@link csrfToken} (installed at sign-in by this module). */
+let outboxHeadersInstalled = false;
+
+function sendTokenWithOutbox(): void {
+  setRequestHeaders((): Record<string, string> => {
+    const token = csrfToken();
+    return token ? { 'x-csrf-token': token } : {};
+  });
+  outboxHeadersInstalled = true;
+}
 
 function remember(a: AgentIdentity | null): void {
   agentSession.agent = a;
@@ -163,7 +188,8 @@ async function loadIdentity(): Promise<AgentIdentity> {
 
 /**
  * Signs in with username and password (TOTP when the account has one) and checks that the account acts
- * as an agent at a hall. On success the identity is remembered on the device.
+ * as an agent at a hall. On success the identity is remembered on the device, and the outbox sends this
+ * session's CSRF token from then on.
  * @throws ApiError: `network` (status 0), 401 `auth.invalid_credentials` / `auth.totp_required` /
  *   `auth.totp_invalid`, 429 `auth.locked`, 403 {@link NOT_AGENT} (signed out again at once).
  */
@@ -182,6 +208,7 @@ export async function signInAgent(input: {
     const identity = await loadIdentity();
     remember(identity);
     agentSession.expired = false;
+    sendTokenWithOutbox();
     return identity;
   } catch (e) {
     if (e instanceof ApiError && e.code === NOT_AGENT) await signOutAgent();
@@ -218,4 +245,8 @@ export async function signOutAgent(): Promise<void> {
   agentSession.csrfToken = null;
   agentSession.expired = false;
   remember(null);
+  if (outboxHeadersInstalled) {
+    setRequestHeaders(null);
+    outboxHeadersInstalled = false;
+  }
 }

@@ -1,8 +1,9 @@
 /**
  * What the agent's phone keeps for 帮办代办 (IndexedDB through `idb`, database `tongban-agent`): the residents
  * the agent helps, the consents they gave (委托: the authorization body with its evidence — the signed form's
- * photo or the on-screen signature PNG), the applications filed for them (the outbox entry ids, whose
- * states the outbox shows) and the guides of items used, so that all of it works with the network off.
+ * photo or the on-screen signature PNG) and the applications filed for them (the outbox entry ids, whose
+ * states the outbox shows), so that all of it works with the network off. The guides come from the
+ * catalog the app syncs onto the phone (offline/catalog.ts), not from a copy of the agent's own.
  * Every record carries the agent's account id: a second agent on the same phone sees only their own.
  *
  * The resident's ID number and phone are personal information (个人信息保护法 art. 28 treats the ID
@@ -10,7 +11,6 @@
  * authorization the resident consented to, and are removed with {@link forgetResident}.
  */
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
-import type { Guide } from '../api.ts';
 
 /** A resident the agent helps (居民). */
 export interface AgentResident {
@@ -59,35 +59,32 @@ export interface AgentApplication {
   createdAt: string;
 }
 
-/** A guide fetched while online, kept for offline use. */
-export interface CachedGuide {
-  /** `${code}@${division}` */
-  key: string;
-  code: string;
-  name: string;
-  division: string;
-  guide: Guide;
-  savedAt: string;
-}
-
 interface AgentDb extends DBSchema {
   residents: { key: string; value: AgentResident; indexes: { byAgent: string } };
   consents: { key: string; value: AgentConsent; indexes: { byResident: string } };
   applications: { key: string; value: AgentApplication; indexes: { byAgent: string; byResident: string } };
-  guides: { key: string; value: CachedGuide; indexes: { byCode: string } };
 }
 
 let dbPromise: Promise<IDBPDatabase<AgentDb>> | null = null;
 
 function db(): Promise<IDBPDatabase<AgentDb>> {
-  dbPromise ??= openDB<AgentDb>('tongban-agent', 1, {
-    upgrade(d) {
-      d.createObjectStore('residents', { keyPath: 'id' }).createIndex('byAgent', 'agentAccountId');
-      d.createObjectStore('consents', { keyPath: 'clientRef' }).createIndex('byResident', 'residentId');
-      const apps = d.createObjectStore('applications', { keyPath: 'id' });
-      apps.createIndex('byAgent', 'agentAccountId');
-      apps.createIndex('byResident', 'residentId');
-      d.createObjectStore('guides', { keyPath: 'key' }).createIndex('byCode', 'code');
+  dbPromise ??= openDB<AgentDb>('tongban-agent', 2, {
+    upgrade(d, oldVersion) {
+      if (oldVersion < 1) {
+        d.createObjectStore('residents', { keyPath: 'id' }).createIndex('byAgent', 'agentAccountId');
+        d.createObjectStore('consents', { keyPath: 'clientRef' }).createIndex('byResident', 'residentId');
+        const apps = d.createObjectStore('applications', { keyPath: 'id' });
+        apps.createIndex('byAgent', 'agentAccountId');
+        apps.createIndex('byResident', 'residentId');
+      }
+      // version 1 kept its own copies of the guides used; the synced catalog (offline/catalog.ts) has them
+      const untyped = d as unknown as IDBPDatabase;
+      if (untyped.objectStoreNames.contains('guides')) untyped.deleteObjectStore('guides');
+    },
+    blocking() {
+      // a newer version was opened in another tab: let it upgrade; this page reopens on next use
+      void dbPromise?.then((open) => open.close());
+      dbPromise = null;
     },
   });
   return dbPromise;
@@ -175,39 +172,4 @@ export async function saveApplication(a: AgentApplication): Promise<void> {
 export async function listApplications(agentAccountId: string): Promise<AgentApplication[]> {
   const rows = await (await db()).getAllFromIndex('applications', 'byAgent', agentAccountId);
   return rows.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-}
-
-/** Keeps a guide fetched online for offline use. */
-export async function saveGuide(division: string, guide: Guide): Promise<void> {
-  await (await db()).put('guides', {
-    key: `${guide.item.code}@${division}`,
-    code: guide.item.code,
-    name: guide.item.name,
-    division,
-    guide,
-    savedAt: new Date().toISOString(),
-  });
-}
-
-/** The kept guide of the item for the division, else for any division (the form and materials are the item's). */
-export async function cachedGuide(code: string, division: string): Promise<CachedGuide | null> {
-  const d = await db();
-  const exact = await d.get('guides', `${code}@${division}`);
-  if (exact) return exact;
-  const any = await d.getAllFromIndex('guides', 'byCode', code);
-  return any.sort((a, b) => b.savedAt.localeCompare(a.savedAt))[0] ?? null;
-}
-
-/**
- * Kept guides whose item name or one of its everyday names (aliases, e.g. 低保) contains the text, or whose
- * code starts with it (offline item search), one per item.
- */
-export async function searchCachedGuides(text: string): Promise<{ code: string; name: string }[]> {
-  const q = text.trim();
-  const seen = new Map<string, string>();
-  for (const g of await (await db()).getAll('guides')) {
-    const names = [g.name, ...((g.guide.item.aliases as string[] | undefined) ?? [])];
-    if (!q || names.some((n) => n.includes(q)) || g.code.startsWith(q)) seen.set(g.code, g.name);
-  }
-  return [...seen].map(([code, name]) => ({ code, name }));
 }
