@@ -5,9 +5,13 @@
  * (name, hall) in localStorage, so that the agent screens work with the network off for days — only the
  * sign-in itself needs the network. The server still decides every request (the outbox sends them later
  * under the same cookie); a session that ended meanwhile shows up as `expired` when the network returns.
+ * The CSRF token is the page's one (../api/account.ts: set at sign-in, fetched again after a reload only
+ * when needed), the same the outbox and the resident screens send.
  */
 import { reactive } from 'vue';
+import { request, setCsrfToken } from '../api/account.ts';
 import { ApiError } from '../api.ts';
+import { sessionChanged } from '../session.ts';
 
 /** The agent as remembered on the device (no password, no token). */
 export interface AgentIdentity {
@@ -29,8 +33,6 @@ interface AgentSessionState {
   agent: AgentIdentity | null;
   /** the server said the session ended (401): sign in again before the queue can be sent */
   expired: boolean;
-  /** CSRF token of this page's session (memory only; a reload fetches a new one when online) */
-  csrfToken: string | null;
 }
 
 const STORAGE_KEY = 'tongban.agent';
@@ -53,7 +55,6 @@ function remembered(): AgentIdentity | null {
 export const agentSession = reactive<AgentSessionState>({
   agent: remembered(),
   expired: false,
-  csrfToken: null,
 });
 
 function remember(a: AgentIdentity | null): void {
@@ -66,36 +67,13 @@ function remember(a: AgentIdentity | null): void {
   }
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (method !== 'GET' && agentSession.csrfToken) headers['x-csrf-token'] = agentSession.csrfToken;
-  let res: Response;
-  try {
-    res = await fetch(path, {
-      method,
-      headers,
-      credentials: 'same-origin',
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-  } catch (e) {
-    throw new ApiError(0, 'network', e instanceof Error ? e.message : String(e));
-  }
-  if (!res.ok) {
-    let code = `http.${res.status}`;
-    let message = res.statusText;
-    let field: string | null = null;
-    try {
-      const b = (await res.json()) as { error?: { code?: string; message?: string; field?: string | null } };
-      code = b.error?.code ?? code;
-      message = b.error?.message ?? message;
-      field = b.error?.field ?? null;
-    } catch {
-      // not JSON
-    }
-    throw new ApiError(res.status, code, message, field);
-  }
-  return (res.status === 204 ? undefined : await res.json()) as T;
+/**
+ * One call with the page's cookie session and CSRF token (../api/account.ts `request`: a token renewed in
+ * another tab is renewed here too); a 401 is an answer here (the agent screens show `expired`).
+ * `anonymous`: before any session (sign-in). @throws ApiError, status 0 `network` without an answer.
+ */
+function call<T>(method: string, path: string, body?: unknown, anonymous = false): Promise<T> {
+  return request<T>(method, path, { ...(body !== undefined ? { body } : {}), quiet401: true, anonymous });
 }
 
 interface Me {
@@ -172,12 +150,19 @@ export async function signInAgent(input: {
   password: string;
   totp?: string;
 }): Promise<AgentIdentity> {
-  const grant = await call<{ csrfToken: string }>('POST', '/api/v1/auth/login/password', {
-    username: input.username.trim(),
-    password: input.password,
-    ...(input.totp ? { totp: input.totp.trim() } : {}),
-  });
-  agentSession.csrfToken = grant.csrfToken;
+  const grant = await call<{ csrfToken: string }>(
+    'POST',
+    '/api/v1/auth/login/password',
+    {
+      username: input.username.trim(),
+      password: input.password,
+      ...(input.totp ? { totp: input.totp.trim() } : {}),
+    },
+    true,
+  );
+  // the server replaced whatever session the browser had (a resident's too): one token, one session
+  setCsrfToken(grant.csrfToken);
+  sessionChanged();
   try {
     const identity = await loadIdentity();
     remember(identity);
@@ -207,15 +192,12 @@ export async function checkAgentSession(): Promise<void> {
 /** Signs out on the server (best effort) and forgets the agent on this device. */
 export async function signOutAgent(): Promise<void> {
   try {
-    if (!agentSession.csrfToken)
-      agentSession.csrfToken = (
-        await call<{ csrfToken: string }>('GET', '/api/v1/auth/csrf-token')
-      ).csrfToken;
     await call<void>('POST', '/api/v1/auth/logout');
   } catch {
     // offline or already ended: the cookie dies with its session
   }
-  agentSession.csrfToken = null;
+  setCsrfToken(null);
+  sessionChanged();
   agentSession.expired = false;
   remember(null);
 }
