@@ -8,10 +8,6 @@
  * with a new photo, and shows the pickup code as a QR code once decided; reads the inbox; tracks a case
  * by number with a check (wrong check → not found; right check → the status and nothing personal).
  * axe-core finds 0 violations on every screen; screenshots go to the harness's shots folder.
- *
- * Parts that need work from other branches of issue 6 are marked NEEDS …: the real outbox (offline core;
- * the placeholder in this branch throws), the resident's upload to their own case and the public
- * tracking endpoint (server). The lead merges the branches and finishes them.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -164,21 +160,9 @@ describe('citizen app: apply and follow', () => {
     await page.locator('#login-code').fill(registerCode);
     await page.getByTestId('login-submit').click();
 
-    // registration does not sign in (the server answers the account): one more code does, once the
-    // minute between two codes for one phone has passed (the button counts down, then offers it)
-    const signedInAtOnce = await page
-      .waitForURL(/#\/me$/, { timeout: 5_000 })
-      .then(() => true)
-      .catch(() => false);
-    if (!signedInAtOnce) {
-      await page.getByTestId('registered').waitFor();
-      await expect
-        .poll(() => page.getByTestId('get-code').isEnabled(), { timeout: 75_000, interval: 1_000 })
-        .toBe(true);
-      await page.locator('#login-code').fill(await getCode(page, RESIDENT.phone));
-      await page.getByTestId('login-submit').click();
-    }
+    // the register code signs the new resident in as well: no second code, no minute to wait
     await page.waitForURL(/#\/me$/, { timeout: 15_000 });
+    expect(smsTo(RESIDENT.phone)).toHaveLength(1);
     await expect.poll(() => page.locator('h1').textContent()).toBe('我的办件');
     await expect.poll(() => page.getByTestId('me').textContent()).toContain(RESIDENT.name);
     expect(await page.getByTestId('account-link').textContent()).toContain('我的');
@@ -187,7 +171,7 @@ describe('citizen app: apply and follow', () => {
     expect(me.principal.kind).toBe('resident');
     expect(me.account.idNumber).toMatch(/^5201\*+\d{3}[\dX]$/);
     await screen(page, '2-my-cases-empty');
-  }, 180_000);
+  }, 90_000);
 
   test('search → guide → the online application form, checked on the device, with one photo compressed to ≤ 300 KB', async () => {
     await page.goto(`${h.server.url}/#/`);
@@ -257,20 +241,16 @@ describe('citizen app: apply and follow', () => {
     await screen(page, '4-apply-filled');
   }, 120_000);
 
-  test('NEEDS the real outbox (offline core): submit → sent, with the case number and what happens next', async () => {
-    // ------------------------------------------------------------------------------------------------
-    // From here on the application goes through offline/outbox.ts `enqueue`. In the i6-apply branch the
-    // outbox is a placeholder that throws ("outbox not built yet"), so this test fails there by design;
-    // with the offline core merged it sends the case (POST /api/v1/cases with the entry id as
-    // Idempotency-Key, then the photo) and the page shows the number.
-    // ------------------------------------------------------------------------------------------------
+  test('submit → sent through the outbox, with the case number and what happens next', async () => {
+    // the application goes through offline/outbox.ts `enqueue`: POST /api/v1/cases with the entry id as
+    // Idempotency-Key and the session's CSRF token, then the photo; the page shows the number
     await page.getByTestId('apply-submit').click();
     const sent = page.getByTestId('apply-sent');
     const failed = page.getByTestId('apply-save-failed');
     await expect
       .poll(async () => (await sent.isVisible()) || (await failed.isVisible()), { timeout: 30_000 })
       .toBe(true);
-    expect(await failed.isVisible(), 'the outbox placeholder of this branch refused the entry').toBe(false);
+    expect(await failed.isVisible(), 'the outbox could not keep the application').toBe(false);
     const number = ((await page.getByTestId('case-number').textContent()) ?? '').trim();
     expect(number).toMatch(/^\d{21}$/);
     expect(await sent.textContent()).toContain('凭短信里的取件码');
@@ -297,7 +277,7 @@ describe('citizen app: apply and follow', () => {
           name: RESIDENT.name,
           idNumber: RESIDENT.idNumber,
           phone: RESIDENT.phone,
-          accountId,
+          // no accountId: the server records the filing resident's account (messages go there)
         },
         channel: 'mobile',
         processingMode: 'online',
@@ -349,10 +329,7 @@ describe('citizen app: apply and follow', () => {
       .poll(() => page.getByTestId('supplement').getByTestId('photo-size').textContent(), { timeout: 30_000 })
       .toMatch(/已压缩到 \d+ KB/);
 
-    // ------------------------------------------------------------------------------------------------
-    // NEEDS the server: the resident uploading to their own case (PUT …/materials/:seq/file). Until the
-    // server allows it the upload is refused and the supplement stays open.
-    // ------------------------------------------------------------------------------------------------
+    // the resident uploads to their own case (PUT …/materials/:seq/file), then resubmits
     await page.getByTestId('supplement-submit').click();
     await expect
       .poll(() => page.getByTestId('case-status').textContent(), { timeout: 20_000 })
@@ -368,9 +345,6 @@ describe('citizen app: apply and follow', () => {
     const s = services();
     const c = await s.cases.get(followed);
     const hr = { kind: 'staff' as const, id: 'e2e-hr', departmentId: c.competentDepartmentId! };
-    if (c.status === 'supplement_requested')
-      // the resubmission the previous test could not send (see NEEDS there), made by the intake side
-      await s.cases.command(followed, { type: 'resubmit' }, { actor: hr, idempotencyKey: randomUUID() });
     await s.cases.command(followed, { type: 'accept' }, { actor: hr, idempotencyKey: randomUUID() });
     await s.cases.command(
       followed,
@@ -438,15 +412,16 @@ describe('citizen app: apply and follow', () => {
     await visitor.getByTestId('track-not-found').waitFor({ timeout: 15_000 });
     const notFound = await visitor.getByTestId('track-not-found').textContent();
 
-    // ------------------------------------------------------------------------------------------------
-    // NEEDS the server: GET /api/v1/track/:number?check=… (in this branch every check is a 404).
-    // ------------------------------------------------------------------------------------------------
+    // the right check: GET /api/v1/track/:number?check=… answers where the case stands
     await visitor.locator('#track-check').fill('5678');
     await visitor.getByTestId('track-submit').click();
     const result = visitor.getByTestId('track-result');
     await result.waitFor({ timeout: 15_000 });
     expect(await visitor.getByTestId('track-status').textContent()).toContain('已收件');
     expect(await result.textContent()).toContain('最低生活保障');
+    // the server's dates (Shanghai days) and the halls by the names it gives
+    expect(await visitor.getByTestId('track-dates').textContent()).toContain('提交日期');
+    expect(await result.textContent()).toContain('凯里市政务服务中心');
     const body = (await visitor.locator('body').textContent()) ?? '';
     expect(body).not.toContain(walkIn.applicant.name);
     expect(body).not.toContain(walkIn.applicant.idNumber);

@@ -28,7 +28,13 @@ export const ApplicantSchema = z.discriminatedUnion('kind', [
       ),
     phone: phone.optional(),
     email: z.email().optional(),
-    accountId: z.string().max(64).optional(),
+    accountId: z
+      .string()
+      .max(64)
+      .optional()
+      .describe(
+        'kept as given, not trusted: messages go to the account the server records (cases.applicant_account_id)',
+      ),
   }),
   z.strictObject({
     kind: z.literal('legal_person'),
@@ -43,7 +49,13 @@ export const ApplicantSchema = z.discriminatedUnion('kind', [
     contactName: name.optional(),
     phone: phone.optional(),
     email: z.email().optional(),
-    accountId: z.string().max(64).optional(),
+    accountId: z
+      .string()
+      .max(64)
+      .optional()
+      .describe(
+        'kept as given, not trusted: messages go to the account the server records (cases.applicant_account_id)',
+      ),
   }),
 ]);
 export type Applicant = z.infer<typeof ApplicantSchema>;

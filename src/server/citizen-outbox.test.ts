@@ -27,6 +27,7 @@ import { loadConfig } from './config.ts';
 import { rowsOf } from './db/sql.ts';
 import { openTestDatabase } from './db/testing.ts';
 import { type RunningServer, startServer } from './main.ts';
+import type { DevSmsChannel } from './modules/notifications/channels.ts';
 import { sm3Hex } from './modules/storage/service.ts';
 
 const KAILI_HALL = '522601-zwfw';
@@ -498,5 +499,99 @@ describe('outbox sender against the real server', () => {
       kind: 'village_agent',
       authorizationRef: done.authorization?.serverId,
     });
+  });
+  it('sends under a resident’s cookie session with the page’s one CSRF token: renewed elsewhere, it renews once and files once; headers that cannot be made leave the entry waiting', async () => {
+    const base = server.url;
+    const phone = '13900000151';
+    const idNumber = syntheticIdNumber('520102', '19800101', '151');
+    const json = { 'content-type': 'application/json' };
+    const sendCode = await fetch(`${base}/api/v1/auth/sms-code`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ phone, purpose: 'register' }),
+    });
+    expect(sendCode.status).toBe(200);
+    const sms = server.services.notifications.channel('sms') as DevSmsChannel;
+    const code = /(\d{6})/.exec([...sms.sent].reverse().find((m) => m.to === phone)?.text ?? '')?.[1];
+    // registration signs her in: the cookie session of the citizen app, and its CSRF token
+    const reg = await fetch(`${base}/api/v1/auth/residents`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ name: '周七', idNumber, phone, code }),
+    });
+    expect(reg.status).toBe(201);
+    const cookie = reg.headers.getSetCookie()[0]!.split(';')[0]!;
+    const registered = (await reg.json()) as { csrfToken: string };
+    /** the page's one CSRF source (api/account.ts in the app) */
+    const page = { token: registered.csrfToken };
+    const stale = page.token;
+    // another tab asks for a token: the session's token is now that tab's, the page's is stale
+    expect((await fetch(`${base}/api/v1/auth/csrf-token`, { headers: { cookie } })).status).toBe(200);
+
+    const calls: string[] = [];
+    const viaCookie: FetchLike = (url, init) => {
+      calls.push(`${init.method} ${new URL(url).pathname}`);
+      return fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), cookie } });
+    };
+    const refused: (string | undefined)[] = [];
+    const store = new MapStore();
+    const sender = new OutboxSender({
+      store,
+      fetch: viaCookie,
+      baseUrl: base,
+      headers: () => ({ 'x-csrf-token': page.token }),
+      refreshAuth: async (used) => {
+        refused.push(used['x-csrf-token']);
+        const r = await fetch(`${base}/api/v1/auth/csrf-token`, { headers: { cookie } });
+        page.token = ((await r.json()) as { csrfToken: string }).csrfToken;
+        return true;
+      },
+    });
+    const online: NewOutboxEntry['body'] = {
+      itemCode: '200002002000', // 社会保障卡补领, 全程网办
+      applicant: { kind: 'natural_person', name: '周七', idNumber, phone },
+      channel: 'mobile',
+      processingMode: 'online',
+      decidingDivisionCode: '520102',
+      delivery: { method: 'pickup', hallCode: '520102-zwfw' },
+      formData: { reason: 'damaged', contactPhone: phone },
+    };
+    const e = entry('社会保障卡补领 · 周七', online, [
+      { materialSeq: 2, name: '证件照.jpg', type: 'image/jpeg', blob: photo('7-2'), size: 20 },
+    ]);
+    await store.put(e);
+    await sender.send(e.id);
+    const done = store.value(e.id);
+    expect(done.state, JSON.stringify(done.error)).toBe('sent');
+    // refused once with the stale token, renewed once, then the case and its photo went through
+    expect(refused).toEqual([stale]);
+    expect(calls).toEqual([
+      'POST /api/v1/cases',
+      'POST /api/v1/cases',
+      `PUT /api/v1/cases/${done.caseNumber}/materials/2/file`,
+    ]);
+    expect((await server.services.cases.applicantCases(idNumber)).map((c) => c.number)).toEqual([
+      done.caseNumber,
+    ]);
+    // filed under her account (the server's record, not the body): 我的办件 of her session lists it
+    const mine = await fetch(`${base}/api/v1/me/cases`, { headers: { cookie } });
+    const items = ((await mine.json()) as { items: { number: string }[] }).items;
+    expect(items.map((c) => c.number)).toEqual([done.caseNumber]);
+
+    // headers that cannot be made (no answer while fetching a token): the entry waits, it is not stuck
+    const failing = new OutboxSender({
+      store,
+      fetch: viaCookie,
+      baseUrl: base,
+      headers: () => {
+        throw new TypeError('fetch failed (no answer for the CSRF token)');
+      },
+    });
+    const later = entry('社会保障卡补领 · 周七 (2)', online);
+    await store.put(later);
+    const before = calls.length;
+    await failing.send(later.id);
+    expect(store.value(later.id)).toMatchObject({ state: 'waiting', error: { code: 'network', status: 0 } });
+    expect(calls.length).toBe(before);
   });
 });

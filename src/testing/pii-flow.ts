@@ -102,7 +102,8 @@ export async function runPiiFlow(server: RunningServer, salt = '1'): Promise<Pii
   await cmd(weining, { type: 'accept' });
   await cmd(weining, { type: 'decide', outcome: 'granted' });
   await server.jobs.runOnce();
-  const inbox = await server.services.notifications.inboxOf({ kind: 'applicant', id: `case:${a.case.id}` });
+  // filed for her under her authorization: the messages go to her account's inbox (the server's record)
+  const inbox = await server.services.notifications.inboxOf({ kind: 'applicant', id: resident.id });
   const pickupCode = /(?:取件码|pickup code)\D*(\d{6})/.exec(JSON.stringify(inbox.items))?.[1];
   if (!pickupCode) throw new Error('no pickup code in the applicant inbox');
   await call('POST', `/api/v1/cases/${number}/pickup`, 'staff:kaili-desk;hall=522601-zwfw', { pickupCode });

@@ -1,10 +1,10 @@
 /**
  * Display helpers of the "apply and follow" screens: case statuses in words with their kind of icon,
- * dates in the Asia/Shanghai day, working days left, file sizes, and cached look-ups of item and hall
- * names (the case API names items and halls by code).
+ * dates in the Asia/Shanghai day, working days left, file sizes, and a cached look-up of hall names (the
+ * case API names halls by code; items it names itself).
  */
 import type { ComposerTranslation } from 'vue-i18n';
-import type { CaseStatus, CaseView, TrackHall } from './api/account.ts';
+import type { CaseStatus } from './api/account.ts';
 import { api } from './api.ts';
 
 type T = ComposerTranslation;
@@ -90,29 +90,7 @@ export function bytesText(bytes: number, locale: string): string {
   return `${f(bytes / (1024 * 1024), 1)} MB`;
 }
 
-const itemNames = new Map<string, Promise<string>>();
 const hallNames = new Map<string, Promise<string>>();
-
-/** The name of a service item (cached; the code itself when it cannot be fetched). */
-export function itemName(code: string): Promise<string> {
-  let p = itemNames.get(code);
-  if (!p) {
-    p = api.item(code).then(
-      (i) => i.name,
-      () => {
-        itemNames.delete(code);
-        return code;
-      },
-    );
-    itemNames.set(code, p);
-  }
-  return p;
-}
-
-/** The name of a case's item: as the case says, else from the catalog. */
-export function caseItemName(c: Pick<CaseView, 'itemCode' | 'itemName'>): Promise<string> {
-  return c.itemName ? Promise.resolve(c.itemName) : itemName(c.itemCode);
-}
 
 /** The name of a hall by its code (cached; the code itself when it cannot be fetched). */
 export function hallName(code: string): Promise<string> {
@@ -128,11 +106,4 @@ export function hallName(code: string): Promise<string> {
     hallNames.set(code, p);
   }
   return p;
-}
-
-/** A hall as the tracking answer gives it (code, or code and name) → its name. */
-export async function trackHallName(h: TrackHall | undefined): Promise<string | null> {
-  if (!h) return null;
-  if (typeof h === 'string') return hallName(h);
-  return h.name ?? hallName(h.code);
 }

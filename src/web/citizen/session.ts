@@ -5,13 +5,16 @@
  * token (in ./api/account.ts) — and sends people to sign-in when a view needs it.
  *
  * On first use it asks the server whether the browser still holds a session (`GET
- * /api/v1/auth/csrf-token`, which also issues this page's CSRF token), then `GET /api/v1/auth/me`.
+ * /api/v1/auth/csrf-token` through `ensureCsrfToken`, which also issues this page's CSRF token, unless
+ * the page already holds one), then `GET /api/v1/auth/me`. The token is the page's one CSRF source: the
+ * outbox (wired in main.ts) and the village agent's session (agent/session.ts) send the same.
  */
 import { computed, reactive } from 'vue';
 import type { Router } from 'vue-router';
 import {
   type Account,
   account as accountApi,
+  ensureCsrfToken,
   type Grant,
   type Me,
   onSessionEnded,
@@ -100,6 +103,19 @@ export function clearSession(reason: SessionState['endedReason'] = null): void {
   setCsrfToken(null);
 }
 
+/**
+ * The server's session changed under this page (the village agent signed in or out in agent mode): the
+ * page asks the server again on the next {@link ensureSession}. The CSRF token stays as the new session
+ * set it.
+ */
+export function sessionChanged(): void {
+  session.checked = false;
+  session.account = null;
+  session.principal = null;
+  session.agentRoles = [];
+  session.phone = null;
+}
+
 let checking: Promise<void> | null = null;
 
 /**
@@ -110,8 +126,11 @@ export function ensureSession(): Promise<void> {
   if (session.checked) return Promise.resolve();
   checking ??= (async () => {
     try {
-      const { csrfToken } = await accountApi.csrfToken();
-      setCsrfToken(csrfToken);
+      // the page's one CSRF source (./api/account.ts): asks the server only when the page holds none
+      if ((await ensureCsrfToken()) === null) {
+        clearSession();
+        return;
+      }
       await load(await accountApi.me());
     } catch (e) {
       const status = (e as { status?: number }).status;

@@ -40,7 +40,8 @@ beforeAll(async () => {
   server = await startTestServer({ clock });
   department = (await server.services.departments.findDepartment(NANMING, 'human_resources_social_security'))!
     .id;
-  resident = await signUpAndSignIn('王秀英', ID_NUMBER, PHONE);
+  // she signs in again with a sign-in code; the other resident keeps the session registration gave him
+  resident = await signUpAndSignIn('王秀英', ID_NUMBER, PHONE, true);
   other = await signUpAndSignIn('李四', syntheticIdNumber('520102', '19700101', '022'), OTHER_PHONE);
 });
 afterAll(async () => {
@@ -67,23 +68,29 @@ async function post(url: string, payload: unknown, headers: Record<string, strin
   });
 }
 
-/** Registers a resident with an SMS code, then signs in with a second one: cookie + CSRF headers. */
+/**
+ * Registers a resident with an SMS code — which signs her in (no second code) — and, when `again`, signs
+ * in once more with a sign-in code: cookie + CSRF headers of the last session.
+ */
 async function signUpAndSignIn(
   name: string,
   idNumber: string,
   phone: string,
+  again = false,
 ): Promise<Record<string, string>> {
   expect((await post('/api/v1/auth/sms-code', { phone, purpose: 'register' })).statusCode).toBe(200);
-  const reg = await post('/api/v1/auth/residents', { name, idNumber, phone, code: smsCode(phone) });
-  expect(reg.statusCode, reg.body).toBe(201);
-  offsetMs += 61_000; // one code per minute per phone
-  expect((await post('/api/v1/auth/sms-code', { phone })).statusCode).toBe(200);
-  const login = await post('/api/v1/auth/login/sms', { phone, code: smsCode(phone) });
-  expect(login.statusCode, login.body).toBe(200);
-  const cookie = login.cookies.find(
+  let grant = await post('/api/v1/auth/residents', { name, idNumber, phone, code: smsCode(phone) });
+  expect(grant.statusCode, grant.body).toBe(201);
+  if (again) {
+    offsetMs += 61_000; // one code per minute per phone
+    expect((await post('/api/v1/auth/sms-code', { phone })).statusCode).toBe(200);
+    grant = await post('/api/v1/auth/login/sms', { phone, code: smsCode(phone) });
+    expect(grant.statusCode, grant.body).toBe(200);
+  }
+  const cookie = grant.cookies.find(
     (c) => c.name === sessionCookieName(server.services.authConfig.cookieSecure),
   )!;
-  return { cookie: `${cookie.name}=${cookie.value}`, 'x-csrf-token': login.json().csrfToken };
+  return { cookie: `${cookie.name}=${cookie.value}`, 'x-csrf-token': grant.json().csrfToken };
 }
 
 const application = (formData: Record<string, unknown> = { reason: 'damaged', contactPhone: PHONE }) => ({
@@ -285,6 +292,21 @@ describe('a resident applies online from the citizen app', () => {
     });
     expect(byStaff.statusCode, byStaff.body).toBe(200);
     expect(byStaff.json().pickupCode).toBeUndefined();
+    // her inbox (站内消息 of her account) has the new code and the case's news: the server recorded her
+    // account when she filed — the body named no account (application() sends no applicant.accountId)
+    await server.jobs.runOnce();
+    const me = (await as(resident, 'GET', '/api/v1/auth/me')).json();
+    const inbox = await as(
+      resident,
+      'GET',
+      `/api/v1/notifications/inbox?recipient=applicant:${me.account.id}`,
+    );
+    expect(inbox.statusCode, inbox.body).toBe(200);
+    const mineInInbox = (inbox.json().items as { caseNumber: string | null; subject: string }[]).filter(
+      (m) => m.caseNumber === caseNumber,
+    );
+    expect(mineInInbox.filter((m) => m.subject === '新的取件码').length).toBeGreaterThanOrEqual(1);
+    expect(mineInInbox.length).toBeGreaterThan(3);
     // …which replaced hers: she asks again and shows the new one at the desk
     const fresh = (await as(resident, 'POST', `/api/v1/cases/${caseNumber}/pickup-code`)).json()
       .pickupCode as string;

@@ -1930,7 +1930,10 @@ export class CasesService {
   }
 
   private outboxRow(row: CaseRow, e: TimelineEvent, pickupCode?: string): NewOutboxRow {
-    const applicant = row.applicant as { name?: string; phone?: string; email?: string; accountId?: string };
+    const applicant = row.applicant as { name?: string; phone?: string; email?: string };
+    // the inbox is the account the server recorded (the signed-in applicant, or the resident an agent's
+    // authorization names) — never an account id a request body claims
+    const accountId = row.applicantAccountId;
     const pii = this.deps.pii;
     const pref = (row.delivery as { preference?: { method: string; hallCode?: string } } | null)?.preference;
     const data = e.data as Record<string, unknown>;
@@ -1949,7 +1952,7 @@ export class CasesService {
           // Sealed (SM4 envelopes): the notifications module opens them only to send.
           ...(applicant.phone ? { phoneSealed: pii.reseal(applicant.phone, 'phone') } : {}),
           ...(applicant.email ? { emailSealed: pii.reseal(applicant.email, 'email') } : {}),
-          ...(applicant.accountId ? { accountId: applicant.accountId } : {}),
+          ...(accountId ? { accountId } : {}),
         },
         competentDepartmentId: row.competentDepartmentId,
         intakeHallCode: row.intakeHallCode,

@@ -80,6 +80,24 @@ describe('resident accounts', () => {
     const body = res.json();
     expect(body.idNumber).toBe(`5201**********${testIdNumber(123).slice(-4)}`);
     expect(body.phone).toBe('138****4321');
+    // the register code proved the phone: the new resident is signed in at once (no second code)
+    const cookie = sessionOf(res)!;
+    expect(cookie.httpOnly).toBe(true);
+    expect(body.principal).toMatchObject({
+      accountId: body.id,
+      kind: 'resident',
+      via: 'session',
+      mfa: false,
+    });
+    expect(typeof body.csrfToken).toBe('string');
+    const me = await get('/api/v1/auth/me', { cookie: cookie.value });
+    expect([me.statusCode, me.json().account.id]).toEqual([200, body.id]);
+    // and the session takes writes with its CSRF token (only with it)
+    const logoutWithout = await post('/api/v1/auth/logout', {}, { cookie: cookie.value });
+    expect(logoutWithout.statusCode).toBe(403);
+    const logout = await post('/api/v1/auth/logout', {}, { cookie: cookie.value, csrf: body.csrfToken });
+    expect(logout.statusCode, logout.body).toBeLessThan(300);
+    expect((await get('/api/v1/auth/me', { cookie: cookie.value })).statusCode).toBe(401);
     const rows = rowsOf<Record<string, unknown>>(
       await h.database.db.execute(sql`select * from identity_accounts`),
     );

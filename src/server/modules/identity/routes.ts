@@ -57,6 +57,10 @@ const SessionSchema = z
   })
   .meta({ id: 'Session' });
 
+const RegisteredResidentSchema = z
+  .object({ ...AccountSchema.shape, ...SessionSchema.shape })
+  .meta({ id: 'RegisteredResident', description: 'The new account, signed in: the Account and its Session' });
+
 const TokenSchema = z
   .object({
     id: z.string().uuid(),
@@ -148,8 +152,7 @@ export function identityRoutes(deps: {
         schema: {
           tags: ['auth'],
           summary: 'Register a resident account (实名: name, resident ID number, mobile phone)',
-          description:
-            'The phone is proved by an SMS code (request it with purpose `register`). The ID number is validated (GB 11643) and, like the phone, stored only encrypted plus a keyed SM3 index; responses show both masked. The password is optional (SMS sign-in works without). An account later signed in through the province identity platform (verified ID number) is taken over by that identity.',
+          description: `The phone is proved by an SMS code (request it with purpose \`register\`), and that code signs the new resident in: the answer is the account plus its session (csrfToken, expiresAt, principal — as POST /api/v1/auth/login/sms). ${SESSION_NOTE} The ID number is validated (GB 11643) and, like the phone, stored only encrypted plus a keyed SM3 index; responses show both masked. The password is optional (SMS sign-in works without). An account later signed in through the province identity platform (verified ID number) is taken over by that identity.`,
           body: z.object({
             name: z.string().min(1).max(100),
             idNumber: z.string().min(1).max(40),
@@ -161,10 +164,14 @@ export function identityRoutes(deps: {
               .max(10)
               .describe('the SMS code sent to `phone` by POST /api/v1/auth/sms-code {"purpose":"register"}'),
           }),
-          response: { 201: AccountSchema, ...errors },
+          response: { 201: RegisteredResidentSchema, ...errors },
         },
       },
-      async (req, reply) => reply.status(201).send(await identity.registerResidentWithCode(req.body, req.ip)),
+      async (req, reply) => {
+        const { account, session } = await identity.registerResidentWithCode(req.body, req.ip);
+        await replacing(req.authSessionId);
+        return reply.status(201).send({ ...account, ...present(reply, session) });
+      },
     );
 
     app.post(

@@ -223,6 +223,16 @@ export class IdentityService {
     phone: string;
     password?: string | undefined;
   }): Promise<AccountView> {
+    return this.view(await this.insertResident(input));
+  }
+
+  /** {@link registerResident}, answering the stored row. */
+  private async insertResident(input: {
+    name: string;
+    idNumber: string;
+    phone: string;
+    password?: string | undefined;
+  }): Promise<AccountRow> {
     const name = checkName(input.name, 'name');
     const idNumber = parseIdentityNumber(input.idNumber, 'idNumber').value;
     const phone = this.phoneOrThrow(input.phone);
@@ -252,7 +262,7 @@ export class IdentityService {
     });
     this.log.info(`identity: resident account ${row.id} registered`);
     await this.audit('account.create', { kind: 'resident', id: row.id }, 'ok', row.id, { kind: 'resident' });
-    return this.view(row);
+    return row;
   }
 
   /**
@@ -620,20 +630,25 @@ export class IdentityService {
 
   /**
    * Registers a resident whose phone is proved by an SMS code (request one with purpose `register`):
-   * the public sign-up path. @throws as {@link registerResident} and {@link loginWithSmsCode}.
+   * the public sign-up path. The code proved the phone as a sign-in code would, so the new resident is
+   * signed in at once (a session like {@link loginWithSmsCode}'s, method `sms_otp`): no second code.
+   * @returns the account (masked) and its new session.
+   * @throws as {@link registerResident} and {@link loginWithSmsCode}.
    */
   async registerResidentWithCode(
     input: { name: string; idNumber: string; phone: string; password?: string | undefined; code: string },
     ip: string,
-  ): Promise<AccountView> {
+  ): Promise<{ account: AccountView; session: SessionGrant }> {
     const { code, ...account } = input;
     // Validate the rest first, so a typo does not spend the code.
     checkName(account.name, 'name');
     parseIdentityNumber(account.idNumber, 'idNumber');
     this.phoneOrThrow(account.phone);
     if (account.password !== undefined) checkPassword(account.password);
-    await this.takeSmsCode({ phone: account.phone, code }, ip);
-    return this.registerResident(account);
+    const phoneHash = await this.takeSmsCode({ phone: account.phone, code }, ip);
+    const row = await this.insertResident(account);
+    await this.repo.clearLockout(`otp:${phoneHash}`);
+    return { account: this.view(row), session: await this.startSession(row, 'sms_otp', false) };
   }
 
   /**

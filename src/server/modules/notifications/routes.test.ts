@@ -152,28 +152,39 @@ describe('inbox and push-subscription routes', () => {
     expect(await server.services.notifications.subscriptionsOf('acc-zhao')).toHaveLength(0);
   });
 
-  it('shows the inbox of an applicant without an account (pickup code) only to staff who may read the case, via the dev header', async () => {
+  it('shows the inbox of an applicant without an account only to staff who may read the case, via the dev header; a resident with an account gets hers in her own inbox', async () => {
     const flow = await runPiiFlow(server, '7');
-    const c = (
-      await server.app.inject({
-        method: 'GET',
-        url: `/api/v1/cases/${flow.caseNumbers[0]}`,
-        headers: { 'x-tongban-actor': 'staff:kaili-window-1;hall=522601-zwfw' },
-      })
-    ).json();
-    const qs = `recipient=applicant:case:${c.id}`;
+    const caseOf = async (number: string, actor: string) =>
+      (
+        await server.app.inject({
+          method: 'GET',
+          url: `/api/v1/cases/${number}`,
+          headers: { 'x-tongban-actor': actor },
+        })
+      ).json() as { id: string; number: string };
+    // the walk-in of 陈静 (no account), filed at the 南明 hall
+    const nanming = 'staff:nm-any;hall=520102-zwfw';
+    const walkIn = await caseOf(flow.caseNumbers[1]!, nanming);
+    const qs = `recipient=applicant:case:${walkIn.id}`;
     const anonymous = await get(qs);
     expect(anonymous.statusCode).toBe(401);
-    expect(anonymous.body).not.toContain(flow.pickupCode);
-    for (const actor of [`applicant:${c.id}`, 'staff:guiyang-1;hall=520102-zwfw']) {
+    expect(anonymous.body).not.toContain(walkIn.number);
+    for (const actor of [`applicant:${walkIn.id}`, 'staff:kaili-window-1;hall=522601-zwfw']) {
       const res = await get(qs, actor);
       expect([actor, res.statusCode]).toEqual([actor, 403]);
-      expect(res.body).not.toContain(flow.pickupCode);
+      expect(res.body).not.toContain(walkIn.number);
     }
     // an unknown case is refused like a foreign one (its existence is not told)
     expect((await get(`recipient=applicant:case:${randomUUID()}`, 'staff:x')).statusCode).toBe(403);
-    const intake = await get(qs, 'staff:kaili-window-1;hall=522601-zwfw');
+    const intake = await get(qs, nanming);
     expect(intake.statusCode).toBe(200);
-    expect(intake.body).toContain(flow.pickupCode);
+    expect(intake.body).toContain(walkIn.number);
+    // 王小芳's case, filed for her by an agent: her messages and pickup code went to her account's inbox
+    // (runPiiFlow read the code there), none to the case's
+    const kaili = 'staff:kaili-window-1;hall=522601-zwfw';
+    const hers = await caseOf(flow.caseNumbers[0]!, kaili);
+    const caseInbox = await get(`recipient=applicant:case:${hers.id}`, kaili);
+    expect(caseInbox.statusCode).toBe(200);
+    expect(caseInbox.json().items).toEqual([]);
   });
 });

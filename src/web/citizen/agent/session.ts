@@ -5,15 +5,13 @@
  * (name, hall) in localStorage, so that the agent screens work with the network off for days — only the
  * sign-in itself needs the network. The server still decides every request (the outbox sends them later
  * under the same cookie); a session that ended meanwhile shows up as `expired` when the network returns.
- *
- * CSRF: the token the sign-in answers is kept in memory ({@link csrfToken}); on sign-in this module makes
- * the outbox send it (`setRequestHeaders`, offline/outbox.ts), and on sign-out it hands the outbox back to
- * its built-in fallback (which asks `GET /api/v1/auth/csrf-token` itself after a 403). After a reload
- * the token is gone and the fallback serves the remembered agent's queue.
+ * The CSRF token is the page's one (../api/account.ts: set at sign-in, fetched again after a reload only
+ * when needed), the same the outbox and the resident screens send.
  */
 import { reactive } from 'vue';
+import { request, setCsrfToken } from '../api/account.ts';
 import { ApiError } from '../api.ts';
-import { setRequestHeaders } from '../offline/outbox.ts';
+import { sessionChanged } from '../session.ts';
 
 /** The agent as remembered on the device (no password, no token). */
 export interface AgentIdentity {
@@ -35,8 +33,6 @@ interface AgentSessionState {
   agent: AgentIdentity | null;
   /** the server said the session ended (401): sign in again before the queue can be sent */
   expired: boolean;
-  /** CSRF token of this page's session (memory only; a reload fetches a new one when online) */
-  csrfToken: string | null;
 }
 
 const STORAGE_KEY = 'tongban.agent';
@@ -59,27 +55,7 @@ function remembered(): AgentIdentity | null {
 export const agentSession = reactive<AgentSessionState>({
   agent: remembered(),
   expired: false,
-  csrfToken: null,
 });
-
-/**
- * The CSRF token of the agent's session as this page holds it (from the sign-in, or fetched for the
- * sign-out), or null — e.g. after a reload. Sent as `X-CSRF-Token` on every mutation of the session.
- */
-export function csrfToken(): string | null {
-  return agentSession.csrfToken;
-}
-
-/** Whether the outbox sends {@link csrfToken} (installed at sign-in by this module). */
-let outboxHeadersInstalled = false;
-
-function sendTokenWithOutbox(): void {
-  setRequestHeaders((): Record<string, string> => {
-    const token = csrfToken();
-    return token ? { 'x-csrf-token': token } : {};
-  });
-  outboxHeadersInstalled = true;
-}
 
 function remember(a: AgentIdentity | null): void {
   agentSession.agent = a;
@@ -91,36 +67,13 @@ function remember(a: AgentIdentity | null): void {
   }
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (method !== 'GET' && agentSession.csrfToken) headers['x-csrf-token'] = agentSession.csrfToken;
-  let res: Response;
-  try {
-    res = await fetch(path, {
-      method,
-      headers,
-      credentials: 'same-origin',
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-  } catch (e) {
-    throw new ApiError(0, 'network', e instanceof Error ? e.message : String(e));
-  }
-  if (!res.ok) {
-    let code = `http.${res.status}`;
-    let message = res.statusText;
-    let field: string | null = null;
-    try {
-      const b = (await res.json()) as { error?: { code?: string; message?: string; field?: string | null } };
-      code = b.error?.code ?? code;
-      message = b.error?.message ?? message;
-      field = b.error?.field ?? null;
-    } catch {
-      // not JSON
-    }
-    throw new ApiError(res.status, code, message, field);
-  }
-  return (res.status === 204 ? undefined : await res.json()) as T;
+/**
+ * One call with the page's cookie session and CSRF token (../api/account.ts `request`: a token renewed in
+ * another tab is renewed here too); a 401 is an answer here (the agent screens show `expired`).
+ * `anonymous`: before any session (sign-in). @throws ApiError, status 0 `network` without an answer.
+ */
+function call<T>(method: string, path: string, body?: unknown, anonymous = false): Promise<T> {
+  return request<T>(method, path, { ...(body !== undefined ? { body } : {}), quiet401: true, anonymous });
 }
 
 interface Me {
@@ -188,8 +141,7 @@ async function loadIdentity(): Promise<AgentIdentity> {
 
 /**
  * Signs in with username and password (TOTP when the account has one) and checks that the account acts
- * as an agent at a hall. On success the identity is remembered on the device, and the outbox sends this
- * session's CSRF token from then on.
+ * as an agent at a hall. On success the identity is remembered on the device.
  * @throws ApiError: `network` (status 0), 401 `auth.invalid_credentials` / `auth.totp_required` /
  *   `auth.totp_invalid`, 429 `auth.locked`, 403 {@link NOT_AGENT} (signed out again at once).
  */
@@ -198,17 +150,23 @@ export async function signInAgent(input: {
   password: string;
   totp?: string;
 }): Promise<AgentIdentity> {
-  const grant = await call<{ csrfToken: string }>('POST', '/api/v1/auth/login/password', {
-    username: input.username.trim(),
-    password: input.password,
-    ...(input.totp ? { totp: input.totp.trim() } : {}),
-  });
-  agentSession.csrfToken = grant.csrfToken;
+  const grant = await call<{ csrfToken: string }>(
+    'POST',
+    '/api/v1/auth/login/password',
+    {
+      username: input.username.trim(),
+      password: input.password,
+      ...(input.totp ? { totp: input.totp.trim() } : {}),
+    },
+    true,
+  );
+  // the server replaced whatever session the browser had (a resident's too): one token, one session
+  setCsrfToken(grant.csrfToken);
+  sessionChanged();
   try {
     const identity = await loadIdentity();
     remember(identity);
     agentSession.expired = false;
-    sendTokenWithOutbox();
     return identity;
   } catch (e) {
     if (e instanceof ApiError && e.code === NOT_AGENT) await signOutAgent();
@@ -234,19 +192,12 @@ export async function checkAgentSession(): Promise<void> {
 /** Signs out on the server (best effort) and forgets the agent on this device. */
 export async function signOutAgent(): Promise<void> {
   try {
-    if (!agentSession.csrfToken)
-      agentSession.csrfToken = (
-        await call<{ csrfToken: string }>('GET', '/api/v1/auth/csrf-token')
-      ).csrfToken;
     await call<void>('POST', '/api/v1/auth/logout');
   } catch {
     // offline or already ended: the cookie dies with its session
   }
-  agentSession.csrfToken = null;
+  setCsrfToken(null);
+  sessionChanged();
   agentSession.expired = false;
   remember(null);
-  if (outboxHeadersInstalled) {
-    setRequestHeaders(null);
-    outboxHeadersInstalled = false;
-  }
 }

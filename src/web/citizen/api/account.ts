@@ -11,7 +11,7 @@
  * session ended: {@link onSessionEnded} lets the session module react.
  */
 import type { CaseStatus } from '../../../domain/case-state.ts';
-import { type ApiError, apiErrorOf, networkError } from '../api.ts';
+import { ApiError, apiErrorOf, networkError } from '../api.ts';
 
 export type { CaseStatus };
 
@@ -20,6 +20,16 @@ export type { CaseStatus };
 
 let csrfToken: string | null = null;
 let sessionEnded: ((error: ApiError) => void) | null = null;
+/** the running `GET /api/v1/auth/csrf-token`, shared by every caller that needs a token now */
+let fetchingCsrf: Promise<string | null> | null = null;
+
+/*
+ * The one CSRF source of the page. The server keeps ONE token per session and `GET
+ * /api/v1/auth/csrf-token` replaces it, so every sender of this page — this module's {@link request},
+ * the outbox (offline/outbox.ts, wired in main.ts) and the village agent's session (agent/session.ts) —
+ * reads the token here and asks for a new one only through {@link ensureCsrfToken} /
+ * {@link renewCsrfToken}, never on its own.
+ */
 
 /** Remembers the session's CSRF token (from sign-in or `GET /api/v1/auth/csrf-token`); null forgets it. */
 export function setCsrfToken(token: string | null): void {
@@ -29,6 +39,75 @@ export function setCsrfToken(token: string | null): void {
 /** The CSRF token of this page's session, for other senders (the outbox); null when signed out. */
 export function currentCsrfToken(): string | null {
   return csrfToken;
+}
+
+function fetchCsrfToken(): Promise<string | null> {
+  fetchingCsrf ??= (async () => {
+    try {
+      let res: Response;
+      try {
+        res = await fetch('/api/v1/auth/csrf-token', {
+          headers: { accept: 'application/json' },
+          credentials: 'same-origin',
+        });
+      } catch (e) {
+        throw networkError(e);
+      }
+      if (res.status === 401) {
+        csrfToken = null;
+        return null;
+      }
+      if (!res.ok) throw await apiErrorOf(res);
+      csrfToken = ((await res.json()) as { csrfToken: string }).csrfToken;
+      return csrfToken;
+    } finally {
+      fetchingCsrf = null;
+    }
+  })();
+  return fetchingCsrf;
+}
+
+/**
+ * The session's CSRF token: the one this page holds, else a new one from the server (after a reload).
+ * Concurrent callers share one request. @returns null when the browser holds no session (401).
+ * @throws ApiError — status 0 `network` without an answer, the server's error otherwise.
+ */
+export function ensureCsrfToken(): Promise<string | null> {
+  return csrfToken ? Promise.resolve(csrfToken) : fetchCsrfToken();
+}
+
+/**
+ * After the server refused `stale` (403 `auth.csrf_failed`, e.g. another tab renewed the session's
+ * token): a new token — unless the page already holds a different one (someone renewed it meanwhile),
+ * which is returned as is. @returns null without a session. @throws as {@link ensureCsrfToken}.
+ */
+export function renewCsrfToken(stale: string | null): Promise<string | null> {
+  if (csrfToken && csrfToken !== stale) return Promise.resolve(csrfToken);
+  return fetchCsrfToken();
+}
+
+/** Headers with the session's CSRF token for a sender outside this module (the outbox); never throws. */
+export async function csrfHeaders(): Promise<Record<string, string>> {
+  try {
+    const token = await ensureCsrfToken();
+    return token ? { 'x-csrf-token': token } : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * After the server refused the token in `used` (the headers sent): renews it; true when there is a new
+ * token to try once more. Never throws.
+ */
+export async function refreshCsrfHeaders(used: Record<string, string>): Promise<boolean> {
+  try {
+    const stale = used['x-csrf-token'] ?? null;
+    const token = await renewCsrfToken(stale);
+    return token !== null && token !== stale;
+  } catch {
+    return false;
+  }
 }
 
 /** Registers what happens when a call answers 401 (the session ended elsewhere or timed out). */
@@ -50,6 +129,8 @@ export interface RequestOptions {
   ifMatch?: number;
   /** a 401 is an answer here (sign-in, the first look at the session), not an ended session */
   quiet401?: boolean;
+  /** made before any session (SMS code, sign-in, registration): no CSRF token is fetched for it */
+  anonymous?: boolean;
   signal?: AbortSignal;
 }
 
@@ -58,6 +139,25 @@ export interface RequestOptions {
  * (undefined for 204). @throws ApiError — status 0 `network` without an answer.
  */
 export async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  const write = method !== 'GET' && method !== 'HEAD';
+  const token = !write ? null : options.anonymous ? csrfToken : await ensureCsrfToken().catch(() => null);
+  try {
+    return await send<T>(method, path, options, token);
+  } catch (e) {
+    // another tab (or the outbox of one) renewed the session's token: once more with the new one
+    if (!write || !(e instanceof ApiError) || e.status !== 403 || e.code !== 'auth.csrf_failed') throw e;
+    const renewed = await renewCsrfToken(token).catch(() => null);
+    if (!renewed || renewed === token) throw e;
+    return send<T>(method, path, options, renewed);
+  }
+}
+
+async function send<T>(
+  method: string,
+  path: string,
+  options: RequestOptions,
+  token: string | null,
+): Promise<T> {
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(options.query ?? {}))
     if (v !== undefined && v !== '') qs.set(k, String(v));
@@ -71,7 +171,7 @@ export async function request<T>(method: string, path: string, options: RequestO
     body = JSON.stringify(options.body);
     headers['content-type'] = 'application/json';
   }
-  if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  if (token) headers['x-csrf-token'] = token;
   if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
   if (options.ifMatch !== undefined) headers['if-match'] = `"${options.ifMatch}"`;
   let res: Response;
@@ -188,11 +288,15 @@ export interface CaseView {
   status: CaseStatus;
   outcome: string | null;
   itemCode: string;
-  /** present when the server sends it; otherwise the item's name is looked up in the catalog */
-  itemName?: string;
+  /** the item's name when the case was filed */
+  itemName: string;
   applicant: Record<string, unknown>;
-  /** 帮办代办: who filed it for the applicant (kind, name) */
-  agent: { kind?: string; name?: string; [key: string]: unknown } | null;
+  /**
+   * 帮办代办: who filed it for the applicant — `kind` (village_agent 村级代办员, hall_helper 帮办员,
+   * authorized_person 受托人), `name`, `authorizationRef`; null when the applicant filed it themselves or
+   * at a window
+   */
+  agent: { kind?: string; name?: string; authorizationRef?: string; [key: string]: unknown } | null;
   channel: string;
   processingMode: string;
   intakeHallCode: string | null;
@@ -252,28 +356,36 @@ export interface InboxMessage {
   readAt: string | null;
 }
 
-/** A hall as the tracking page names it (the server may send the code only). */
-export type TrackHall = { code: string; name?: string | null } | string | null;
-
 /**
- * The public tracking answer (`GET /api/v1/track/:number?check=…`): where a case stands, without any
- * personal data — no name, no identifier, no address.
+ * The public tracking answer (`GET /api/v1/track/:number?check=…`, the server's TrackView): where a case
+ * stands, without any personal data — no name, no identifier, no address. Days are Shanghai days
+ * (YYYY-MM-DD). Errors: 400 `track.number_invalid` / `track.check_invalid` (field named), 404
+ * `track.not_found` (a wrong number and a wrong check alike), 429 past the lookups per minute.
  */
 export interface TrackedCase {
   number: string;
+  itemCode: string;
   itemName: string;
   status: CaseStatus;
   /** the status in words as the server says it (中文); the app shows its own label */
-  statusLabel?: string;
-  /** ISO 8601 */
-  submittedAt?: string | null;
-  updatedAt?: string | null;
+  statusLabel: string;
   /** YYYY-MM-DD */
-  decisionDue?: string | null;
-  workingDaysLeft?: number | null;
-  intakeHall?: TrackHall;
-  pickupHall?: TrackHall;
-  readyForPickup?: boolean;
+  submittedOn: string;
+  receivedOn?: string;
+  acceptedOn?: string;
+  decidedOn?: string;
+  /** 承诺办结日 (YYYY-MM-DD) while the authority works on it */
+  deadline?: string;
+  /** the deadline lies in a year whose holidays are not published yet */
+  deadlineProvisional?: boolean;
+  /** working days until the deadline (negative: overdue); absent when no clock runs */
+  workingDaysLeft?: number;
+  /** the decision clock is paused (补正, 特别程序) */
+  paused?: boolean;
+  intakeHall?: { code: string; name: string };
+  pickupHall?: { code: string; name: string };
+  /** decided, and the result waits at the pickup hall (bring the pickup code) */
+  readyForPickup: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -287,16 +399,22 @@ export const account = {
     request<{ sentTo: string; expiresInSeconds: number }>('POST', '/api/v1/auth/sms-code', {
       body: { phone, purpose },
       quiet401: true,
+      anonymous: true,
     }),
 
   signInWithSms: (phone: string, code: string) =>
-    request<SessionGrant>('POST', '/api/v1/auth/login/sms', { body: { phone, code }, quiet401: true }),
+    request<SessionGrant>('POST', '/api/v1/auth/login/sms', {
+      body: { phone, code },
+      quiet401: true,
+      anonymous: true,
+    }),
 
-  /** 实名注册: name + resident ID number + phone proved by a `register` code. */
+  /** 实名注册: name + resident ID number + phone proved by a `register` code, which also signs in. */
   registerResident: (input: { name: string; idNumber: string; phone: string; code: string }) =>
-    request<Account | (Account & Partial<SessionGrant>)>('POST', '/api/v1/auth/residents', {
+    request<Account & SessionGrant>('POST', '/api/v1/auth/residents', {
       body: input,
       quiet401: true,
+      anonymous: true,
     }),
 
   /** A new CSRF token for the session cookie this browser holds (401 without one). */

@@ -11,8 +11,9 @@
  * other's changes (BroadcastChannel `tongban-outbox`).
  *
  * Requests carry the session cookie and, for the CSRF check, the headers of {@link setRequestHeaders}
- * (the sign-in code should call it). Until it is called the outbox asks `GET /api/v1/auth/csrf-token`
- * itself when the server answers 403 `auth.csrf_failed`.
+ * (main.ts wires the page's one CSRF source, api/account.ts, for residents and village agents alike).
+ * Until it is called the outbox asks `GET /api/v1/auth/csrf-token` itself when the server answers 403
+ * `auth.csrf_failed`.
  */
 import { computed, type Ref, shallowRef, watchEffect } from 'vue';
 import { offlineDb } from './db.ts';
@@ -54,16 +55,22 @@ const store: OutboxStore = {
 };
 
 let extraHeaders: (() => Record<string, string> | Promise<Record<string, string>>) | null = null;
+let extraRefresh: ((used: Record<string, string>) => Promise<boolean>) | null = null;
 let ownCsrfToken: string | null = null;
 
 /**
  * The headers every outbox request carries besides the cookie, e.g. `() => ({ 'x-csrf-token': token })`
  * from the sign-in code (which owns the session's CSRF token); null to go back to the built-in fallback.
+ * `refresh`, when given, is asked once after a 403 `auth.csrf_failed` with the headers that were refused
+ * (renew the token; resolve true to try again). The provider should not throw (an entry whose headers
+ * cannot be made waits like one without network).
  */
 export function setRequestHeaders(
   provider: (() => Record<string, string> | Promise<Record<string, string>>) | null,
+  refresh: ((used: Record<string, string>) => Promise<boolean>) | null = null,
 ): void {
   extraHeaders = provider;
+  extraRefresh = provider ? refresh : null;
 }
 
 async function headers(): Promise<Record<string, string>> {
@@ -72,8 +79,8 @@ async function headers(): Promise<Record<string, string>> {
 }
 
 /** After 403 auth.csrf_failed without a provider: fetch a token once (this renews the session's token). */
-async function refreshAuth(): Promise<boolean> {
-  if (extraHeaders) return false;
+async function refreshAuth(used: Record<string, string>): Promise<boolean> {
+  if (extraHeaders) return extraRefresh ? extraRefresh(used) : false;
   try {
     const res = await fetch('/api/v1/auth/csrf-token', { headers: { accept: 'application/json' } });
     if (!res.ok) return false;
@@ -98,7 +105,9 @@ function sortNewestFirst(list: OutboxEntry[]): OutboxEntry[] {
 }
 
 function changed(entry: OutboxEntry) {
-  show(entry);
+  // a copy: the sender keeps changing its one object of an entry through a try, and the views' computed
+  // values see a change only when the entry is a new object (entries is a shallowRef of plain objects)
+  show({ ...entry });
   channel?.postMessage({ id: entry.id });
 }
 

@@ -57,10 +57,11 @@ export interface SenderOptions {
   /** headers added to every request (e.g. `X-CSRF-Token`); may be async */
   headers?: () => Record<string, string> | Promise<Record<string, string>>;
   /**
-   * Called once when the server answers 403 `auth.csrf_failed`: refresh the CSRF token and resolve true
+   * Called once when the server answers 403 `auth.csrf_failed`, with the headers of
+   * {@link SenderOptions.headers} the refused request carried: refresh the CSRF token and resolve true
    * to repeat the request with the new {@link SenderOptions.headers}.
    */
-  refreshAuth?: () => Promise<boolean>;
+  refreshAuth?: (used: Record<string, string>) => Promise<boolean>;
   /**
    * Runs `fn` holding the exclusive lock `name` (e.g. `navigator.locks` so two tabs never send the same
    * entry at once); resolves undefined WITHOUT running `fn` when another holder has it. Default: none
@@ -402,9 +403,20 @@ export class OutboxSender {
 
   /** One HTTP request; classifies what came back (see the module comment). */
   private async request<T>(spec: RequestSpec, refreshed = false): Promise<Step<T>> {
+    let extra: Record<string, string>;
+    try {
+      extra = (await this.o.headers?.()) ?? {};
+    } catch (err) {
+      // the headers could not be made (e.g. no answer while fetching a CSRF token): try again later
+      return {
+        ok: false,
+        retry: true,
+        error: { code: 'network', message: err instanceof Error ? err.message : String(err), status: 0 },
+      };
+    }
     const headers: Record<string, string> = {
       accept: 'application/json',
-      ...(await this.o.headers?.()),
+      ...extra,
       'idempotency-key': spec.key,
     };
     let body: BodyInit | undefined;
@@ -469,7 +481,7 @@ export class OutboxSender {
       status: res.status,
     };
     if (res.status === 403 && error.code === 'auth.csrf_failed' && !refreshed && this.o.refreshAuth) {
-      if (await this.o.refreshAuth().catch(() => false)) return this.request<T>(spec, true);
+      if (await this.o.refreshAuth(extra).catch(() => false)) return this.request<T>(spec, true);
     }
     return {
       ok: false,
