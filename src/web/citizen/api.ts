@@ -125,7 +125,8 @@ export function networkError(e: unknown): unknown {
 }
 
 /**
- * GET `path` with query `params` (empty values left out) as JSON.
+ * GET `path` with query `params` (empty values left out) as JSON. `cache: 'no-cache'` revalidates with the
+ * server (ETag) instead of using a fresh copy from the browser's HTTP cache.
  * @throws ApiError — status 0 / code `network` when there is no answer, else the HTTP status with the
  *   server's error code, message and field; AbortError when `signal` aborts.
  */
@@ -133,13 +134,14 @@ export async function getJson<T>(
   path: string,
   params: Record<string, string | number | undefined>,
   signal?: AbortSignal,
+  cache: RequestCache = 'default',
 ) {
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') qs.set(k, String(v));
   const url = qs.size > 0 ? `${path}?${qs}` : path;
   let res: Response;
   try {
-    res = await fetch(url, { signal: signal ?? null, headers: { accept: 'application/json' } });
+    res = await fetch(url, { signal: signal ?? null, cache, headers: { accept: 'application/json' } });
   } catch (e) {
     const err = networkError(e);
     if (err instanceof ApiError) reportUnreachable();
@@ -159,11 +161,13 @@ export const api = {
   search: (q: string, division: string, signal?: AbortSignal) =>
     getJson<{ results: SearchResult[] }>('/api/v1/catalog/search', { q, division, limit: 20 }, signal),
 
-  guide: (code: string, division: string, signal?: AbortSignal) =>
+  /** `fresh`: revalidate with the server (e.g. to fix an application the server refused by the current form). */
+  guide: (code: string, division: string, signal?: AbortSignal, fresh = false) =>
     getJson<Guide & { department?: Department | null }>(
       `/api/v1/catalog/items/${encodeURIComponent(code)}/guide`,
       { division },
       signal,
+      fresh ? 'no-cache' : 'default',
     ),
 
   divisions: (params: { level?: DivisionLevel; parent?: string }, signal?: AbortSignal) =>
