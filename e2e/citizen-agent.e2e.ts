@@ -20,6 +20,7 @@ import type { Page } from 'playwright-core';
 import { sm3 } from 'sm-crypto-v2';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEMO_KAILI_HALL } from '../src/cli/commands/demo.ts';
+import { createVillageAgent } from '../src/testing/agents.ts';
 import { syntheticIdNumber } from '../src/testing/pii-flow.ts';
 import { axeViolations, type Harness, startHarness } from './harness.ts';
 
@@ -49,23 +50,13 @@ beforeAll(async () => {
   const services = h.server.services;
   if (!services) throw new Error('the agent story creates accounts: run it without E2E_BASE_URL');
   const { identity } = services;
-  const agent = await identity.createStaff({
+  await createVillageAgent(identity, {
     name: '凯里代办员',
     username: 'kaili.village',
     password: PASSWORD,
     hallCode: DEMO_KAILI_HALL,
+    reason: 'e2e 帮办代办（手机）',
   });
-  await identity.grants.grantFromCli(
-    {
-      accountId: agent.id,
-      role: 'village_agent',
-      scope: { kind: 'hall', value: DEMO_KAILI_HALL },
-      itemCodes: null,
-      validUntil: new Date(Date.now() + 365 * 86_400_000),
-      reason: 'e2e 帮办代办（手机）',
-    },
-    'e2e',
-  );
   for (const r of [LI, WANG])
     await identity.registerResident({ name: r.name, idNumber: r.id, phone: r.phone });
   shots = process.env.E2E_SCREENSHOTS ?? path.resolve('artifacts/screenshots/citizen');

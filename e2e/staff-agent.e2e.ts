@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEMO_KAILI_HALL } from '../src/cli/commands/demo.ts';
+import { createVillageAgent } from '../src/testing/agents.ts';
 import { syntheticIdNumber } from '../src/testing/pii-flow.ts';
 import { axeViolations, type Harness, startHarness } from './harness.ts';
 
@@ -35,23 +36,13 @@ beforeAll(async () => {
   const services = h.server.services;
   if (!services) throw new Error('the agent story creates accounts: run it without E2E_BASE_URL');
   const { identity } = services;
-  const agent = await identity.createStaff({
+  await createVillageAgent(identity, {
     name: '凯里代办员',
     username: 'kaili.agent',
     password: PASSWORD,
     hallCode: DEMO_KAILI_HALL,
+    reason: 'e2e 帮办代办',
   });
-  await identity.grants.grantFromCli(
-    {
-      accountId: agent.id,
-      role: 'village_agent',
-      scope: { kind: 'hall', value: DEMO_KAILI_HALL },
-      itemCodes: null,
-      validUntil: new Date(Date.now() + 365 * 86_400_000),
-      reason: 'e2e 帮办代办',
-    },
-    'e2e',
-  );
   await identity.registerResident({ name: '李阿婆', idNumber: RESIDENT_ID, phone: '13900000041' });
   shots = process.env.E2E_SCREENSHOTS ?? path.resolve('artifacts/screenshots/staff');
   fs.mkdirSync(shots, { recursive: true });

@@ -13,6 +13,7 @@ import type { RunningServer } from '../../../server/main.ts';
 import { sessionCookieName } from '../../../server/modules/identity/plugin.ts';
 import { sm3Hex } from '../../../server/modules/storage/service.ts';
 import { startTestServer } from '../../../server/testing.ts';
+import { createVillageAgent } from '../../../testing/agents.ts';
 import { syntheticIdNumber } from '../../../testing/pii-flow.ts';
 import { authorizationBody, caseBody, dateInCst, pendingAuthorizationRef } from './application.ts';
 
@@ -37,23 +38,13 @@ let headers: Record<string, string>;
 beforeAll(async () => {
   server = await startTestServer();
   const { identity } = server.services;
-  const agent = await identity.createStaff({
+  await createVillageAgent(identity, {
     name: '凯里代办员',
     username: 'v-agent',
     password: PASSWORD,
     hallCode: HALL,
+    reason: '帮办代办',
   });
-  await identity.grants.grantFromCli(
-    {
-      accountId: agent.id,
-      role: 'village_agent',
-      scope: { kind: 'hall', value: HALL },
-      itemCodes: null,
-      validUntil: new Date(Date.now() + 365 * 86_400_000),
-      reason: '帮办代办',
-    },
-    'test',
-  );
   await identity.registerResident(RESIDENT);
   // the phone signs in with a cookie session, and sends its CSRF token with every write
   const s = await identity.loginWithPassword({ username: 'v-agent', password: PASSWORD }, '10.9.0.1');
