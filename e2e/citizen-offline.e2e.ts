@@ -33,58 +33,9 @@ const resultLinks = (page: Page) => page.getByTestId('results').getByRole('link'
 const shot = (page: Page, name: string) =>
   page.screenshot({ path: path.join(h.shots, name), fullPage: true });
 
-/**
- * The sync answer built from the real API (only while the server has no sync endpoint): the items
- * found for a few common words, each with its real guide for the division.
- */
-async function syncStandIn(): Promise<{ body: string; etag: string }> {
-  const base = h.server.url;
-  const codes = new Map<string, { code: string; name: string; industry: string }>();
-  for (const q of ['社会保障卡', '结婚登记', '失业保险金', '户口']) {
-    const r = (await (
-      await fetch(`${base}/api/v1/catalog/search?q=${encodeURIComponent(q)}&division=${DIVISION}&limit=5`)
-    ).json()) as { results: { code: string; name: string; industry: string }[] };
-    for (const item of r.results) codes.set(item.code, item);
-  }
-  const items = [];
-  for (const item of codes.values()) {
-    const res = await fetch(`${base}/api/v1/catalog/items/${item.code}/guide?division=${DIVISION}`);
-    if (!res.ok) continue;
-    items.push({ ...item, pinyin: '', initials: '', synonyms: [], guide: await res.json() });
-  }
-  return {
-    body: JSON.stringify({ cursor: 'stand-in-1', full: true, items, removed: [] }),
-    etag: '"stand-in-1"',
-  };
-}
-
-/** Contexts whose network is cut (a routed request must not be answered then either). */
-const cut = new WeakSet<BrowserContext>();
-
-/** Cuts or restores the context's network (context.setOffline, and the stand-in below with it). */
+/** Cuts or restores the context's network (context.setOffline). */
 async function setNetwork(context: BrowserContext, on: boolean): Promise<void> {
-  if (on) cut.delete(context);
-  else cut.add(context);
   await context.setOffline(!on);
-}
-
-/** Serves `GET /api/v1/catalog/sync` from {@link syncStandIn} when the server does not have it. */
-async function ensureSyncEndpoint(context: BrowserContext): Promise<'server' | 'stand-in'> {
-  const probe = await fetch(`${h.server.url}/api/v1/catalog/sync?division=${DIVISION}`);
-  if (probe.status !== 404) return 'server';
-  const standIn = await syncStandIn();
-  await context.route('**/api/v1/catalog/sync?*', async (route: Route) => {
-    if (cut.has(context)) return route.abort('internetdisconnected');
-    if (route.request().headers()['if-none-match'] === standIn.etag)
-      return route.fulfill({ status: 304, headers: { etag: standIn.etag } });
-    return route.fulfill({
-      status: 200,
-      contentType: 'application/json',
-      headers: { etag: standIn.etag },
-      body: standIn.body,
-    });
-  });
-  return 'stand-in';
 }
 
 /** Opens the app online and waits until the service worker controls it and the county's catalog is on the device. */
@@ -141,8 +92,6 @@ describe('citizen app offline (离线可办)', () => {
   test('reloads with no network from the service worker; search and a guide come from the synced copy', async () => {
     const page = await h.newPage();
     const context = page.context();
-    const source = await ensureSyncEndpoint(context);
-    console.log(`[e2e] catalog sync answered by the ${source}`);
     const syncs: { since: string | null; ifNoneMatch: string | undefined }[] = [];
     page.on('request', (r) => {
       if (!r.url().includes('/api/v1/catalog/sync?')) return;
@@ -245,7 +194,6 @@ describe('citizen app offline (离线可办)', () => {
 
     const page = await h.newPage();
     const context = page.context();
-    await ensureSyncEndpoint(context);
     const login = await page.request.post(`${h.server.url}/api/v1/auth/login/password`, {
       data: { phone, password },
     });
