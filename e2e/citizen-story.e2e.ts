@@ -259,6 +259,8 @@ describe('citizen app: the whole story, online and off', () => {
     expect(await byState(page, /等待网络|保存在本机/)).toBe(2);
     expect(await byState(page, /已提交/)).toBe(1);
     expect(await page.getByTestId('online-status').textContent()).toContain('离线');
+    // still signed in after the offline reload (the resident last confirmed on this phone)
+    await expect.poll(() => page.getByTestId('account-link').textContent()).toContain('我的');
     await screen(page, '5-outbox-offline');
     expect(await casesOf(APPLY_NEW)).toHaveLength(0);
     expect(await casesOf(REPLACE)).toHaveLength(1);

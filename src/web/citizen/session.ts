@@ -22,6 +22,7 @@ import {
   type SessionGrant,
   setCsrfToken,
 } from './api/account.ts';
+import { onConnectivityChange } from './offline/network.ts';
 
 /** resident: a 居民 account; village_agent: staff with helper / village_agent in force; none: signed out. */
 export type Who = 'resident' | 'village_agent' | 'none';
@@ -90,6 +91,34 @@ async function load(me: Me): Promise<void> {
   session.principal = me.principal;
   session.agentRoles = roles;
   session.checked = true;
+  rememberResident(me.principal.kind === 'staff' ? null : { account: me.account, principal: me.principal });
+}
+
+/**
+ * The signed-in resident as last confirmed by the server (masked account + principal; no token, no
+ * cookie), kept in localStorage so that with no network — even after a reload — the app still knows who
+ * the user is: applications can be prepared and queued, and the outbox sends them under the session
+ * cookie once the network returns (a session that ended meanwhile is answered 401 then, and the user
+ * signs in again). Cleared on sign-out and whenever the server says there is no session.
+ */
+const REMEMBER_KEY = 'tongban.resident';
+
+function rememberResident(r: { account: Account; principal: Principal } | null): void {
+  try {
+    if (r) localStorage.setItem(REMEMBER_KEY, JSON.stringify(r));
+    else localStorage.removeItem(REMEMBER_KEY);
+  } catch {
+    // storage disabled: offline, the app will ask for sign-in
+  }
+}
+
+function rememberedResident(): { account: Account; principal: Principal } | null {
+  try {
+    const raw = localStorage.getItem(REMEMBER_KEY);
+    return raw ? (JSON.parse(raw) as { account: Account; principal: Principal }) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Forgets the session in the page (signed out, or the server says it ended). */
@@ -101,6 +130,7 @@ export function clearSession(reason: SessionState['endedReason'] = null): void {
   session.endedReason = reason;
   session.checked = true;
   setCsrfToken(null);
+  rememberResident(null);
 }
 
 /**
@@ -135,6 +165,14 @@ export function ensureSession(): Promise<void> {
     } catch (e) {
       const status = (e as { status?: number }).status;
       if (status !== 0) clearSession();
+      else if (!session.principal) {
+        // no network: the resident last confirmed on this device (asked again once the network is back)
+        const r = rememberedResident();
+        if (r) {
+          session.account = r.account;
+          session.principal = r.principal;
+        }
+      }
     } finally {
       checking = null;
     }
@@ -165,6 +203,10 @@ export async function signOut(): Promise<void> {
  * after a 401 from the API the current such view goes there too, with the reason shown.
  */
 export function installSignInGuard(router: Router): void {
+  // back online: confirm with the server who is signed in (the remembered resident, or nobody)
+  onConnectivityChange((up) => {
+    if (up && !session.checked) void ensureSession();
+  });
   router.beforeEach(async (to) => {
     if (!to.meta.signIn) return true;
     await ensureSession();

@@ -10,6 +10,8 @@ export function reasonKey(error: OutboxError | undefined): string {
   const { code, status = 0 } = error;
   if (code === 'network' || status === 0) return 'network';
   if (status === 401 || code.startsWith('auth.')) return 'signIn';
+  // 帮办: the authorization names a resident who has no 通办 account yet
+  if (code === 'account.not_found') return 'noAccount';
   if (status === 413 || code === 'file.too_large') return 'tooLarge';
   if (status === 415 || /content_type|unsupported_media|file\.type|scan\.type/.test(code)) return 'fileType';
   if (status === 403) return 'forbidden';
