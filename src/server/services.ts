@@ -147,6 +147,10 @@ export async function createServices(database: Database, config: ServicesConfig)
         verify: (q) => identity.authorizations.verify(q),
         verifyForCase: (q) => identity.authorizations.verifyForCase(q),
       },
+      // 实名: a signed-in applicant files in her own name (identity's blind index of the account's ID number)
+      applicants: {
+        applicantIsAccount: (accountId, applicant) => identity.applicantIsAccount(accountId, applicant),
+      },
     },
     { piiHashKey, ...(config.clock ? { clock: config.clock } : {}) },
   );

@@ -52,6 +52,7 @@ import type { AuditService } from '../audit/service.ts';
 import type { IdempotencyService } from '../idempotency/service.ts';
 import type { AgentAuthorizationsService } from '../identity/authorizations.ts';
 import { type Principal, principalToCaseActor } from '../identity/principal.ts';
+import type { IdentityService } from '../identity/service.ts';
 import type { NewOutboxRow, OutboxService } from '../outbox/service.ts';
 import { maskAddress, maskName, maskPhone, type PiiField, type PiiVault } from '../pii/service.ts';
 import {
@@ -110,6 +111,12 @@ export interface CaseDeps {
    * application with an agent is refused (no authorization can be shown).
    */
   agentAuthorizations?: Pick<AgentAuthorizationsService, 'verify' | 'verifyForCase'>;
+  /**
+   * 实名: whether an application's applicant is the signed-in applicant-side account itself (the identity
+   * module's blind index of the account's ID number, or the legal person's credit code). Without it a
+   * signed-in resident's or operator's own application is refused (it cannot be checked).
+   */
+  applicants?: Pick<IdentityService, 'applicantIsAccount'>;
 }
 
 /** An applicant's (and agent's) identifiers in full, as {@link CasesService.revealApplicant} returns them. */
@@ -292,6 +299,12 @@ export class CasesService {
               { field: 'itemCode' },
             ),
       );
+    // 实名: a signed-in resident files only in her own name, an operator only for her legal person (an
+    // agent's applicant is checked against the authorization instead; staff file for walk-ins).
+    if (!app.agent && p && p.kind !== 'staff' && p.via !== 'dev_header' && ctx.actor.kind === 'applicant')
+      await this.requireApplicantIsSelf(app, ctx.actor).catch(
+        this.auditRefusal('new', 'case.submit', ctx.actor, { itemCodes: itemsFiled(app) }),
+      );
     const actor = app.agent
       ? await this.agentActor(app, ctx).catch(
           this.auditRefusal('new', 'case.submit', ctx.actor, agentRefusalDetails(app)),
@@ -407,6 +420,27 @@ export class CasesService {
    * @throws 403 `case.agent_not_authorized` (field `itemCode` for the agent's grant, else
    *   `agent.authorizationRef`).
    */
+  /**
+   * The applicant of a signed-in applicant's own application must be that account: a resident's ID number
+   * (a legal person operator's credit code, `actor.id` being the legal person). Read before the
+   * transaction; nothing is filed when it fails.
+   * @throws 403 `case.applicant_not_self` (field `applicant.idNumber` or `applicant.creditCode`).
+   */
+  private async requireApplicantIsSelf(app: SubmitCase, actor: CaseActor): Promise<void> {
+    const applicant = app.applicant;
+    const same = await this.deps.applicants?.applicantIsAccount(actor.id, applicant);
+    if (same) return;
+    const byCode = applicant.kind === 'legal_person';
+    throw new AppError(
+      'forbidden',
+      'case.applicant_not_self',
+      byCode
+        ? 'You file online only for the legal person you act for: the applicant’s credit code must be its own. Someone else applies with their own account, or at a hall with an agent (帮办代办); nothing was filed.'
+        : 'You file online only in your own name: the applicant’s ID number must be your account’s. Someone else applies with their own account, or through an agent with their authorization (帮办代办); nothing was filed.',
+      { field: byCode ? 'applicant.creditCode' : 'applicant.idNumber' },
+    );
+  }
+
   private async agentActor(
     app: SubmitCase,
     ctx: Omit<CommandContext, 'expectedVersion'>,

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, gte, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/index.ts';
 import { countAll } from '../../db/sql.ts';
 import {
@@ -69,6 +69,16 @@ export class IdentityRepository {
   async insertAccount(tx: Tx | Db, row: NewAccountRow): Promise<AccountRow> {
     const [created] = await tx.insert(accounts).values(row).returning();
     return created!;
+  }
+
+  /**
+   * Inserts an account unless one of the unique keys (ID number, phone, credit code, username) is taken:
+   * `ON CONFLICT DO NOTHING`, so a concurrent registration that won the race is an answer, not a
+   * unique-violation error. @returns the new row, or undefined when a key was taken.
+   */
+  async insertAccountUnlessTaken(tx: Tx | Db, row: NewAccountRow): Promise<AccountRow | undefined> {
+    const [created] = await tx.insert(accounts).values(row).onConflictDoNothing().returning();
+    return created;
   }
 
   async accountsByIds(ids: string[]): Promise<AccountRow[]> {
@@ -260,7 +270,8 @@ export class IdentityRepository {
     return row?.n ?? 0;
   }
 
-  async latestOtp(phoneHash: string): Promise<OtpRow | undefined> {
+  /** The phone's latest request, sent or not (for the resend window). */
+  async latestOtpRequest(phoneHash: string): Promise<OtpRow | undefined> {
     const [row] = await this.db
       .select()
       .from(otpCodes)
@@ -268,6 +279,17 @@ export class IdentityRepository {
       .orderBy(desc(otpCodes.createdAt))
       .limit(1);
     return row;
+  }
+
+  /** The phone's latest code that was sent (rows without a code are skipped). */
+  async latestOtp(phoneHash: string): Promise<(OtpRow & { codeHash: string }) | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(otpCodes)
+      .where(and(eq(otpCodes.phoneHash, phoneHash), isNotNull(otpCodes.codeHash)))
+      .orderBy(desc(otpCodes.createdAt))
+      .limit(1);
+    return row as (OtpRow & { codeHash: string }) | undefined;
   }
 
   /** Marks a code used; true only for the one caller that consumed it (single use across nodes). */

@@ -112,13 +112,18 @@ export const sessions = pgTable(
   (t) => [index().on(t.accountId)],
 );
 
-/** One-time SMS codes, stored as keyed SM3 hashes; single use, short-lived. */
+/**
+ * One-time SMS codes, stored as keyed SM3 hashes; single use, short-lived. A request that sent nothing
+ * (sign-in for a phone without an account, register for a phone with one) is a row with no code
+ * (`code_hash` null): it counts towards the rate limits but is never a phone's latest code, so it cannot
+ * void a code that was sent.
+ */
 export const otpCodes = pgTable(
   'identity_otp_codes',
   {
     id: uuid('id').primaryKey().defaultRandom(),
     phoneHash: text('phone_hash').notNull(),
-    codeHash: text('code_hash').notNull(),
+    codeHash: text('code_hash'),
     requestIp: text('request_ip').notNull(),
     attempts: integer('attempts').notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),

@@ -239,6 +239,64 @@ export class IdentityService {
     if (input.password !== undefined) checkPassword(input.password);
     const idNumberHash = this.index('id_number', idNumber);
     const phoneHash = this.index('phone', phone);
+    await this.checkResidentFree(idNumberHash, phoneHash);
+    const row = await this.repo.insertAccountUnlessTaken(this.repo.db, {
+      kind: 'resident',
+      name,
+      idNumberHash,
+      idNumberEnc: this.options.cipher.encrypt(idNumber, 'idNumber'),
+      phoneHash,
+      phoneEnc: this.options.cipher.encrypt(phone, 'phone'),
+      ...(input.password === undefined ? {} : { passwordHash: await this.hashPassword(input.password) }),
+    });
+    if (!row) {
+      // A concurrent registration took the ID number or the phone between the check and the insert (the
+      // unique indexes are the final guard): the same 409 as the check, naming the field that is taken.
+      await this.checkResidentFree(idNumberHash, phoneHash);
+      throw conflict('account.already_registered', 'This person already has an account: sign in instead.');
+    }
+    this.log.info(`identity: resident account ${row.id} registered`);
+    await this.audit('account.create', { kind: 'resident', id: row.id }, 'ok', row.id, { kind: 'resident' });
+    return row;
+  }
+
+  /**
+   * Real name (实名) for the case engine: true when the applicant of an application is the account itself —
+   * a resident account whose ID number (compared as the keyed blind index, nothing opened) is the
+   * applicant's `idNumber`, or a legal person account whose credit code is the applicant's `creditCode`.
+   * False for anything else (another person, a malformed identifier, a disabled or unknown account, a
+   * resident naming a legal person or the reverse). Never throws for bad input.
+   */
+  async applicantIsAccount(
+    accountId: string,
+    applicant: { kind: 'natural_person'; idNumber: string } | { kind: 'legal_person'; creditCode: string },
+  ): Promise<boolean> {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(accountId)) return false;
+    const account = await this.repo.accountById(accountId);
+    if (!account || account.disabledAt) return false;
+    try {
+      if (applicant.kind === 'natural_person')
+        return (
+          account.kind === 'resident' &&
+          !!account.idNumberHash &&
+          digestsEqual(
+            account.idNumberHash,
+            this.index('id_number', parseIdentityNumber(applicant.idNumber).value),
+          )
+        );
+      return (
+        account.kind === 'legal_person' && account.creditCode === parseCreditCode(applicant.creditCode).value
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Throws when the ID number or the phone (blind indexes) already has an account.
+   * @throws 409 `account.already_registered` (field idNumber or phone).
+   */
+  private async checkResidentFree(idNumberHash: string, phoneHash: string): Promise<void> {
     if (await this.repo.accountByIdNumberHash(idNumberHash))
       throw conflict(
         'account.already_registered',
@@ -251,18 +309,6 @@ export class IdentityService {
         'This phone number already has an account: sign in instead.',
         'phone',
       );
-    const row = await this.repo.insertAccount(this.repo.db, {
-      kind: 'resident',
-      name,
-      idNumberHash,
-      idNumberEnc: this.options.cipher.encrypt(idNumber, 'idNumber'),
-      phoneHash,
-      phoneEnc: this.options.cipher.encrypt(phone, 'phone'),
-      ...(input.password === undefined ? {} : { passwordHash: await this.hashPassword(input.password) }),
-    });
-    this.log.info(`identity: resident account ${row.id} registered`);
-    await this.audit('account.create', { kind: 'resident', id: row.id }, 'ok', row.id, { kind: 'resident' });
-    return row;
   }
 
   /**
@@ -562,7 +608,7 @@ export class IdentityService {
     const phoneHash = this.index('phone', phone);
     const now = this.clock();
     const hourAgo = new Date(now.getTime() - 3_600_000);
-    const last = await this.repo.latestOtp(phoneHash);
+    const last = await this.repo.latestOtpRequest(phoneHash);
     const tooSoon = last && now.getTime() - last.createdAt.getTime() < this.limits.otpResendMs;
     if (
       tooSoon ||
@@ -580,17 +626,19 @@ export class IdentityService {
     // sign_in: only to a registered phone; register: only to a phone without an account (it proves the
     // registrant holds it). Otherwise nothing is sent and the answer is the same.
     const send = purpose === 'sign_in' ? !!existing && !existing.disabledAt : !existing;
-    const account = send ? (existing ?? ({ disabledAt: null } as Pick<AccountRow, 'disabledAt'>)) : undefined;
+    const codeHash = this.index('otp', `${phoneHash}|${code}`);
     await this.repo.insertOtp({
       phoneHash,
-      codeHash: this.index('otp', `${phoneHash}|${code}`),
+      // A request that sends nothing stores no code: the row keeps the rate limits (and the answers) the
+      // same either way, and — not being a code — it does not replace the phone's live code, so asking a
+      // "register" code for someone's phone cannot void the sign-in code she was just sent.
+      codeHash: send ? codeHash : null,
       requestIp: ip,
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.limits.otpTtlMs),
-      // a code for an unknown phone is never sent: recording it keeps the rate limits and the timing uniform
-      ...(account ? {} : { consumedAt: now }),
+      ...(send ? {} : { consumedAt: now }),
     });
-    if (account && !account.disabledAt) {
+    if (send) {
       if (!this.options.sms)
         throw new AppError(
           'unavailable',
@@ -642,10 +690,18 @@ export class IdentityService {
     const { code, ...account } = input;
     // Validate the rest first, so a typo does not spend the code.
     checkName(account.name, 'name');
-    parseIdentityNumber(account.idNumber, 'idNumber');
-    this.phoneOrThrow(account.phone);
+    const idNumber = parseIdentityNumber(account.idNumber, 'idNumber').value;
+    const phone = this.phoneOrThrow(account.phone);
     if (account.password !== undefined) checkPassword(account.password);
-    const phoneHash = await this.takeSmsCode({ phone: account.phone, code }, ip);
+    // An ID number (or phone) that already has an account does not spend the code either. The check runs
+    // once the code is known to be right (so only a holder of a live code learns that an ID number is
+    // registered, one attempt of the code per try) and before it is used up. It holds no lock: a
+    // concurrent registration of the same ID number can still win between the check and the insert; the
+    // unique indexes then refuse this one with the same 409 (insertResident), and in that rare race the
+    // code has been spent.
+    const phoneHash = await this.takeSmsCode({ phone, code }, ip, () =>
+      this.checkResidentFree(this.index('id_number', idNumber), this.index('phone', phone)),
+    );
     const row = await this.insertResident(account);
     await this.repo.clearLockout(`otp:${phoneHash}`);
     return { account: this.view(row), session: await this.startSession(row, 'sms_otp', false) };
@@ -653,9 +709,15 @@ export class IdentityService {
 
   /**
    * Checks and uses up an SMS code (the latest for the phone, unexpired, unused, within its attempts).
-   * @returns the phone's blind index. @throws 401 `auth.otp_invalid`; 429 `auth.locked`.
+   * `beforeUse` runs once the code is known to be right and before it is used up: what it throws leaves
+   * the code usable (less the attempt this guess took) and counts no sign-in failure.
+   * @returns the phone's blind index. @throws 401 `auth.otp_invalid`; 429 `auth.locked`; what `beforeUse` throws.
    */
-  private async takeSmsCode(input: { phone: string; code: string }, ip: string): Promise<string> {
+  private async takeSmsCode(
+    input: { phone: string; code: string },
+    ip: string,
+    beforeUse?: () => Promise<void>,
+  ): Promise<string> {
     const phone = this.phoneOrThrow(input.phone);
     const phoneHash = this.index('phone', phone);
     const keys = [`otp:${phoneHash}`, `ip:${ip}`];
@@ -666,7 +728,9 @@ export class IdentityService {
     // Each guess first takes one of the code's attempts in a single conditional UPDATE, so concurrent
     // guesses cannot test more than otpMaxAttempts values.
     const usable = !!otp && (await this.repo.claimOtpAttempt(otp.id, this.limits.otpMaxAttempts, now));
-    if (!usable || !digestsEqual(given, otp.codeHash) || !(await this.repo.consumeOtp(otp.id, now))) {
+    const right = usable && digestsEqual(given, otp.codeHash);
+    if (right && beforeUse) await beforeUse();
+    if (!right || !(await this.repo.consumeOtp(otp.id, now))) {
       await this.fail(keys);
       throw new AppError(
         'unauthenticated',

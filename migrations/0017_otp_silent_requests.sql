@@ -1,0 +1,1 @@
+ALTER TABLE "identity_otp_codes" ALTER COLUMN "code_hash" DROP NOT NULL;
