@@ -195,11 +195,16 @@ const ROWS: Record<string, Row> = {
   'POST /api/v1/cases': {
     method: 'POST',
     url: () => '/api/v1/cases',
-    // agents file for the other resident under villageAgent's authorization; others a walk-in
+    // agents file for the other resident under villageAgent's authorization; residents in their own name
+    // (case.applicant_not_self otherwise, cases/resident-writes.test.ts); staff a walk-in
     body: (who) =>
       AGENTS.has(who)
         ? { ...submission(otherResidentIdNumber), agent: agentBlock(authorizationForOther) }
-        : submission(syntheticIdNumber('520526', '19700101', '771')),
+        : who === 'resident'
+          ? submission(residentIdNumber)
+          : who === 'otherResident'
+            ? submission(otherResidentIdNumber)
+            : submission(syntheticIdNumber('520526', '19700101', '771')),
     expect: {
       default: '403 case.scope_missing',
       anonymous: '401',
@@ -291,18 +296,19 @@ const ROWS: Record<string, Row> = {
     method: 'POST',
     url: () => '/api/v1/applicant-cases',
     body: () => ({ identifier: idA }),
-    // staff get only the cases they may see; residents and admins outside: none
+    // staff get only the cases they may see (idA's walk-in case and the one `resident` filed in their own
+    // name by POST /api/v1/cases above); residents and admins outside: none
     expect: {
       default: '200 items=0',
       anonymous: '401',
-      kailiClerk: '200 items=1',
-      kailiReadOnly: '200 items=1',
-      weiningOfficer: '200 items=1',
-      weiningApprover: '200 items=1',
-      weiningAdmin: '200 items=1',
-      qdnAdmin: '200 items=1',
-      villageAgent: '200 items=1',
-      helperNoAuth: '200 items=1',
+      kailiClerk: '200 items=2',
+      kailiReadOnly: '200 items=2',
+      weiningOfficer: '200 items=2',
+      weiningApprover: '200 items=2',
+      weiningAdmin: '200 items=2',
+      qdnAdmin: '200 items=2',
+      villageAgent: '200 items=2',
+      helperNoAuth: '200 items=2',
       resident: '403 case.scope_missing', // residents use GET /api/v1/me/cases
       otherResident: '403 case.scope_missing',
     },
