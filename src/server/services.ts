@@ -147,6 +147,10 @@ export async function createServices(database: Database, config: ServicesConfig)
         verify: (q) => identity.authorizations.verify(q),
         verifyForCase: (q) => identity.authorizations.verifyForCase(q),
       },
+      lockouts: {
+        lockedSeconds: (key) => identity.lockedSeconds(key),
+        countFailure: (key, limits) => identity.countFailure(key, limits),
+      },
     },
     { piiHashKey, ...(config.clock ? { clock: config.clock } : {}) },
   );
