@@ -16,6 +16,15 @@ describe('config from the environment', () => {
     const c = loadConfig({ DATABASE_URL: 'postgres://a@b/c', PORT: '8080', DATA_DIR: '/tmp/x' });
     expect(c).toMatchObject({ port: 8080, databaseUrl: 'postgres://a@b/c', dataDir: '/tmp/x' });
   });
+  it('refuses TRUST_PROXY=true in production (clients would pick their address): list the proxies', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', TRUST_PROXY: 'true' })).toThrow(
+      /TRUST_PROXY=true .*list your reverse proxies/,
+    );
+    expect(loadConfig({ NODE_ENV: 'production', TRUST_PROXY: '10.0.0.5,10.0.1.0/24' }).trustProxy).toBe(
+      '10.0.0.5,10.0.1.0/24',
+    );
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+  });
   it('names the bad variable and what it must look like', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(

@@ -18,7 +18,7 @@ import { type PiiKey, parsePiiKeys } from './modules/pii/keys.ts';
  * | PII_HASH_KEY  | key of the keyed SM3 hash for applicant lookups (≥ 32 chars)   | generated, stored|
  * | PII_ENCRYPTION_KEYS | SM4 keys `id:base64,id:base64` (first current, rest decrypt only) | generated, stored|
  * | JOBS_INTERVAL_MS | how often this node runs outbox/notification/timer work (0: off) | 2000          |
- * | TRUST_PROXY   | behind a reverse proxy: true, or the proxies' addresses/CIDRs  | false            |
+ * | TRUST_PROXY   | behind a reverse proxy: the proxies' addresses/CIDRs (`true` refused in production) | false |
  */
 export interface Config {
   port: number;
@@ -33,7 +33,10 @@ export interface Config {
   piiEncryptionKeys: PiiKey[] | undefined;
   /** Interval of the background jobs on this node, ms (0 disables them, e.g. for a read-only node). */
   jobsIntervalMs: number;
-  /** Trust X-Forwarded-For (rate limits per real client behind a proxy). */
+  /**
+   * Trust X-Forwarded-For from these proxies (rate limits per real client behind a proxy): their addresses
+   * or CIDRs, comma-separated; `true` (trust any hop) only outside production.
+   */
   trustProxy: boolean | string;
 }
 
@@ -80,10 +83,19 @@ export function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv)
 
 /**
  * Reads the configuration from `env` (default: process.env).
- * @throws AppError(validation, `config.invalid`) naming the variable and what it must look like.
+ * @throws AppError(validation, `config.invalid`) naming the variable and what it must look like — also for
+ *   TRUST_PROXY=true when NODE_ENV=production (list the proxies' addresses/CIDRs instead).
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parseEnv(EnvSchema, env);
+  // `true` trusts the leftmost X-Forwarded-For, which any client writes itself: per-client rate limits
+  // (public tracking, sign-in) would then be the client's choice
+  if (e.TRUST_PROXY === true && env.NODE_ENV === 'production')
+    throw invalid(
+      'TRUST_PROXY',
+      'Environment variable TRUST_PROXY=true trusts whatever X-Forwarded-For a client sends, so clients pick the address their rate limits count. In production list your reverse proxies instead: TRUST_PROXY=10.0.0.5,10.0.1.0/24 (addresses or CIDRs, comma-separated).',
+      'config.invalid',
+    );
   return {
     port: e.PORT,
     host: e.HOST,

@@ -151,6 +151,10 @@ export async function createServices(database: Database, config: ServicesConfig)
       applicants: {
         applicantIsAccount: (accountId, applicant) => identity.applicantIsAccount(accountId, applicant),
       },
+      lockouts: {
+        lockedSeconds: (key) => identity.lockedSeconds(key),
+        countFailure: (key, limits) => identity.countFailure(key, limits),
+      },
     },
     { piiHashKey, ...(config.clock ? { clock: config.clock } : {}) },
   );

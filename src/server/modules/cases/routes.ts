@@ -9,7 +9,13 @@ import { errorResponses } from '../../http/errors.ts';
 import { forbidden, requirePrincipal } from '../identity/policy.ts';
 import { type Principal, principalToCaseActor } from '../identity/principal.ts';
 import { actsAsAgent, commandAction, mayReadCase, requireDeskRole, requireScopeOver } from './policy.ts';
-import { type CaseMutation, type CasesService, hallTarget, TRACK_LOOKUPS_PER_MINUTE } from './service.ts';
+import {
+  type CaseMutation,
+  type CasesService,
+  hallTarget,
+  TRACK_LOOKUPS_PER_MINUTE,
+  TRACK_WRONG_CHECKS,
+} from './service.ts';
 
 /** The signed-in caller (session, API token, or the development header) and their case actor. */
 function caller(req: { principal: Principal | null }): { p: Principal; actor: CaseActor } {
@@ -296,7 +302,7 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
           tags: ['cases'],
           summary:
             'Public tracking (办件进度查询) for the QR code on every notice: status, dates, deadline and halls — no personal data',
-          description: `Public. \`check\`: the last 4 digits of the applicant's mobile phone, or the last 6 characters of the applicant's ID number (or credit code). An unknown number and a wrong check both answer 404 \`track.not_found\` (numbers cannot be probed); a malformed number or check 400 naming the field. ${TRACK_LOOKUPS_PER_MINUTE} lookups per minute per client IP (429 past it). Every lookup is audited (\`case.track\`). The check is compared as a keyed SM3 blind index: no personal data is opened. Cache-Control: no-store. Signed-in applicants use GET /api/v1/cases/{ref}.`,
+          description: `Public. \`check\`: the last 4 digits of the applicant's mobile phone, or the last 6 characters of the applicant's ID number (or credit code). An unknown number and a wrong check both answer 404 \`track.not_found\` (numbers cannot be probed); a malformed number or check 400 naming the field. ${TRACK_LOOKUPS_PER_MINUTE} lookups per minute per client IP (429 past it); ${TRACK_WRONG_CHECKS.threshold} wrong checks on one number within an hour lock that number for an hour (429 \`track.locked\`, from any address). Number and check may be typed with full-width digits (NFKC). Every lookup is audited (\`case.track\`). The check is compared as a keyed SM3 blind index: no personal data is opened. Cache-Control: no-store. Signed-in applicants use GET /api/v1/cases/{ref}.`,
           params: z.object({ number: z.string().max(40).describe('21-digit case number') }),
           querystring: z.object({
             check: z

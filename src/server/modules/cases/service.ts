@@ -103,7 +103,7 @@ export interface CaseDeps {
   outbox: Pick<OutboxService, 'append' | 'appendLater'>;
   /** 审计日志: every transition, delegation and refused attempt is recorded (等保 2.0 安全审计). */
   audit: Pick<AuditService, 'append' | 'appendLater' | 'record'>;
-  idempotency: Pick<IdempotencyService, 'run'>;
+  idempotency: Pick<IdempotencyService, 'run' | 'known'>;
   /** Seals and opens personal data (SM4 envelopes; the pii module's vault). */
   pii: Pick<PiiVault, 'encrypt' | 'unseal' | 'reseal' | 'currentKeyId' | 'staleKeyIds' | 'isEnvelope'>;
   /**
@@ -117,6 +117,8 @@ export interface CaseDeps {
    * signed-in resident's or operator's own application is refused (it cannot be checked).
    */
   applicants?: Pick<IdentityService, 'applicantIsAccount'>;
+  /** Failure counters shared by every API node (the identity module's lockouts): wrong tracking checks. */
+  lockouts?: Pick<IdentityService, 'lockedSeconds' | 'countFailure'>;
 }
 
 /** An applicant's (and agent's) identifiers in full, as {@link CasesService.revealApplicant} returns them. */
@@ -257,7 +259,10 @@ export class CasesService {
    * the id of an ACTIVE agent authorization of the acting principal for the applicant (ID number matched
    * to the resident account's blind index), covering every item filed and in force now; the submission's
    * timeline and audit entries then name both people (actor = agent, `onBehalfOf` = resident account id).
+   * Idempotent by `ctx.idempotencyKey` (scoped to the caller): a replay answers the first result before
+   * any other check, even when the authorization it was filed under has ended since.
    * @throws AppError(validation) naming the field for bad input (nothing is created);
+   *         AppError(conflict, `idempotency.key_reused`) for the key with another body;
    *         AppError(forbidden, `case.agent_not_authorized`, field `agent.authorizationRef`) otherwise for
    *         an agent (nothing is filed);
    *         AppError(conflict, `case.no_competent_department`) when no department implements the item there.
@@ -272,6 +277,18 @@ export class CasesService {
       );
     const app = parsed.data;
     const scope = `POST /api/v1/cases|${actorKey(ctx.actor)}`;
+    // A replay of a key that already filed a case (the caller's own: the scope names them) answers that
+    // case, before the checks below — an authorization revoked since must not turn the retry into a 403.
+    if (await this.deps.idempotency.known(scope, ctx.idempotencyKey)) {
+      const replay = await this.deps.idempotency.run(scope, ctx.idempotencyKey, app, async () => {
+        throw conflict(
+          'idempotency.in_progress',
+          'The first request with this Idempotency-Key is still being processed: retry shortly.',
+          'Idempotency-Key',
+        );
+      });
+      return replay.value as CaseMutation;
+    }
     // Reads of other modules happen before the transaction (the embedded database has one connection).
     const routed = await this.route(app);
     // Staff without an agent authorization file only under a non-agent grant covering every item (an
@@ -1646,22 +1663,27 @@ export class CasesService {
    * unknown number and a wrong check give the same 404, so numbers cannot be probed (the route also
    * limits lookups per IP). Every lookup is audited (`case.track`, outcome ok / denied, with the client
    * address). The answer carries no personal data ({@link TrackView}).
+   * Number and check are read as typed on a phone: NFKC (full-width digits of a Chinese IME), trimmed, x
+   * upper-cased. {@link TRACK_WRONG_CHECKS}: past `threshold` wrong checks on one number within `windowMs`,
+   * the number answers 429 for `lockMs` (right check or not), on every API node (identity_lockouts).
    * @throws AppError(validation, `track.number_invalid` field `number` | `track.check_invalid` field
    *   `check`) for a malformed number or check (the same whatever the case); AppError(not_found,
-   *   `track.not_found`).
+   *   `track.not_found`); AppError(rate_limited, `track.locked`, field `number`).
    */
   async track(
     number: string,
     check: string | undefined,
     meta: { clientIp?: string } = {},
   ): Promise<TrackView> {
+    // as typed on a phone: full-width digits and letters of a Chinese IME (NFKC), spaces, a lower-case x
+    number = number.normalize('NFKC').trim();
     if (!isCaseNumber(number))
       throw invalid(
         'number',
         'A case number has 21 digits, as printed on the notice (收件凭证).',
         'track.number_invalid',
       );
-    const c = (check ?? '').trim().toUpperCase();
+    const c = (check ?? '').normalize('NFKC').trim().toUpperCase();
     const keys = /^\d{4}$/.test(c)
       ? [this.trackingKey(number, 'phone', c)]
       : /^[0-9A-Z]{6}$/.test(c)
@@ -1672,6 +1694,15 @@ export class CasesService {
         'check',
         'Give the last 4 digits of the applicant’s mobile phone, or the last 6 characters of the applicant’s ID number (身份证号后六位).',
         'track.check_invalid',
+      );
+    const lockKey = `track:${number}`;
+    const locked = await this.deps.lockouts?.lockedSeconds(lockKey);
+    if (locked)
+      throw new AppError(
+        'rate_limited',
+        'track.locked',
+        `Too many wrong checks for this number: try again in ${Math.ceil(locked / 60)} minutes, or ask the hall (the number on the notice and your ID card).`,
+        { field: 'number' },
       );
     const row = await this.repo.findTracked(number, keys);
     const audit = (outcome: 'ok' | 'denied', target: { type: string; id: string }) =>
@@ -1687,6 +1718,8 @@ export class CasesService {
         .catch(() => undefined); // the answer does not wait on a failed audit write
     if (!row) {
       await audit('denied', { type: 'case_number', id: number });
+      // known or unknown number alike (numbers cannot be probed): wrong checks lock the number for all nodes
+      await this.deps.lockouts?.countFailure(lockKey, TRACK_WRONG_CHECKS);
       throw notFound(
         'track.not_found',
         'No application with this number and check. Check the number on the notice and the digits you gave.',
@@ -2429,6 +2462,12 @@ export interface TrackView {
 
 /** Public tracking lookups allowed per client IP and minute (GET /api/v1/track/:number). */
 export const TRACK_LOOKUPS_PER_MINUTE = 10;
+
+/**
+ * Wrong checks tolerated per case number (from any address) in public tracking: `threshold` within
+ * `windowMs` (ms) lock the number for `lockMs` (ms) — 20 of the 10 000 phone tails an hour.
+ */
+export const TRACK_WRONG_CHECKS = { threshold: 20, windowMs: 3_600_000, lockMs: 3_600_000 } as const;
 
 /** What the applicant must do next on their case (see {@link CasesService.myCases}). */
 export type NextStep =

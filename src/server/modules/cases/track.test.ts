@@ -2,6 +2,7 @@
  * Public tracking (办件进度查询) by the QR code on every notice, on a real server: the number plus the last 4
  * digits of the applicant's phone or the last 6 characters of the ID number; unknown numbers and wrong
  * checks answer the same 404; no personal data in the answer; every lookup audited; rate-limited per IP;
+ * full-width digits (a Chinese IME) accepted; wrong checks lock one number for an hour, from any address;
  * cases written before tracking get their keys from the PII rotation job; /track/<number> serves the
  * resident page.
  */
@@ -17,9 +18,11 @@ import { buildHttpApp } from '../../http/app.ts';
 import { ROUTE_POLICIES } from '../../http/route-policies.ts';
 import type { RunningServer } from '../../main.ts';
 import { startTestServer } from '../../testing.ts';
-import { TRACK_LOOKUPS_PER_MINUTE } from './service.ts';
+import { TRACK_LOOKUPS_PER_MINUTE, TRACK_WRONG_CHECKS } from './service.ts';
 
 let server: RunningServer;
+let offsetMs = 0;
+const clock = () => new Date(Date.now() + offsetMs);
 let number = '';
 const PHONE = '13800245678';
 const application = {
@@ -44,7 +47,7 @@ async function command(actor: string, body: unknown) {
 }
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ clock });
   const res = await server.app.inject({
     method: 'POST',
     url: '/api/v1/cases',
@@ -134,6 +137,60 @@ describe('GET /api/v1/track/:number', () => {
     });
     expect(decided.deadline).toBeUndefined();
     expect(decided.decidedOn).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+
+  it('reads number and check as typed on a phone: full-width digits, spaces, a lower-case x', async () => {
+    const fullWidth = (s: string) => [...s].map((d) => String.fromCharCode(0xff10 + Number(d))).join('');
+    const tail = PHONE.slice(-4);
+    for (const [n, check] of [
+      [number, fullWidth(tail)],
+      [number, ` ${tail}\u3000`],
+      [fullWidth(number), tail],
+      [number, ID_NUMBER.slice(-6).toLowerCase()],
+    ]) {
+      const r = await track(`/api/v1/track/${encodeURIComponent(n!)}?check=${encodeURIComponent(check!)}`);
+      expect([check, r.statusCode]).toEqual([check, 200]);
+    }
+  });
+
+  it(`locks a number for an hour after ${TRACK_WRONG_CHECKS.threshold} wrong checks within an hour, from any address`, async () => {
+    const filed = await server.app.inject({
+      method: 'POST',
+      url: '/api/v1/cases',
+      headers: { 'x-tongban-actor': INTAKE, 'idempotency-key': randomUUID() },
+      payload: {
+        ...kailiToWeiningApplication('512'),
+        applicant: { ...kailiToWeiningApplication('512').applicant, phone: PHONE },
+      },
+    });
+    expect(filed.statusCode, filed.body).toBe(201);
+    const target = filed.json().case.number as string;
+    // the "unknown number" above may have been this one before it was filed: those checks count too
+    const failures = async () =>
+      rowsOf<{ failures: number }>(
+        await server.database.db.execute(
+          sql`select failures from identity_lockouts where key = ${`track:${target}`}`,
+        ),
+      )[0]?.failures ?? 0;
+    const left = TRACK_WRONG_CHECKS.threshold - (await failures());
+    expect(left).toBeGreaterThan(10);
+    const statuses: number[] = [];
+    for (let i = 0; i < left; i++)
+      statuses.push((await track(`/api/v1/track/${target}?check=${String(9000 + i)}`)).statusCode);
+    expect(statuses).toEqual(Array(left).fill(404));
+    // now even the right check, from a fresh address, is refused — and the answer names no case
+    const locked = await track(`/api/v1/track/${target}?check=${PHONE.slice(-4)}`, '10.79.0.1');
+    expect([locked.statusCode, locked.json().error.code, locked.json().error.field]).toEqual([
+      429,
+      'track.locked',
+      'number',
+    ]);
+    // another number is not affected; the lock holds in the database (every node sees it)
+    expect((await track(`/api/v1/track/${number}?check=${PHONE.slice(-4)}`)).statusCode).toBe(200);
+    expect(await failures()).toBe(TRACK_WRONG_CHECKS.threshold);
+    offsetMs += TRACK_WRONG_CHECKS.lockMs + 1000;
+    expect((await track(`/api/v1/track/${target}?check=${PHONE.slice(-4)}`)).statusCode).toBe(200);
+    offsetMs = 0;
   });
 
   it(`limits lookups to ${TRACK_LOOKUPS_PER_MINUTE} a minute per client address`, async () => {

@@ -47,7 +47,7 @@ export interface CustodyCase {
 /** The parts of other modules custody uses (their services satisfy these). */
 export interface CustodyDeps {
   cases: { get(caseRef: string): Promise<CustodyCase> };
-  idempotency: Pick<IdempotencyService, 'run'>;
+  idempotency: Pick<IdempotencyService, 'run' | 'known'>;
   files: FileStore;
 }
 
@@ -104,6 +104,17 @@ export { UPLOAD_CONTENT_TYPES, type UploadContentType } from '../storage/scans.t
  * accepted what it decides on.
  */
 export const APPLICANT_UPLOAD_STATUSES: readonly string[] = ['submitted', 'received', 'supplement_requested'];
+
+/**
+ * The most files the applicant side (resident or agent) uploads for one material of a case; past it
+ * `uploadForApplicant` answers 409 `custody.files_limit` (the hall's own scans are not counted).
+ */
+export const MAX_APPLICANT_FILES_PER_MATERIAL = 10;
+
+/** How many files of these events the applicant side uploaded (scans carrying `submittedBy`). */
+function applicantFiles(rows: CustodyEventRow[]): number {
+  return rows.filter((r) => r.type === 'scanned' && (r.data as { submittedBy?: unknown }).submittedBy).length;
+}
 
 /** What applicants upload: photos (JPEG, PNG) or a PDF — no untyped bytes. */
 export const APPLICANT_UPLOAD_TYPES = ['image/jpeg', 'image/png', 'application/pdf'] as const;
@@ -290,7 +301,10 @@ export class CustodyService {
    * bytes stores nothing new and answers the first result.
    * @throws AppError(validation) `custody.content_type` (JPEG, PNG or PDF only) and the checks of
    *   {@link upload}; AppError(forbidden, `custody.not_allowed`) for a staff actor; AppError(conflict,
-   *   `custody.upload_closed`) once the case is past {@link APPLICANT_UPLOAD_STATUSES}; as {@link upload}.
+   *   `custody.upload_closed`) once the case is past {@link APPLICANT_UPLOAD_STATUSES} and (conflict,
+   *   `custody.files_limit`, field `seq`) past {@link MAX_APPLICANT_FILES_PER_MATERIAL} files of the
+   *   material — both checked before any byte is stored, except for a replay of a known key, which answers
+   *   the first result whatever the case's status now; as {@link upload}.
    */
   async uploadForApplicant(
     caseRef: string,
@@ -317,7 +331,21 @@ export class CustodyService {
         `Case ${c.number} is ${c.status}: photos of materials are uploaded while it is ${APPLICANT_UPLOAD_STATUSES.join(', ')}. Bring anything further to the hall.`,
         'case',
       );
-    if (!APPLICANT_UPLOAD_STATUSES.includes(c.status)) throw closed();
+    const full = () =>
+      conflict(
+        'custody.files_limit',
+        `Material ${materialSeq} of case ${c.number} already has ${MAX_APPLICANT_FILES_PER_MATERIAL} uploaded files, the most accepted: bring anything further to the hall.`,
+        'seq',
+      );
+    const open = APPLICANT_UPLOAD_STATUSES.includes(c.status);
+    const scope = `PUT /api/v1/cases/${c.id}/materials/${materialSeq}/file|${a.kind}:${a.id}`;
+    // a retry of an upload that happened answers what it answered, even once the case moved on (the outbox
+    // never saw the first answer); a new upload is refused before any byte is stored
+    if (!(await this.deps.idempotency.known(scope, ctx.idempotencyKey))) {
+      if (!open) throw closed();
+      const before = await this.repo.events(c.id, materialSeq);
+      if (applicantFiles(before) >= MAX_APPLICANT_FILES_PER_MATERIAL) throw full();
+    }
     const fileKey = `${randomUUID()}.${type.ext}`;
     const key = storageKeyOf(c.id, materialSeq, fileKey);
     const stored = await putScan(this.deps.files, key, body, contentType, 'custody');
@@ -332,12 +360,14 @@ export class CustodyService {
         submittedBy: a.kind,
       };
       const result = await this.deps.idempotency.run(
-        `PUT /api/v1/cases/${c.id}/materials/${materialSeq}/file|${a.kind}:${a.id}`,
+        scope,
         ctx.idempotencyKey,
         { materialSeq, sm3: stored.sm3, bytes: stored.bytes, contentType, filename },
         async (tx) => {
+          if (!open) throw closed(); // not a replay (the key was new after all)
           await this.repo.lockMaterial(tx, c.id, materialSeq);
           const rows = await this.repo.events(c.id, materialSeq, tx);
+          if (applicantFiles(rows) >= MAX_APPLICANT_FILES_PER_MATERIAL) throw full();
           const at = this.clock();
           const received = await this.repo.append(tx, {
             caseId: c.id,

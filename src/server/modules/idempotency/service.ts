@@ -39,6 +39,22 @@ export class IdempotencyService {
   }
 
   /**
+   * Whether `key` already answered a request in `scope` (committed): lets a caller answer a replay before
+   * checks that may have changed since the first request (a case accepted since, an authorization revoked
+   * since) — the replay still goes through {@link run}, which returns the stored answer or refuses another
+   * body. A malformed key is simply unknown here ({@link run} refuses it).
+   */
+  async known(scope: string, key: string): Promise<boolean> {
+    if (!IDEMPOTENCY_KEY_PATTERN.test(key)) return false;
+    const rows = rowsOf(
+      await this.db.execute(
+        sql`select 1 from ${idempotencyKeys} where scope = ${scope} and key = ${key} limit 1`,
+      ),
+    );
+    return rows.length > 0;
+  }
+
+  /**
    * @param scope who and what (e.g. `POST /api/v1/cases|staff:42`).
    * @param key the client's idempotency key (see {@link IDEMPOTENCY_KEY_PATTERN}).
    * @param request the request body (hashed; a replay must send the same body).

@@ -7,6 +7,7 @@ import type { Db, Tx } from '../../db/index.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { IdempotencyService } from '../idempotency/service.ts';
 import {
+  checkPngStructure,
   contentTypeOfKey,
   putScan,
   readVerifiedScan,
@@ -443,7 +444,8 @@ export class AgentAuthorizationsService {
    * (`agent_authorization.evidence_upload`, details.evidence naming the kind).
    * @throws 401; 404 `agent_authorization.not_found` (not the caller's as agent); 409
    *   `agent_authorization.not_signed_form` (in-app consent has no scan); 400
-   *   `agent_authorization.content_type` / `.file_empty` / `.file_type_mismatch` / `.sm3_mismatch`;
+   *   `agent_authorization.content_type` / `.file_empty` / `.file_type_mismatch` / `.sm3_mismatch`, and
+   *   `.png_invalid` for a signature that is not a whole PNG (IHDR ≤ 8000 × 8000 px first, IEND last);
    *   413 `file.too_large`; 503 `agent_authorization.files_unavailable` when no file store is configured.
    */
   async uploadSignedForm(
@@ -479,6 +481,20 @@ export class AgentAuthorizationsService {
           'file',
           `The ${signature ? 'signature image' : 'scan'}'s SM3 digest ${stored.sm3} is not the one recorded with the authorization (${existing.evidenceSm3}): upload the ${signature ? 'PNG' : 'scan'} whose digest you recorded.`,
           'agent_authorization.sm3_mismatch',
+        );
+      // the signature is the evidence itself: a whole PNG, not 8 signature bytes in front of anything
+      if (signature)
+        checkPngStructure(
+          await readVerifiedScan(files, key, stored, {
+            tampered: () =>
+              invalid(
+                'file',
+                'The upload changed while it was stored; send it again.',
+                'agent_authorization.file_changed',
+              ),
+            missing: (e) => e,
+          }),
+          'agent_authorization',
         );
       const now = this.clock();
       const row = await this.db.transaction(async (tx) => {

@@ -2,12 +2,13 @@
  * 帮办代办 consent signed on the agent's phone (evidence `on_screen_signature`), on a real server: the agent
  * records the authorization with the SM3 digest of the signature PNG — from an offline outbox, so with an
  * Idempotency-Key (replays record nothing new); it is pending until that PNG is uploaded (PNG only,
- * digest checked), then in force; the record and the audit log name the kind; the agent files under it.
+ * digest checked, a whole PNG — not 8 signature bytes before anything), then in force; the record and the audit log name the kind; the agent files under it.
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kailiToWeiningApplication } from '../../../testing/applications.ts';
+import { testPng } from '../../../testing/png.ts';
 import { rowsOf } from '../../db/sql.ts';
 import type { RunningServer } from '../../main.ts';
 import { signedInStaff, startTestServer } from '../../testing.ts';
@@ -15,10 +16,7 @@ import { sm3Hex } from '../storage/service.ts';
 
 const HALL = '522601-zwfw';
 /** A signature as the signature pad exports it: a PNG. */
-const SIGNATURE = Buffer.concat([
-  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-  Buffer.from('IHDR signature of 王小芳'),
-]);
+const SIGNATURE = testPng('signature of 王小芳', 300, 120);
 
 /** The outbox keeps the request as written: its validUntil does not move between replays. */
 const NOW = Date.now();
@@ -122,6 +120,38 @@ describe('on-screen signature consent', () => {
     expect(file.statusCode).toBe(200);
     expect(file.headers['content-type']).toBe('image/png');
     expect(file.rawPayload.equals(SIGNATURE)).toBe(true);
+  });
+
+  it('is refused when the upload is not a whole PNG, even with the recorded digest: 400 naming the file', async () => {
+    const magic = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const png = testPng('cut short');
+    const tooBig = testPng('huge', 8001, 1);
+    for (const [what, bytes] of [
+      ['signature bytes + text', Buffer.concat([magic, Buffer.from('I agree — not an image')])],
+      ['no IEND', png.subarray(0, png.length - 12)],
+      ['bytes after IEND', Buffer.concat([png, Buffer.from('x')])],
+      [
+        'a chunk with a wrong CRC',
+        Buffer.concat([png.subarray(0, 29), Buffer.from([png[29]! ^ 1]), png.subarray(30)]),
+      ],
+      ['8001 px wide', tooBig],
+    ] as const) {
+      const a = await record(randomUUID(), { kind: 'on_screen_signature', sm3: sm3Hex(bytes) });
+      expect(a.statusCode, a.body).toBe(201);
+      const r = await upload(a.json().id, bytes, 'image/png');
+      expect([what, r.statusCode, r.json().error.code, r.json().error.field]).toEqual([
+        what,
+        400,
+        'agent_authorization.png_invalid',
+        'file',
+      ]);
+      const [row] = rowsOf<{ status: string; evidence_file_key: string | null }>(
+        await server.database.db.execute(
+          sql`select status, evidence_file_key from agent_authorizations where id = ${a.json().id}`,
+        ),
+      );
+      expect([what, row]).toEqual([what, { status: 'pending', evidence_file_key: null }]);
+    }
   });
 
   it('is recorded distinctly in the audit log', async () => {

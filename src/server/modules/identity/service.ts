@@ -1277,6 +1277,29 @@ export class IdentityService {
     return this.repo.advanceTotpStep(account.id, result.timeStep);
   }
 
+  /**
+   * For other modules' guessable checks (e.g. public tracking, `track:<case number>`): seconds left of
+   * `key`'s lockout, 0 when it is not locked. Shared by every API node (identity_lockouts).
+   */
+  async lockedSeconds(key: string): Promise<number> {
+    const row = await this.repo.lockout(key);
+    const left = row?.lockedUntil ? row.lockedUntil.getTime() - this.clock().getTime() : 0;
+    return left > 0 ? Math.ceil(left / 1000) : 0;
+  }
+
+  /**
+   * Counts one failed check on `key` (the count restarts after `windowMs` ms without a failure); at
+   * `threshold` failures the key is locked for `lockMs` ms (see {@link lockedSeconds}).
+   */
+  async countFailure(
+    key: string,
+    limits: { threshold: number; windowMs: number; lockMs: number },
+  ): Promise<void> {
+    const now = this.clock();
+    const failures = await this.repo.countFailure(key, now, new Date(now.getTime() - limits.windowMs));
+    if (failures >= limits.threshold) await this.repo.lockUntil(key, new Date(now.getTime() + limits.lockMs));
+  }
+
   private async checkLocked(keys: string[]): Promise<void> {
     const now = this.clock();
     for (const key of keys) {

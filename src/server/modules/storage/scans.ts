@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { Readable as ReadableStream } from 'node:stream';
+import zlib from 'node:zlib';
 import { AppError, invalid } from '../../../domain/errors.ts';
 import { type FileBody, type FileStore, readAll, type StoredFile, sm3Hex } from './file-store.ts';
 
@@ -128,4 +129,65 @@ function sniff(body: FileBody, n: number): { chunks: FileBody; head(): Buffer } 
     }
   }
   return { chunks: pass(), head: () => head };
+}
+
+/** The largest width or height, in pixels, accepted for a PNG checked by {@link checkPngStructure}. */
+export const PNG_MAX_SIDE_PX = 8000;
+
+/** Bit depths allowed per PNG colour type (PNG spec, ISO/IEC 15948 table 11.1). */
+const PNG_BIT_DEPTHS: Record<number, readonly number[]> = {
+  0: [1, 2, 4, 8, 16],
+  2: [8, 16],
+  3: [1, 2, 4, 8],
+  4: [8, 16],
+  6: [8, 16],
+};
+
+/**
+ * Checks that `bytes` is a whole PNG file, not just its 8-byte signature: chunks with valid CRC-32s
+ * (zlib's), IHDR first (13 bytes, width and height 1–{@link PNG_MAX_SIDE_PX} px, a valid colour type and
+ * bit depth), at least one IDAT, and IEND as the last chunk at the very end. Pixels are not decoded.
+ * @returns the image's width and height in pixels.
+ * @throws AppError(validation, `<prefix>.png_invalid`, field `file`) saying what is wrong.
+ */
+export function checkPngStructure(bytes: Buffer, prefix: string): { width: number; height: number } {
+  const bad = (what: string) =>
+    invalid(
+      'file',
+      `The file is not a valid PNG image (${what}). Upload the PNG exactly as the signature pad produced it.`,
+      `${prefix}.png_invalid`,
+    );
+  if (!bytes.subarray(0, 8).equals(UPLOAD_CONTENT_TYPES['image/png'].magic)) throw bad('no PNG signature');
+  let at = 8;
+  let size: { width: number; height: number } | null = null;
+  let idat = false;
+  while (at + 12 <= bytes.length) {
+    const length = bytes.readUInt32BE(at);
+    const type = bytes.toString('latin1', at + 4, at + 8);
+    const end = at + 12 + length;
+    if (length > 0x7fffffff || end > bytes.length) throw bad(`chunk ${JSON.stringify(type)} is cut off`);
+    const crc = bytes.readUInt32BE(end - 4);
+    if (zlib.crc32(bytes.subarray(at + 4, end - 4)) !== crc)
+      throw bad(`chunk ${JSON.stringify(type)} has a wrong CRC`);
+    if (!size) {
+      if (type !== 'IHDR' || length !== 13) throw bad('the first chunk is not IHDR');
+      const width = bytes.readUInt32BE(at + 8);
+      const height = bytes.readUInt32BE(at + 12);
+      const depth = bytes[at + 16]!;
+      const colour = bytes[at + 17]!;
+      if (width < 1 || height < 1 || width > PNG_MAX_SIDE_PX || height > PNG_MAX_SIDE_PX)
+        throw bad(`${width} × ${height} px; at most ${PNG_MAX_SIDE_PX} × ${PNG_MAX_SIDE_PX}`);
+      if (!PNG_BIT_DEPTHS[colour]?.includes(depth))
+        throw bad(`colour type ${colour} with bit depth ${depth}`);
+      size = { width, height };
+    } else if (type === 'IHDR') throw bad('a second IHDR');
+    if (type === 'IDAT') idat = true;
+    if (type === 'IEND') {
+      if (end !== bytes.length) throw bad('bytes after IEND');
+      if (!idat) throw bad('no image data (IDAT)');
+      return size;
+    }
+    at = end;
+  }
+  throw bad(size ? 'no IEND chunk at the end' : 'no IHDR chunk');
 }
