@@ -83,3 +83,29 @@ export async function signedInStaff(
   };
 }
 let counter = 0;
+
+/**
+ * A village agent's in-app authorization (委托, pending until the resident consents) for the resident with
+ * `idNumber` and one item, valid 30 days, recorded through the API with the agent's bearer token.
+ * Returns the authorization's id; fails the test (throws) when the server refuses it.
+ */
+export async function recordInAppAuthorization(
+  server: RunningServer,
+  agentToken: string,
+  idNumber: string,
+  itemCode: string,
+): Promise<string> {
+  const res = await server.app.inject({
+    method: 'POST',
+    url: '/api/v1/agent-authorizations',
+    headers: { authorization: `Bearer ${agentToken}` },
+    payload: {
+      resident: { idNumber },
+      itemCodes: [itemCode],
+      validUntil: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+      evidence: { kind: 'in_app' },
+    },
+  });
+  if (res.statusCode !== 201) throw new Error(`authorization refused: ${res.statusCode} ${res.body}`);
+  return (res.json() as { id: string }).id;
+}

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticIdNumber } from '../../../testing/pii-flow.ts';
 import { rowsOf } from '../../db/sql.ts';
 import type { RunningServer } from '../../main.ts';
-import { signedInStaff, startTestServer } from '../../testing.ts';
+import { recordInAppAuthorization, signedInStaff, startTestServer } from '../../testing.ts';
 import { sessionCookieName } from '../identity/plugin.ts';
 import type { DevSmsChannel } from '../notifications/channels.ts';
 
@@ -228,19 +228,7 @@ describe('an agent filing for the resident', () => {
       hallCode: HALL,
       grant: { role: 'village_agent', kind: 'hall', value: HALL },
     });
-    const auth = await server.app.inject({
-      method: 'POST',
-      url: '/api/v1/agent-authorizations',
-      headers: { authorization: `Bearer ${agent.token}` },
-      payload: {
-        resident: { idNumber: ME.idNumber },
-        itemCodes: [ITEM],
-        validUntil: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-        evidence: { kind: 'in_app' },
-      },
-    });
-    expect(auth.statusCode, auth.body).toBe(201);
-    const id = auth.json().id;
+    const id = await recordInAppAuthorization(server, agent.token, ME.idNumber, ITEM);
     expect(
       (
         await server.app.inject({
