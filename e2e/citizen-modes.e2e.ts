@@ -11,7 +11,7 @@ import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { axeViolations, type Harness, startHarness } from './harness.ts';
+import { axeViolations, type Harness, settled, startHarness } from './harness.ts';
 
 /** 社会保障卡补领: the sample catalog carries machine bo/ug translations of it. */
 const CARD = '200002002000';
@@ -247,13 +247,20 @@ describe('citizen modes: 长辈版, read-aloud, right to left, Tibetan', () => {
     expect(await page.locator('html').getAttribute('lang')).toBe('ug');
     await expect.poll(() => page.locator('h1').textContent()).toBe('مۇلازىمەت ئىزدەش');
     // mirrored: the brand now starts at the right edge, the tools come after it (to its left)
+    // measured once the mirrored layout has settled (the script font and the header reflow after the switch)
+    await expect.poll(async () => (await edges()).brandRight, { timeout: 10_000 }).toBeGreaterThan(390 - 40);
+    await settled(page);
     const rtl = await edges();
     expect(rtl.brandRight).toBeGreaterThan(390 - 40);
     expect(rtl.brandRight).toBeGreaterThan(rtl.toolsRight - 1);
     expect(rtl.toolsLeft).toBeLessThan(rtl.brandLeft);
-    const searchBox = await page.getByRole('searchbox').boundingBox();
-    const label = await page.locator('.van-search__label').boundingBox();
-    expect(label?.x ?? 0).toBeGreaterThan(searchBox?.x ?? 0);
+    await expect
+      .poll(async () => {
+        const searchBox = await page.getByRole('searchbox').boundingBox();
+        const label = await page.locator('.van-search__label').boundingBox();
+        return (label?.x ?? 0) > (searchBox?.x ?? 0);
+      })
+      .toBe(true);
 
     const notice = page.getByTestId('review-notice');
     await expect.poll(() => notice.isVisible()).toBe(true);

@@ -57,7 +57,7 @@ export interface Harness {
   /** the server under test; its `url` is where the app is; `services` only when started here */
   server: Pick<RunningServer, 'url'> & { services?: RunningServer['services'] };
   browser: Browser;
-  /** folder where screenshots are saved (E2E_SCREENSHOTS or a fresh temp folder) */
+  /** folder where screenshots are saved: E2E_SCREENSHOTS, else artifacts/screenshots/<name> (kept, not in git) */
   shots: string;
   /**
    * The server's DATA_DIR (a fresh temporary folder), e.g. for the development SMS file
@@ -77,8 +77,7 @@ export async function startHarness(name: string): Promise<Harness> {
   const external = process.env.E2E_BASE_URL;
   if (!external) assertPrerequisites();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `tongban-e2e-${name}-data-`));
-  const shots =
-    process.env.E2E_SCREENSHOTS ?? fs.mkdtempSync(path.join(os.tmpdir(), `tongban-e2e-${name}-shots-`));
+  const shots = process.env.E2E_SCREENSHOTS ?? path.resolve('artifacts/screenshots', name);
   fs.mkdirSync(shots, { recursive: true });
   const server = external
     ? { url: external.replace(/\/$/, ''), close: async () => {} }
