@@ -10,13 +10,12 @@
  * axe-core finds 0 violations on every screen; screenshots go to the harness's shots folder.
  */
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { kailiToWeiningApplication } from '../src/testing/applications.ts';
 import { syntheticIdNumber } from '../src/testing/pii-flow.ts';
-import { axeViolations, type Harness, startHarness } from './harness.ts';
+import { axeViolations, devSmsTo, type Harness, startHarness } from './harness.ts';
 
 const RESIDENT = {
   name: '李春花',
@@ -51,23 +50,7 @@ async function screen(p: Page, name: string) {
   expect(await axeViolations(p, name)).toEqual([]);
 }
 
-/** The development SMS adapter's messages to `phone` (DATA_DIR/dev-sms.jsonl, one JSON object a line). */
-function smsTo(phone: string): string[] {
-  for (const file of [
-    path.join(h.dataDir!, 'dev-sms.jsonl'),
-    path.join(h.dataDir!, 'var', 'dev-sms.jsonl'),
-  ]) {
-    if (!fs.existsSync(file)) continue;
-    return fs
-      .readFileSync(file, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { to: string; text: string })
-      .filter((m) => m.to === phone)
-      .map((m) => m.text);
-  }
-  return [];
-}
+const smsTo = (phone: string) => devSmsTo(h.dataDir!, phone);
 
 /** Presses 获取验证码 and returns the code that arrives by (development) SMS. */
 async function getCode(p: Page, phone: string): Promise<string> {

@@ -15,12 +15,11 @@
  *
  * axe-core finds 0 violations on the pages of the story; screenshots go to the harness's shots folder.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { syntheticIdNumber } from '../src/testing/pii-flow.ts';
-import { axeViolations, type Harness, settled, startHarness } from './harness.ts';
+import { axeViolations, devSmsTo, type Harness, settled, startHarness } from './harness.ts';
 
 const RESIDENT = {
   name: '杨秀英',
@@ -53,18 +52,10 @@ async function screen(p: Page, name: string) {
   expect(await axeViolations(p, name)).toEqual([]);
 }
 
+/** The sign-in codes sent to `phone` by the development SMS channel, oldest first. */
 function smsCodes(phone: string): string[] {
-  const file = [path.join(h.dataDir!, 'dev-sms.jsonl'), path.join(h.dataDir!, 'var', 'dev-sms.jsonl')].find(
-    (f) => fs.existsSync(f),
-  );
-  if (!file) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { to: string; text: string })
-    .filter((m) => m.to === phone)
-    .map((m) => /验证码\s*(\d{6})/.exec(m.text)?.[1])
+  return devSmsTo(h.dataDir!, phone)
+    .map((text) => /验证码\s*(\d{6})/.exec(text)?.[1])
     .filter((c): c is string => c !== undefined);
 }
 

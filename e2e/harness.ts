@@ -148,3 +148,21 @@ export async function axeViolations(page: Page, label: string) {
   }
   return result.violations;
 }
+
+/**
+ * The texts the development SMS channel "sent" to `phone`, oldest first (DATA_DIR/dev-sms.jsonl, one JSON
+ * object a line; older layouts kept it under DATA_DIR/var). Empty when nothing was sent.
+ */
+export function devSmsTo(dataDir: string, phone: string): string[] {
+  for (const file of [path.join(dataDir, 'dev-sms.jsonl'), path.join(dataDir, 'var', 'dev-sms.jsonl')]) {
+    if (!fs.existsSync(file)) continue;
+    return fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { to: string; text: string })
+      .filter((m) => m.to === phone)
+      .map((m) => m.text);
+  }
+  return [];
+}
