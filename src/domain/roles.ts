@@ -31,6 +31,16 @@ export const ACTIONS = [
   'audit.read',
   'dashboard.read',
   'incident.manage',
+  // 好差评: handle a bad review's rectification (整改, call-back, outcome); appeal a review (申诉); decide
+  // an appeal (复核) — never one's own (the evaluations service checks)
+  'evaluation.rectify',
+  'evaluation.appeal',
+  'evaluation.review',
+  // staff feedback channel: report a problem (every staff role); triage and close reports (admins)
+  'feedback.report',
+  'feedback.triage',
+  // warnings: acknowledge and resolve alerts in one's scope (alerts are read with dashboard.read)
+  'alert.manage',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -73,6 +83,11 @@ const ADMIN: readonly Action[] = [
   'hall.manage',
   'delegation.manage',
   'dashboard.read',
+  'evaluation.rectify',
+  'evaluation.appeal',
+  'feedback.report',
+  'feedback.triage',
+  'alert.manage',
 ];
 
 /**
@@ -89,18 +104,30 @@ export const ROLE_ACTIONS: Readonly<Record<Role, readonly Action[]>> = {
     'case.deliver',
     'case.custody',
     'case.reveal_pii',
+    'evaluation.appeal',
+    'feedback.report',
   ],
-  acceptance_officer: ['case.read', 'case.accept', 'case.reassign', 'case.custody', 'case.reveal_pii'],
-  approver: ['case.read', 'case.decide', 'case.deliver'],
-  helper: ['case.read', 'case.submit'],
-  village_agent: ['case.read', 'case.submit'],
+  acceptance_officer: [
+    'case.read',
+    'case.accept',
+    'case.reassign',
+    'case.custody',
+    'case.reveal_pii',
+    'evaluation.rectify',
+    'evaluation.appeal',
+    'feedback.report',
+  ],
+  approver: ['case.read', 'case.decide', 'case.deliver', 'evaluation.rectify', 'evaluation.appeal', 'feedback.report'],
+  helper: ['case.read', 'case.submit', 'feedback.report'],
+  village_agent: ['case.read', 'case.submit', 'feedback.report'],
   hall_admin: ADMIN,
-  // 实施清单: counties and up set the local variances of their division's implementations
-  county_admin: [...ADMIN, 'implementation.manage'],
+  // 实施清单: counties and up set the local variances of their division's implementations; 复核 of
+  // appeals sits above the hall (a county or higher administrator decides)
+  county_admin: [...ADMIN, 'implementation.manage', 'evaluation.review'],
   // catalog.import is the province's: the catalog is the provincial standard (基本目录; catalog/policy.ts)
-  prefecture_admin: [...ADMIN, 'implementation.manage'],
-  province_admin: [...ADMIN, 'implementation.manage', 'catalog.import'],
-  duty_officer: ['dashboard.read', 'incident.manage'],
+  prefecture_admin: [...ADMIN, 'implementation.manage', 'evaluation.review'],
+  province_admin: [...ADMIN, 'implementation.manage', 'catalog.import', 'evaluation.review'],
+  duty_officer: ['dashboard.read', 'incident.manage', 'alert.manage', 'feedback.report'],
   leader: ['dashboard.read'],
   auditor: ['audit.read'],
 };

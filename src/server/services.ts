@@ -13,12 +13,15 @@ import { CustodyService } from './modules/custody/service.ts';
 import { DepartmentsService } from './modules/departments/service.ts';
 import { publicBaseUrlFrom } from './modules/documents/font.ts';
 import { DocumentsService } from './modules/documents/service.ts';
+import { EvaluationsService } from './modules/evaluations/service.ts';
+import { FeedbackService } from './modules/feedback/service.ts';
 import { HallsService } from './modules/halls/service.ts';
 import { IdempotencyService } from './modules/idempotency/service.ts';
 import { type AuthConfig, loadAuthConfig } from './modules/identity/config.ts';
 import { OidcLogin } from './modules/identity/oidc.ts';
 import { redactOneTimeCodes } from './modules/identity/redact.ts';
 import { IdentityService } from './modules/identity/service.ts';
+import { KpiService } from './modules/kpi/service.ts';
 import { MessagingService } from './modules/messaging/service.ts';
 import { DevSmsChannel } from './modules/notifications/channels.ts';
 import { loadNotificationsConfig } from './modules/notifications/config.ts';
@@ -29,6 +32,7 @@ import { RegionsService } from './modules/regions/service.ts';
 import { CatalogSearchService } from './modules/search/service.ts';
 import { SettingsService } from './modules/settings/service.ts';
 import { createFileStore, type FileStore } from './modules/storage/service.ts';
+import { WarningsService } from './modules/warnings/service.ts';
 
 /** Every module's public face, built once per process (composition root helper). */
 export interface Services {
@@ -56,6 +60,14 @@ export interface Services {
   authConfig: AuthConfig;
   /** Personal data: SM4 envelopes, blind indexes, key rotation. */
   pii: PiiVault;
+  /** 好差评: ratings, rectifications (整改), appeals (申诉) and reviews (复核); public satisfaction. */
+  evaluations: EvaluationsService;
+  /** 一线反馈: staff problem reports, triaged and tracked to closure. */
+  feedback: FeedbackService;
+  /** KPIs (docs/metrics.md) from rollups kept current by the outbox. */
+  kpi: KpiService;
+  /** 预警: alert rules, de-duplicated alerts, acknowledge and resolve. */
+  warnings: WarningsService;
 }
 
 /** The settings of the composition that do not come from a module: keys and loggers. */
@@ -80,7 +92,13 @@ export async function createServices(database: Database, config: ServicesConfig)
   const regions = new RegionsService(db);
   const departments = new DepartmentsService(db);
   const calendar = new CalendarService(db);
-  const halls = new HallsService(db, { calendar, audit, ...(config.clock ? { clock: config.clock } : {}) });
+  const outbox = new OutboxService(db);
+  const halls = new HallsService(db, {
+    calendar,
+    audit,
+    outbox,
+    ...(config.clock ? { clock: config.clock } : {}),
+  });
   const env0 = config.env ?? process.env;
   const catalog = new CatalogService(db, {
     regions,
@@ -91,7 +109,6 @@ export async function createServices(database: Database, config: ServicesConfig)
     importMaxBytes: catalogImportMaxBytes(env0),
   });
   const search = new CatalogSearchService(catalog);
-  const outbox = new OutboxService(db);
   const idempotency = new IdempotencyService(db);
   const env = config.env ?? process.env;
   const settings = new SettingsService(db);
@@ -195,7 +212,18 @@ export async function createServices(database: Database, config: ServicesConfig)
   pii.register({ name: 'identity', reseal: (limit) => identity.resealPii(pii, limit) });
   const messaging = new MessagingService(db, { cases, staff: identity, departments, idempotency, outbox });
   const oidc = authConfig.oidc ? new OidcLogin(identity, authConfig.oidc) : undefined;
+  // issue 7: 好差评, the staff feedback channel, the KPI rollups (fed by the outbox) and the warnings
+  const evaluations = new EvaluationsService(db);
+  const feedback = new FeedbackService(db);
+  const kpi = new KpiService(db);
+  outbox.subscribe(kpi.handler);
+  const warnings = new WarningsService(db);
+  outbox.subscribe(warnings.handler);
   return {
+    evaluations,
+    feedback,
+    kpi,
+    warnings,
     audit,
     identity,
     oidc,

@@ -17,6 +17,8 @@ export interface JobRound {
   documentsIssued: number;
   /** Rows re-sealed under the current PII key (rotation / encryption of older rows), per store. */
   piiResealed: number;
+  /** Alerts raised or updated by the periodic warning rules (预警). */
+  alertsRaised: number;
 }
 
 /**
@@ -33,6 +35,7 @@ export function startJobs(
   services: Pick<Services, 'cases' | 'outbox' | 'notifications' | 'audit'> & {
     pii?: Pick<Services['pii'], 'rotate'>;
     documents?: Pick<Services['documents'], 'runPending'>;
+    warnings?: Pick<Services['warnings'], 'evaluate'>;
   },
   options: { intervalMs: number; log?: (message: string, error: unknown) => void },
 ): JobRunner {
@@ -53,6 +56,7 @@ export function startJobs(
     }
     const documentsIssued = services.documents ? await services.documents.runPending(20) : 0;
     const resealed = services.pii ? await services.pii.rotate(200) : {};
+    const alertsRaised = services.warnings ? await services.warnings.evaluate() : 0;
     return {
       timersFired,
       eventsDispatched,
@@ -60,6 +64,7 @@ export function startJobs(
       auditChained,
       documentsIssued,
       piiResealed: Object.values(resealed).reduce((a, b) => a + b, 0),
+      alertsRaised,
     };
   };
   const runOnce = (): Promise<JobRound> => {

@@ -50,6 +50,8 @@ export const router = createRouter({
       component: () => import('./views/MessagesView.vue'),
       meta: { signIn: true },
     },
+    // 好差评: rate a case — signed in (my case) or from the link in the notification (?t=token)
+    { path: '/rate/:number', name: 'rate', component: () => import('./views/RateView.vue'), props: true },
     { path: '/outbox', name: 'outbox', component: () => import('./views/OutboxView.vue') },
     { path: '/settings', name: 'settings', component: () => import('./views/SettingsView.vue') },
     // 帮办代办: the view signs the agent in itself (staff username + password, not the resident's SMS login)

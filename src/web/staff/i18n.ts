@@ -7,9 +7,19 @@ import type { Language } from 'element-plus/es/locale/index';
 import elZhCn from 'element-plus/es/locale/lang/zh-cn';
 import { shallowRef } from 'vue';
 import { createI18n } from 'vue-i18n';
-import zhCN from './locales/zh-CN.json';
+import zhCNCore from './locales/zh-CN.json';
 
-export type MessageSchema = typeof zhCN;
+/**
+ * Each feature added after the workbench keeps its strings in `locales/<feature>/<lang>.json` under its
+ * own top-level key (e.g. `dashboard.*`), merged over the core file `locales/<lang>.json`.
+ */
+const AREA_ZH = import.meta.glob<{ default: Record<string, unknown> }>('./locales/*/zh-CN.json', {
+  eager: true,
+});
+const AREA_EN = import.meta.glob<{ default: Record<string, unknown> }>('./locales/*/en.json');
+const zhCN = Object.assign({}, zhCNCore, ...Object.values(AREA_ZH).map((m) => m.default)) as typeof zhCNCore;
+
+export type MessageSchema = typeof zhCNCore;
 export type StaffLocale = 'zh-CN' | 'en';
 
 export const LOCALES: readonly { code: StaffLocale; label: string }[] = [
@@ -34,11 +44,15 @@ const ELEMENT: Partial<Record<StaffLocale, Language>> = { 'zh-CN': elZhCn };
 
 async function ensureLoaded(locale: StaffLocale): Promise<void> {
   if (ELEMENT[locale]) return;
-  const [messages, el] = await Promise.all([
+  const [messages, el, ...areas] = await Promise.all([
     import('./locales/en.json'),
     import('element-plus/es/locale/lang/en'),
+    ...Object.values(AREA_EN).map((load) => load()),
   ]);
-  i18n.global.setLocaleMessage('en', messages.default as MessageSchema);
+  i18n.global.setLocaleMessage(
+    'en',
+    Object.assign({}, messages.default, ...areas.map((m) => m.default)) as MessageSchema,
+  );
   ELEMENT.en = el.default;
 }
 

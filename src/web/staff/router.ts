@@ -40,6 +40,31 @@ export const router = createRouter({
       component: () => import('./views/PickupView.vue'),
       meta: { title: 'pickup.title' },
     },
+    // issue 7: 看板 (KPIs, warnings), 好差评 (rectifications, appeals), 窗口评价器, 一线反馈
+    {
+      path: '/dashboard',
+      name: 'dashboard',
+      component: () => import('./views/DashboardView.vue'),
+      meta: { title: 'dashboard.title' },
+    },
+    {
+      path: '/evaluations',
+      name: 'evaluations',
+      component: () => import('./views/EvaluationsView.vue'),
+      meta: { title: 'evaluations.title' },
+    },
+    {
+      path: '/tablet',
+      name: 'tablet',
+      component: () => import('./views/TabletView.vue'),
+      meta: { title: 'evaluations.tabletTitle' },
+    },
+    {
+      path: '/feedback',
+      name: 'feedback',
+      component: () => import('./views/FeedbackView.vue'),
+      meta: { title: 'feedback.title' },
+    },
     ...ADMIN_ROUTES,
     { path: '/:rest(.*)*', redirect: '/inbox' },
   ],

@@ -79,6 +79,12 @@ export const cases = pgTable(
     dueProvisional: boolean('due_provisional').notNull().default(false),
     warning: text('warning').notNull().default('none'),
     delivery: jsonb('delivery').$type<Record<string, unknown> | null>(),
+    /**
+     * Statistics facts fixed at submission, free of personal data ({@link CaseFacts} in src/domain/kpi.ts):
+     * the applicant's home county (GB/T 2260, from the ID number's or credit code's area code), age band
+     * at submission (65+ for 适老化 KPIs), and the item's traditional visits (到现场次数). Null on older rows.
+     */
+    facts: jsonb('facts').$type<Record<string, unknown> | null>(),
     /** Applicant visits counted for the one-visit rate (一次办成). */
     visits: integer('visits').notNull().default(0),
     version: integer('version').notNull().default(1),

@@ -39,6 +39,7 @@ import {
 } from '../../../domain/errors.ts';
 import { sensitiveFormKeys, validateFormData } from '../../../domain/form.ts';
 import { maskIdentityNumber } from '../../../domain/identity-number.ts';
+import { type CaseEventFacts, type CaseFacts, caseFactsOf } from '../../../domain/kpi.ts';
 import {
   type Action,
   anyGrantAllows,
@@ -397,6 +398,10 @@ export class CasesService {
         state: state as unknown as Record<string, unknown>,
         limits: routed.limits as unknown as Record<string, unknown>,
         visits: atWindow && !app.agent ? 1 : 0,
+        facts: caseFactsOf(app.applicant, routed.item.requiredVisits, todayInShanghai(now)) as unknown as Record<
+          string,
+          unknown
+        >,
         createdAt: now,
         updatedAt: now,
       });
@@ -2032,6 +2037,7 @@ export class CasesService {
         ...(e.type === 'deliver' && data.reference ? { trackingNumber: data.reference } : {}),
         ...(row.decisionDue ? { deadline: row.decisionDue } : {}),
         ...(data.level ? { warning: data.level } : {}),
+        facts: eventFacts(row, e),
       },
     };
   }
@@ -2497,4 +2503,49 @@ function nextStepOf(row: CaseRow): NextStep | null {
     default:
       return null;
   }
+}
+
+/**
+ * The KPI facts of a case event ({@link CaseEventFacts}, outbox `payload.facts`): the row after the event
+ * plus the event itself. No personal data: the kpi module keeps rollups from these alone.
+ */
+function eventFacts(row: CaseRow, e: TimelineEvent): CaseEventFacts {
+  const facts = (row.facts as CaseFacts | null) ?? {
+    applicantCountyCode: null,
+    applicantAgeBand: 'not_applicable',
+    traditionalVisits: 0,
+  };
+  const state = row.state as unknown as CaseState;
+  const limits = row.limits as unknown as ClockLimits;
+  return {
+    ...facts,
+    at: e.at,
+    on: e.on,
+    type: e.type,
+    from: e.from ?? null,
+    to: e.to,
+    itemCode: row.itemCode,
+    channel: row.channel,
+    processingMode: row.processingMode,
+    intakeHallCode: row.intakeHallCode,
+    intakeCountyCode: sixDigitCode(row.intakeDivisionCode),
+    decidingCountyCode: sixDigitCode(row.decidingDivisionCode),
+    competentDepartmentId: row.competentDepartmentId,
+    agent: row.agent != null,
+    visits: row.visits,
+    submittedOn: state.submittedOn,
+    forwardedAt: state.forwardedAt ?? null,
+    acceptedOn: state.acceptedOn ?? null,
+    decidedOn: state.decidedOn ?? null,
+    supplementNotices: state.supplementNotices ?? 0,
+    legalWorkingDays: limits.legal?.unit === 'working_days' ? limits.legal.value : null,
+    decidedWithinLimit: state.decidedOn && row.decisionDue ? state.decidedOn <= row.decisionDue : null,
+    warning: row.warning,
+    outcome: row.outcome ?? null,
+  };
+}
+
+/** A division code as 6 GB/T 2260 digits: a county's own, or a province / prefecture padded (`52` → `520000`). */
+function sixDigitCode(code: string): string {
+  return code.length >= 6 ? code.slice(0, 6) : toGb2260Code(code);
 }

@@ -12,6 +12,7 @@ import {
 } from '../../../domain/opening-hours.ts';
 import type { Db, Tx } from '../../db/index.ts';
 import type { AuditService } from '../audit/service.ts';
+import type { OutboxService } from '../outbox/service.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { Division } from '../regions/service.ts';
 import { CountyLocator } from './locations.ts';
@@ -147,12 +148,23 @@ export class HallsService {
   private readonly clock: () => Date;
   private readonly db: Db;
   private readonly audit: AuditService | undefined;
-  constructor(db: Db, deps: { calendar: DayLookup; clock?: () => Date; audit?: AuditService }) {
+  private readonly outbox: Pick<OutboxService, 'append'> | undefined;
+  constructor(
+    db: Db,
+    deps: {
+      calendar: DayLookup;
+      clock?: () => Date;
+      audit?: AuditService;
+      /** `hall.status_changed` events (KPIs: halls open in hours; warnings: a hall down or degraded). */
+      outbox?: Pick<OutboxService, 'append'>;
+    },
+  ) {
     this.db = db;
     this.repo = new HallsRepository(db);
     this.calendar = deps.calendar;
     this.clock = deps.clock ?? (() => new Date());
     this.audit = deps.audit;
+    this.outbox = deps.outbox;
   }
 
   /** Adds `openNow` (by opening hours on today's calendar day, Asia/Shanghai) to hall rows. */
@@ -404,6 +416,23 @@ export class HallsService {
         },
         reason || undefined,
       );
+      // Same transaction: the KPI rollups and the warning rules hear of it iff it committed.
+      await this.outbox?.append(tx, [
+        {
+          topic: 'hall.status_changed',
+          aggregateType: 'hall',
+          aggregateId: code,
+          payload: {
+            hallCode: code,
+            divisionCode: hall.divisionCode,
+            countyCode: hall.countyCode ?? null,
+            from: hall.status,
+            to: status,
+            at: now.toISOString(),
+            ...(set.statusReason ? { reason: set.statusReason } : {}),
+          },
+        },
+      ]);
       return updated!;
     });
     return (await this.present([row]))[0]!;
