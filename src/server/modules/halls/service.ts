@@ -12,8 +12,8 @@ import {
 } from '../../../domain/opening-hours.ts';
 import type { Db, Tx } from '../../db/index.ts';
 import type { AuditService } from '../audit/service.ts';
-import type { OutboxService } from '../outbox/service.ts';
 import type { Principal } from '../identity/principal.ts';
+import type { OutboxService } from '../outbox/service.ts';
 import type { Division } from '../regions/service.ts';
 import { CountyLocator } from './locations.ts';
 import { authorizeHallManagement } from './policy.ts';
