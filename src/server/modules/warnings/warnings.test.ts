@@ -402,6 +402,22 @@ describe('periodic sweep', () => {
     ).toBe(4);
   });
 
+  it('ten raises of one key at once make one alert with ten occurrences', async () => {
+    const raise = () =>
+      server.services.warnings.raise({
+        rule: 'backlog_growth',
+        severity: 'warning',
+        divisionCode: '522601',
+        period: '2031-06-01',
+        title: '凯里市 在办积压增长',
+      });
+    const results = await Promise.all(Array.from({ length: 10 }, raise));
+    expect(new Set(results.map((r) => r.alert.id)).size).toBe(1);
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    const [a] = (await alertsOf('qdnAdmin', '?rule=backlog_growth')).filter((x) => x.period === '2031-06-01');
+    expect(a?.occurrences).toBe(10);
+  });
+
   it('does not raise a resolved alert again for the same day; the next day opens a new one', async () => {
     const day1 = new Date('2031-07-01T03:00:00Z');
     const [open] = (await alertsOf('qdnAdmin', '?rule=overdue_spike&status=active')).filter(
