@@ -222,12 +222,20 @@ export class WarningsService {
     let raised = await this.sweepClosedHalls(now);
     const to = todayInShanghai(now);
     const from = addCalendarDays(to, 1 - this.thresholds.sweep.seriesDays);
+    // one place failing (its rollups unreadable) does not keep the others from being checked; the first
+    // failure is rethrown at the end so the jobs loop logs it
+    let failure: unknown = null;
     for (const place of await this.sweepPlaces()) {
-      const series = await this.deps.kpi.daily({ divisionCode: place.code }, from, to);
-      for (const firing of evaluateSeries(series, this.thresholds))
-        if (await this.raisePeriodic(place, firing, now)) raised++;
+      try {
+        const series = await this.deps.kpi.daily({ divisionCode: place.code }, from, to);
+        for (const firing of evaluateSeries(series, this.thresholds))
+          if (await this.raisePeriodic(place, firing, now)) raised++;
+      } catch (e) {
+        failure ??= e;
+      }
     }
     if (!options.force) await this.repo.finishSweep(SWEEP_ID, raised);
+    if (failure) throw failure;
     return raised;
   }
 
