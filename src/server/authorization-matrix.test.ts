@@ -79,6 +79,9 @@ let idA = '';
 let delegationId = '';
 let revocableGrantId = '';
 let agentAuthorizationId = '';
+/** Two alerts in 凯里 (522601): one to acknowledge, one to resolve (黔东南's administrator may). */
+let alertToAcknowledge = '';
+let alertToResolve = '';
 
 /** One route's request and the expected answer per caller (`default` for the rest). */
 interface Row {
@@ -899,6 +902,36 @@ const ROWS: Record<string, Row> = {
       kailiClerk: '200',
     },
   },
+
+  // ---- 预警 (warnings/service.ts): dashboard.read over the alert to see it, alert.manage to act; an alert
+  // out of one's scope does not exist for the caller (404)
+  'GET /api/v1/alerts': {
+    method: 'GET',
+    url: () => '/api/v1/alerts?rule=overdue_spike&division=52',
+    expect: {
+      ...adminsOnly('403 alert.role_missing'),
+      qdnAdmin: '200 items=2',
+      weiningAdmin: '200 items=0',
+      gyAdmin: '200 items=0',
+    },
+  },
+  'GET /api/v1/alerts/rules': {
+    method: 'GET',
+    url: () => '/api/v1/alerts/rules',
+    expect: { ...adminsOnly('403 alert.role_missing'), qdnAdmin: '200', weiningAdmin: '200', gyAdmin: '200' },
+  },
+  'POST /api/v1/alerts/:id/acknowledge': {
+    method: 'POST',
+    url: () => `/api/v1/alerts/${alertToAcknowledge}/acknowledge`,
+    body: () => ({ note: '矩阵签收' }),
+    expect: { ...adminsOnly('404 alert.not_found'), qdnAdmin: '200' },
+  },
+  'POST /api/v1/alerts/:id/resolve': {
+    method: 'POST',
+    url: () => `/api/v1/alerts/${alertToResolve}/resolve`,
+    body: () => ({ resolution: '矩阵处置' }),
+    expect: { ...adminsOnly('404 alert.not_found'), qdnAdmin: '200' },
+  },
   'POST /api/v1/agent-authorizations/:id/revoke': {
     method: 'POST',
     url: () => `/api/v1/agent-authorizations/${agentAuthorizationId}/revoke`,
@@ -1114,6 +1147,17 @@ beforeAll(async () => {
       })
     ).id;
     sessions[who] = await residentSession(who);
+  }
+  for (const period of ['2026-06-29', '2026-06-30']) {
+    const { alert } = await server.services.warnings.raise({
+      rule: 'overdue_spike',
+      severity: 'warning',
+      divisionCode: '522601',
+      period,
+      title: '凯里市 超期办件 12 件（矩阵）',
+    });
+    if (period === '2026-06-29') alertToAcknowledge = alert.id;
+    else alertToResolve = alert.id;
   }
   agentAuthorizationId = (
     await server.services.identity.authorizations.create(

@@ -27,6 +27,7 @@ import { LiveHub } from './modules/messaging/live.ts';
 import { messagingRoutes } from './modules/messaging/routes.ts';
 import { notificationsRoutes } from './modules/notifications/routes.ts';
 import { regionsRoutes } from './modules/regions/routes.ts';
+import { warningsRoutes } from './modules/warnings/routes.ts';
 import {
   createServices,
   type LoadSummary,
@@ -169,6 +170,7 @@ export async function startServer(
         }),
         staffRoutes({ identity: services.identity }),
         catalogAdminRoutes({ catalog: services.catalog, departments: services.departments }),
+        warningsRoutes({ warnings: services.warnings }),
       ],
     });
     let url = '';

@@ -32,6 +32,7 @@ import { RegionsService } from './modules/regions/service.ts';
 import { CatalogSearchService } from './modules/search/service.ts';
 import { SettingsService } from './modules/settings/service.ts';
 import { createFileStore, type FileStore } from './modules/storage/service.ts';
+import { loadWarningThresholds } from './modules/warnings/rules.ts';
 import { WarningsService } from './modules/warnings/service.ts';
 
 /** Every module's public face, built once per process (composition root helper). */
@@ -217,7 +218,15 @@ export async function createServices(database: Database, config: ServicesConfig)
   const feedback = new FeedbackService(db);
   const kpi = new KpiService(db);
   outbox.subscribe(kpi.handler);
-  const warnings = new WarningsService(db);
+  const warnings = new WarningsService(db, {
+    kpi,
+    regions,
+    halls,
+    idempotency,
+    audit,
+    thresholds: loadWarningThresholds(env),
+    ...(config.clock ? { clock: config.clock } : {}),
+  });
   outbox.subscribe(warnings.handler);
   return {
     evaluations,

@@ -145,6 +145,11 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'POST /api/v1/agent-authorizations/:id/revoke': signedIn('agent_authorizations:write'),
   'PUT /api/v1/agent-authorizations/:id/signed-form': signedIn('agent_authorizations:write'),
   'GET /api/v1/agent-authorizations/:id/signed-form': signedIn('agent_authorizations:read'),
+  // 预警 (src/server/modules/warnings/service.ts: dashboard.read over the alert to see, alert.manage to act)
+  'GET /api/v1/alerts': signedIn('alerts:read'),
+  'GET /api/v1/alerts/rules': signedIn('alerts:read'),
+  'POST /api/v1/alerts/:id/acknowledge': signedIn('alerts:write'),
+  'POST /api/v1/alerts/:id/resolve': signedIn('alerts:write'),
 };
 
 /** Routes added by plugins, not by modules: the API documentation and the web client's files. */

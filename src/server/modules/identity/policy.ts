@@ -70,6 +70,8 @@ export const API_SCOPES = [
   'halls:write',
   'catalog:read',
   'catalog:write',
+  'alerts:read',
+  'alerts:write',
 ] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
