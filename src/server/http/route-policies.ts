@@ -145,6 +145,14 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'POST /api/v1/agent-authorizations/:id/revoke': signedIn('agent_authorizations:write'),
   'PUT /api/v1/agent-authorizations/:id/signed-form': signedIn('agent_authorizations:write'),
   'GET /api/v1/agent-authorizations/:id/signed-form': signedIn('agent_authorizations:read'),
+  // staff feedback channel 一线反馈 (src/server/modules/feedback/policy.ts)
+  'POST /api/v1/feedback': signedIn('feedback:write'),
+  'GET /api/v1/feedback/mine': signedIn('feedback:read'),
+  'GET /api/v1/feedback': signedIn('feedback:read'),
+  'GET /api/v1/feedback/:id': signedIn('feedback:read'),
+  'POST /api/v1/feedback/:id/triage': signedIn('feedback:write'),
+  'POST /api/v1/feedback/:id/comments': signedIn('feedback:write'),
+  'POST /api/v1/feedback/:id/close': signedIn('feedback:write'),
 };
 
 /** Routes added by plugins, not by modules: the API documentation and the web client's files. */

@@ -70,6 +70,8 @@ export const API_SCOPES = [
   'halls:write',
   'catalog:read',
   'catalog:write',
+  'feedback:read',
+  'feedback:write',
 ] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
