@@ -1312,7 +1312,8 @@ describe('authorization matrix: every route × roles in and out of scope', () =>
     }
     expect(diffs).toEqual([]);
     expect(cells).toBe(Object.keys(ROWS).length * PRINCIPALS.length);
-  });
+    // ~1,800 requests in one test: past the default 60 s on a loaded 2-core machine
+  }, 240_000);
 });
 
 describe('grants over time', () => {
