@@ -340,6 +340,32 @@ describe('triage, comments and closing', () => {
     expect(closeAudit.items).toHaveLength(1);
   });
 
+  it('a hall administrator triages the reports of their hall; concurrent comments get consecutive numbers', async () => {
+    const hallAdmin = (
+      await signedInStaff(server, {
+        username: 'fb-hall-admin',
+        hallCode: KAILI_HALL,
+        grant: { role: 'hall_admin', kind: 'hall', value: KAILI_HALL },
+      })
+    ).token;
+    const r = await report(t.clerk, { ...GOOD, category: 'permission', summary: '无法查看本厅转办件' });
+    expect(r.status).toBe(201);
+    const q = await call(hallAdmin, 'GET', '/api/v1/feedback?category=permission');
+    expect(q.body.items.map((i: { id: string }) => i.id)).toEqual([r.body.id]);
+    const sent = await Promise.all(
+      [1, 2, 3, 4, 5].map((i) =>
+        call(i % 2 ? t.clerk : hallAdmin, 'POST', `/api/v1/feedback/${r.body.id}/comments`, {
+          text: `第${i}条`,
+        }),
+      ),
+    );
+    expect(sent.map((x) => x.status)).toEqual([201, 201, 201, 201, 201]);
+    const detail = await call(hallAdmin, 'GET', `/api/v1/feedback/${r.body.id}`);
+    expect(detail.body.comments.map((c: { seq: number }) => c.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(detail.body.commentCount).toBe(5);
+    expect(new Set(detail.body.comments.map((c: { text: string }) => c.text)).size).toBe(5);
+  });
+
   it('paging "my reports" by running number', async () => {
     for (const s of ['一', '二', '三']) {
       const r = await report(t.clerk, { ...GOOD, category: 'process', summary: `流程问题${s}` });
@@ -351,9 +377,10 @@ describe('triage, comments and closing', () => {
     const second = await call(t.clerk, 'GET', `/api/v1/feedback/mine?limit=2&before=${first.body.next}`);
     expect(second.body.items.map((i: { summary: string }) => i.summary)).toEqual([
       '流程问题一',
-      GOOD.summary,
+      '无法查看本厅转办件',
     ]);
     const third = await call(t.clerk, 'GET', `/api/v1/feedback/mine?limit=2&before=${second.body.next}`);
-    expect(third.body).toEqual({ items: [], next: null });
+    expect(third.body.items.map((i: { summary: string }) => i.summary)).toEqual([GOOD.summary]);
+    expect(third.body.next).toBe(null);
   });
 });
