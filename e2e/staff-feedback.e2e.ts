@@ -4,7 +4,8 @@
  * the top-bar button — the dialog fills in the screen, refuses an empty summary, shows the report number —
  * and finds it under 我的反馈 as 新提交; the 凯里 county administrator (password + TOTP) opens the triage
  * queue, gives the report to a department with a priority and a note, and closes it with a resolution;
- * the clerk sees it closed with the answer. The shortcut `f` opens the dialog by keyboard. axe-core finds
+ * the clerk sees it closed with the answer. On a case page the case number is filled in, and one the clerk
+ * cannot see is refused at the field (nothing filed). The shortcut `f` opens the dialog by keyboard. axe-core finds
  * 0 violations on every screen; screenshots go to artifacts/screenshots/staff-feedback/.
  */
 import path from 'node:path';
@@ -131,6 +132,29 @@ describe('staff workbench: 一线反馈', () => {
     expect(await row.textContent()).toContain(SUMMARY);
     expect(await clerk.getByTestId('feedback-tab-queue').count()).toBe(0);
     await screen(clerk, '03-my-reports-new');
+  });
+
+  test('on a case page the case number is filled in; one the clerk cannot see is refused at the field', async () => {
+    const unknown = '522601202601019999999';
+    await clerk.goto(`${h.server.url}/staff/cases/${unknown}`);
+    await clerk.getByTestId('feedback-button').click();
+    const dialog = clerk.getByTestId('feedback-dialog');
+    await dialog.waitFor();
+    expect(await inp(dialog, 'feedback-case').inputValue()).toBe(unknown);
+    expect(await clerk.getByTestId('feedback-screen').textContent()).toBe(`/cases/${unknown}`);
+    await inp(dialog, 'feedback-summary').fill('办件页面打不开');
+    await clerk.getByTestId('feedback-submit').click();
+    await expect
+      .poll(() => dialog.locator('.el-form-item__error').first().textContent())
+      .toContain('您能查看的办件中没有这个编号');
+    expect(await clerk.getByTestId('feedback-sent').count()).toBe(0);
+    await screen(clerk, '03b-case-refused');
+    await clerk.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    await clerk.goto(`${h.server.url}/staff/feedback?tab=mine`);
+    await clerk.getByTestId('feedback-table').waitFor();
+    // nothing was filed by the refused attempt
+    expect(await clerk.getByTestId('feedback-row').count()).toBe(1);
   });
 
   test('the county administrator triages the report to a department and closes it', async () => {
