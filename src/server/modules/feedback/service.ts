@@ -7,7 +7,6 @@ import {
   FeedbackCommentInputSchema,
   type FeedbackOwnerKind,
   type FeedbackPriority,
-  type FeedbackReportInput,
   FeedbackReportInputSchema,
   type FeedbackStatus,
   FeedbackTriageInputSchema,
@@ -492,5 +491,3 @@ function commentView(c: FeedbackCommentRow, names: Map<string, string>): Feedbac
     createdAt: c.createdAt.toISOString(),
   };
 }
-
-export type { FeedbackReportInput };
