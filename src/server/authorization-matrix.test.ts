@@ -82,6 +82,7 @@ let agentAuthorizationId = '';
 /** Two alerts in 凯里 (522601): one to acknowledge, one to resolve (黔东南's administrator may). */
 let alertToAcknowledge = '';
 let alertToResolve = '';
+let feedbackId = '';
 
 /** One route's request and the expected answer per caller (`default` for the rest). */
 interface Row {
@@ -943,6 +944,100 @@ const ROWS: Record<string, Row> = {
       resident: '200',
     },
   },
+
+  // ---- staff feedback channel 一线反馈 (src/server/modules/feedback/policy.ts). The set-up report is the 凯里
+  // clerk's (hall 522601-zwfw, division 522601): she and the 黔东南 administrator (triage over 5226) read it
+  'POST /api/v1/feedback': {
+    method: 'POST',
+    url: () => '/api/v1/feedback',
+    body: () => ({ category: 'system', summary: '矩阵反馈', screen: '/inbox' }),
+    expect: {
+      default: '201',
+      anonymous: '401',
+      kailiReadOnly: '403 auth.scope_missing',
+      auditor: '403 feedback.reporter_only',
+      countyAuditor: '403 feedback.reporter_only',
+      resident: '403 feedback.reporter_only',
+      otherResident: '403 feedback.reporter_only',
+    },
+  },
+  'GET /api/v1/feedback/mine': {
+    method: 'GET',
+    url: () => '/api/v1/feedback/mine',
+    expect: {
+      default: '200 items=1',
+      kailiClerk: '200 items=2',
+      anonymous: '401',
+      kailiReadOnly: '403 auth.scope_missing',
+      auditor: '403 feedback.reporter_only',
+      countyAuditor: '403 feedback.reporter_only',
+      resident: '403 feedback.reporter_only',
+      otherResident: '403 feedback.reporter_only',
+    },
+  },
+  // each administrator's queue holds the reports of their own place (from the row above and the set-up)
+  'GET /api/v1/feedback': {
+    method: 'GET',
+    url: () => '/api/v1/feedback',
+    expect: {
+      ...adminsOnly('403 feedback.triager_only'),
+      qdnAdmin: '200 items=5', // 凯里: the set-up, kailiClerk, qdnAdmin, villageAgent, helperNoAuth
+      weiningAdmin: '200 items=3', // 威宁 bureau: weiningOfficer, weiningApprover, weiningAdmin
+      gyAdmin: '200 items=4', // 贵阳: guiyangClerk, otherOfficer (南明), gyAdmin, outAgent
+    },
+  },
+  'GET /api/v1/feedback/:id': {
+    method: 'GET',
+    url: () => `/api/v1/feedback/${feedbackId}`,
+    expect: {
+      ...adminsOnly('404 feedback.not_found'),
+      kailiClerk: '200',
+      qdnAdmin: '200',
+      resident: '403 feedback.staff_only',
+      otherResident: '403 feedback.staff_only',
+    },
+  },
+  'POST /api/v1/feedback/:id/comments': {
+    method: 'POST',
+    url: () => `/api/v1/feedback/${feedbackId}/comments`,
+    body: () => ({ text: '矩阵评论' }),
+    expect: {
+      ...adminsOnly('404 feedback.not_found'),
+      kailiClerk: '201',
+      qdnAdmin: '201',
+      resident: '403 feedback.staff_only',
+      otherResident: '403 feedback.staff_only',
+    },
+  },
+  'POST /api/v1/feedback/:id/triage': {
+    method: 'POST',
+    url: () => `/api/v1/feedback/${feedbackId}/triage`,
+    body: () => ({ owner: { kind: 'department', id: weiningDept }, priority: 'normal' }),
+    expect: {
+      ...adminsOnly('404 feedback.not_found'),
+      kailiClerk: '403 feedback.triage_forbidden',
+      qdnAdmin: '200',
+      resident: '403 feedback.staff_only',
+      otherResident: '403 feedback.staff_only',
+    },
+  },
+  // the last feedback row: closing is final (nobody after qdnAdmin may read the report anyway). The row
+  // above made the 威宁 bureau the owner: its staff read the report now, but only triagers close it
+  'POST /api/v1/feedback/:id/close': {
+    method: 'POST',
+    url: () => `/api/v1/feedback/${feedbackId}/close`,
+    body: () => ({ resolution: '矩阵关闭' }),
+    expect: {
+      ...adminsOnly('404 feedback.not_found'),
+      kailiClerk: '403 feedback.triage_forbidden',
+      weiningOfficer: '403 feedback.triage_forbidden',
+      weiningApprover: '403 feedback.triage_forbidden',
+      weiningAdmin: '403 feedback.triage_forbidden',
+      qdnAdmin: '200',
+      resident: '403 feedback.staff_only',
+      otherResident: '403 feedback.staff_only',
+    },
+  },
 };
 
 /** The parts of a JSON answer the matrix reads. */
@@ -1221,6 +1316,15 @@ beforeAll(async () => {
   const d = await call('weiningAdmin', { ...ROWS['POST /api/v1/delegations']!, expect: {} });
   expect(d.status, JSON.stringify(d.body)).toBe(201);
   delegationId = d.body.id!;
+  // 一线反馈: the 凯里 clerk reports a problem about the case (one she sees)
+  const fb = await call('kailiClerk', {
+    method: 'POST',
+    url: () => '/api/v1/feedback',
+    body: () => ({ category: 'coordination', summary: '威宁材料退回', screen: '/inbox', caseNumber }),
+    expect: {},
+  });
+  expect(fb.status, JSON.stringify(fb.body)).toBe(201);
+  feedbackId = fb.body.id!;
 });
 afterAll(async () => {
   await server?.close();
@@ -1252,7 +1356,8 @@ describe('authorization matrix: every route × roles in and out of scope', () =>
     }
     expect(diffs).toEqual([]);
     expect(cells).toBe(Object.keys(ROWS).length * PRINCIPALS.length);
-  });
+    // ~1,800 requests in one test: past the default 60 s on a loaded 2-core machine
+  }, 240_000);
 });
 
 describe('grants over time', () => {

@@ -215,7 +215,16 @@ export async function createServices(database: Database, config: ServicesConfig)
   const oidc = authConfig.oidc ? new OidcLogin(identity, authConfig.oidc) : undefined;
   // issue 7: 好差评, the staff feedback channel, the KPI rollups (fed by the outbox) and the warnings
   const evaluations = new EvaluationsService(db);
-  const feedback = new FeedbackService(db);
+  const feedback = new FeedbackService(db, {
+    audit,
+    outbox,
+    idempotency,
+    cases,
+    halls,
+    departments,
+    staff: identity,
+    ...(config.clock ? { clock: config.clock } : {}),
+  });
   const kpi = new KpiService(db);
   outbox.subscribe(kpi.handler);
   const warnings = new WarningsService(db, {

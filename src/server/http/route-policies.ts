@@ -150,6 +150,14 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/v1/alerts/rules': signedIn('alerts:read'),
   'POST /api/v1/alerts/:id/acknowledge': signedIn('alerts:write'),
   'POST /api/v1/alerts/:id/resolve': signedIn('alerts:write'),
+  // staff feedback channel 一线反馈 (src/server/modules/feedback/policy.ts)
+  'POST /api/v1/feedback': signedIn('feedback:write'),
+  'GET /api/v1/feedback/mine': signedIn('feedback:read'),
+  'GET /api/v1/feedback': signedIn('feedback:read'),
+  'GET /api/v1/feedback/:id': signedIn('feedback:read'),
+  'POST /api/v1/feedback/:id/triage': signedIn('feedback:write'),
+  'POST /api/v1/feedback/:id/comments': signedIn('feedback:write'),
+  'POST /api/v1/feedback/:id/close': signedIn('feedback:write'),
 };
 
 /** Routes added by plugins, not by modules: the API documentation and the web client's files. */

@@ -72,6 +72,8 @@ export const API_SCOPES = [
   'catalog:write',
   'alerts:read',
   'alerts:write',
+  'feedback:read',
+  'feedback:write',
 ] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
