@@ -102,7 +102,7 @@ describe('staff workbench: 一线反馈', () => {
 
     // the shortcut f opens the dialog by keyboard (outside a field); Escape closes it
     await clerk.locator('main h1').click();
-    await clerk.keyboard.press('f');
+    await clerk.keyboard.press('q');
     const dialog = clerk.getByTestId('feedback-dialog');
     await dialog.waitFor();
     expect(await clerk.getByTestId('feedback-screen').textContent()).toBe('/inbox');
