@@ -19,6 +19,7 @@ import { CATALOG_CHANGES_CHANNEL } from './modules/catalog/service.ts';
 import { custodyRoutes } from './modules/custody/routes.ts';
 import { departmentsRoutes } from './modules/departments/routes.ts';
 import { documentsRoutes } from './modules/documents/routes.ts';
+import { evaluationsRoutes } from './modules/evaluations/routes.ts';
 import { hallsRoutes } from './modules/halls/routes.ts';
 import { installAuthentication } from './modules/identity/plugin.ts';
 import { identityRoutes } from './modules/identity/routes.ts';
@@ -169,6 +170,7 @@ export async function startServer(
         }),
         staffRoutes({ identity: services.identity }),
         catalogAdminRoutes({ catalog: services.catalog, departments: services.departments }),
+        evaluationsRoutes({ evaluations: services.evaluations }),
       ],
     });
     let url = '';
