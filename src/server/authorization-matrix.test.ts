@@ -1299,7 +1299,7 @@ describe('authorization matrix: every route × roles in and out of scope', () =>
     }
     expect(diffs).toEqual([]);
     expect(cells).toBe(Object.keys(ROWS).length * PRINCIPALS.length);
-  });
+  }, 180_000); // every route × 17 callers: longer than the default on a loaded machine
 });
 
 describe('grants over time', () => {
