@@ -564,6 +564,97 @@ const ROWS: Record<string, Row> = {
     },
   },
 
+  // ---- 好差评 (src/server/modules/evaluations): the case is not decided yet, so nobody may rate it; the
+  // rectification and appeal ids are unknown (the module's own tests walk a real one through every step)
+  'POST /api/v1/evaluations': {
+    method: 'POST',
+    url: () => '/api/v1/evaluations',
+    body: () => ({ caseNumber, channel: 'mobile', level: 1 }),
+    expect: {
+      default: '403 evaluation.channel_not_allowed', // staff never rate their own work (only the hall tablet)
+      anonymous: '401',
+      resident: '409 evaluation.not_ratable',
+      otherResident: '404 case.not_found',
+    },
+  },
+  'GET /api/v1/evaluations/rating-status/:number': {
+    method: 'GET',
+    url: () => `/api/v1/evaluations/rating-status/${caseNumber}`,
+    expect: {
+      ...hidden,
+      // the tablet: staff who see the case and work at its intake hall (account bound to 凯里)
+      kailiClerk: '200',
+      kailiReadOnly: '200',
+      qdnAdmin: '200',
+      villageAgent: '200',
+      helperNoAuth: '200',
+      weiningOfficer: '403 evaluation.other_hall',
+      weiningApprover: '403 evaluation.other_hall',
+      weiningAdmin: '403 evaluation.other_hall',
+      resident: '200',
+    },
+  },
+  'POST /api/v1/rectifications/:id/follow-up': {
+    method: 'POST',
+    url: () => `/api/v1/rectifications/${randomUUID()}/follow-up`,
+    body: () => ({ level: 1 }),
+    expect: all('404 rectification.not_found'),
+  },
+  'GET /api/v1/satisfaction/halls/:code': {
+    method: 'GET',
+    url: () => `/api/v1/satisfaction/halls/${KAILI_HALL}`,
+    expect: pub,
+  },
+  'GET /api/v1/satisfaction/items/:code': {
+    method: 'GET',
+    url: () => '/api/v1/satisfaction/items/050004001000',
+    expect: pub,
+  },
+  'GET /api/v1/rectifications': {
+    method: 'GET',
+    url: () => '/api/v1/rectifications',
+    expect: {
+      default: '200',
+      anonymous: '401',
+      resident: '403 evaluation.staff_only',
+      otherResident: '403 evaluation.staff_only',
+    },
+  },
+  'POST /api/v1/rectifications/:id/call-back': {
+    method: 'POST',
+    url: () => `/api/v1/rectifications/${randomUUID()}/call-back`,
+    body: () => ({ summary: '矩阵回访' }),
+    expect: { ...adminsOnly('404 rectification.not_found') },
+  },
+  'POST /api/v1/rectifications/:id/outcome': {
+    method: 'POST',
+    url: () => `/api/v1/rectifications/${randomUUID()}/outcome`,
+    body: () => ({ outcome: '矩阵整改' }),
+    expect: { ...adminsOnly('404 rectification.not_found') },
+  },
+  'POST /api/v1/evaluations/:id/appeal': {
+    method: 'POST',
+    url: () => `/api/v1/evaluations/${randomUUID()}/appeal`,
+    body: () => ({ ground: 'mistaken', reason: '矩阵申诉' }),
+    expect: { ...adminsOnly('404 evaluation.not_found') },
+  },
+  'GET /api/v1/evaluation-appeals': {
+    method: 'GET',
+    url: () => '/api/v1/evaluation-appeals',
+    expect: {
+      default: '200',
+      anonymous: '401',
+      resident: '403 evaluation.staff_only',
+      otherResident: '403 evaluation.staff_only',
+    },
+  },
+  'POST /api/v1/evaluation-appeals/:id/decision': {
+    method: 'POST',
+    url: () => `/api/v1/evaluation-appeals/${randomUUID()}/decision`,
+    body: () => ({ decision: 'reject', reason: '矩阵复核' }),
+    expect: { ...adminsOnly('404 evaluation_appeal.not_found') },
+  },
+
   // ---- audit
   'GET /api/v1/audit/entries': {
     method: 'GET',

@@ -20,6 +20,7 @@ import { custodyRoutes } from './modules/custody/routes.ts';
 import { departmentsRoutes } from './modules/departments/routes.ts';
 import { documentsRoutes } from './modules/documents/routes.ts';
 import { feedbackRoutes } from './modules/feedback/routes.ts';
+import { evaluationsRoutes } from './modules/evaluations/routes.ts';
 import { hallsRoutes } from './modules/halls/routes.ts';
 import { installAuthentication } from './modules/identity/plugin.ts';
 import { identityRoutes } from './modules/identity/routes.ts';
@@ -173,6 +174,7 @@ export async function startServer(
         catalogAdminRoutes({ catalog: services.catalog, departments: services.departments }),
         warningsRoutes({ warnings: services.warnings }),
         feedbackRoutes({ feedback: services.feedback }),
+        evaluationsRoutes({ evaluations: services.evaluations }),
       ],
     });
     let url = '';

@@ -13,7 +13,7 @@ import { CustodyService } from './modules/custody/service.ts';
 import { DepartmentsService } from './modules/departments/service.ts';
 import { publicBaseUrlFrom } from './modules/documents/font.ts';
 import { DocumentsService } from './modules/documents/service.ts';
-import { EvaluationsService } from './modules/evaluations/service.ts';
+import { EvaluationsService, loadRectificationLimits } from './modules/evaluations/service.ts';
 import { FeedbackService } from './modules/feedback/service.ts';
 import { HallsService } from './modules/halls/service.ts';
 import { IdempotencyService } from './modules/idempotency/service.ts';
@@ -214,7 +214,16 @@ export async function createServices(database: Database, config: ServicesConfig)
   const messaging = new MessagingService(db, { cases, staff: identity, departments, idempotency, outbox });
   const oidc = authConfig.oidc ? new OidcLogin(identity, authConfig.oidc) : undefined;
   // issue 7: 好差评, the staff feedback channel, the KPI rollups (fed by the outbox) and the warnings
-  const evaluations = new EvaluationsService(db);
+  const evaluations = new EvaluationsService(
+    db,
+    { cases, halls, calendar, outbox, idempotency, audit },
+    {
+      piiHashKey,
+      limits: loadRectificationLimits(env),
+      ...(config.clock ? { clock: config.clock } : {}),
+      ...(config.log ? { log: config.log } : {}),
+    },
+  );
   const feedback = new FeedbackService(db, {
     audit,
     outbox,

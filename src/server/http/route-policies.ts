@@ -158,6 +158,20 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'POST /api/v1/feedback/:id/triage': signedIn('feedback:write'),
   'POST /api/v1/feedback/:id/comments': signedIn('feedback:write'),
   'POST /api/v1/feedback/:id/close': signedIn('feedback:write'),
+  // 好差评 (src/server/modules/evaluations/policy.ts): rating by the applicant, the rating link's token or
+  // the hall tablet (the service checks which); public satisfaction figures; rectifications and appeals
+  // for staff with evaluation.rectify / appeal / review over the place
+  'POST /api/v1/evaluations': open,
+  'GET /api/v1/evaluations/rating-status/:number': open,
+  'POST /api/v1/rectifications/:id/follow-up': open,
+  'GET /api/v1/satisfaction/halls/:code': open,
+  'GET /api/v1/satisfaction/items/:code': open,
+  'GET /api/v1/rectifications': signedIn('cases:read'),
+  'POST /api/v1/rectifications/:id/call-back': signedIn('cases:write'),
+  'POST /api/v1/rectifications/:id/outcome': signedIn('cases:write'),
+  'POST /api/v1/evaluations/:id/appeal': signedIn('cases:write'),
+  'GET /api/v1/evaluation-appeals': signedIn('cases:read'),
+  'POST /api/v1/evaluation-appeals/:id/decision': signedIn('cases:write'),
 };
 
 /** Routes added by plugins, not by modules: the API documentation and the web client's files. */

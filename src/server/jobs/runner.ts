@@ -36,6 +36,8 @@ export function startJobs(
     pii?: Pick<Services['pii'], 'rotate'>;
     documents?: Pick<Services['documents'], 'runPending'>;
     warnings?: Pick<Services['warnings'], 'evaluate'>;
+    /** 整改: flags rectifications newly past a due date (`rectification.overdue`, dispatched this round). */
+    evaluations?: Pick<Services['evaluations'], 'flagOverdue'>;
   },
   options: { intervalMs: number; log?: (message: string, error: unknown) => void },
 ): JobRunner {
@@ -43,6 +45,7 @@ export function startJobs(
   let stopped = false;
   const round = async (): Promise<JobRound> => {
     const timersFired = await services.cases.fireDueTimers(200);
+    if (services.evaluations) await services.evaluations.flagOverdue(200);
     let eventsDispatched = 0;
     for (let n = await services.outbox.dispatch(200); n > 0; n = await services.outbox.dispatch(200)) {
       eventsDispatched += n;
