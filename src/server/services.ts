@@ -145,6 +145,9 @@ export async function createServices(database: Database, config: ServicesConfig)
   const notifications = new NotificationsService(db, {
     config: notificationsConfig,
     vault: pii,
+    // 好差评: the delivered message carries the case's rating link (evaluations is built below)
+    ratingLink: (n: string): string =>
+      `${publicBaseUrlFrom(env).replace(/\/+$/, '')}/#/rate/${encodeURIComponent(n)}?t=${evaluations.ratingToken(n)}`,
     ...(devSms ? { channels: { sms: devSms } } : {}),
     ...(config.log ? { log: config.log } : {}),
   });

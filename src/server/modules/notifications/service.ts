@@ -65,6 +65,11 @@ export interface NotificationsServiceOptions {
   vault?: NotificationsVault;
   /** The time source (default `() => new Date()`). */
   clock?: () => Date;
+  /**
+   * 好差评: the rating link of a case (no sign-in needed: it carries the case's rating token), put in the
+   * applicant's `delivered` message. Absent: the message only invites a rating.
+   */
+  ratingLink?: (caseNumber: string) => string;
 }
 
 /** The parts of the PII vault the notifications module uses. */
@@ -212,6 +217,7 @@ export class NotificationsService {
   private readonly leaseMs: number;
   private readonly log: NotificationsLog;
   private readonly clock: () => Date;
+  private readonly ratingLink: ((caseNumber: string) => string) | undefined;
   /** The VAPID public key browsers pass as `applicationServerKey` to `pushManager.subscribe` (base64url). */
   readonly vapidPublicKey: string;
 
@@ -222,6 +228,7 @@ export class NotificationsService {
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.log = options.log ?? { info: () => {}, warn: () => {} };
     this.clock = options.clock ?? (() => new Date());
+    this.ratingLink = options.ratingLink;
     const config = options.config ?? loadNotificationsConfig();
     this.vapidPublicKey = config.webPush.publicKey;
     const given = options.channels ?? {};
@@ -362,6 +369,7 @@ export class NotificationsService {
     // Sealed values are opened in memory only: what is stored is sealed again (or a blind index).
     const code = this.openSafely(p.pickupCodeSealed ?? p.pickupCode, event, 'pickup code');
     const locale = normalizeLocale(p.locale ?? undefined);
+    if (type === 'delivered' && this.ratingLink) p = { ...p, rateUrl: this.ratingLink(p.caseNumber) };
     const noCode = { ...p, pickupCode: undefined, pickupCodeSealed: undefined };
     const applicantMessage = renderCaseMessage(
       'applicant',

@@ -60,6 +60,15 @@ describe('notification templates (i18next, zh-CN and en)', () => {
     // The denial notice is collected at the desk too, so the code goes with it.
     expect(denied.body).toContain('pickup code 384615');
     expect(renderCaseMessage('applicant', 'delivered', full, 'zh-CN')!.body).toContain('运单号 SF1234567890');
+    // 好差评: the rating link goes with the delivery message when the service adds one, and only then
+    const rateUrl = 'http://127.0.0.1:3000/#/rate/520102-20260302-0007?t=abc';
+    expect(renderCaseMessage('applicant', 'delivered', { ...full, rateUrl }, 'zh-CN')!.body).toMatch(
+      /欢迎评价本次服务。评价请点 http:\/\/127\.0\.0\.1:3000\/#\/rate\/520102-20260302-0007\?t=abc$/,
+    );
+    expect(renderCaseMessage('applicant', 'delivered', { ...full, rateUrl }, 'en')!.body).toContain(
+      `Rate it here: ${rateUrl}`,
+    );
+    expect(renderCaseMessage('applicant', 'delivered', full, 'zh-CN')!.body).not.toContain('评价请点');
     expect(renderCaseMessage('staff', 'warning', full, 'zh-CN')!.subject).toBe(
       '黄牌预警：520102-20260302-0007',
     );

@@ -95,6 +95,8 @@ export const CaseEventPayloadSchema = z.object({
   pickupCodeSealed: z.string().nullish().describe('SM4 envelope of the 6-digit pickup code'),
   pickupHallCode: z.string().nullish(),
   trackingNumber: z.string().nullish(),
+  /** 好差评: the case's rating link (`/#/rate/<number>?t=<token>`), added by the service to `delivered`. */
+  rateUrl: z.string().nullish(),
   deadline: z.string().nullish().describe('YYYY-MM-DD'),
   warning: z.string().nullish().describe('yellow | red | overdue'),
 });
@@ -155,6 +157,7 @@ const zhCN = {
       body: '您的办件 {{caseNumber}}（{{itemName}}）的办理结果已送达，欢迎评价本次服务。',
       body_mail:
         '您的办件 {{caseNumber}}（{{itemName}}）的办理结果已寄出，运单号 {{trackingNumber}}，欢迎评价本次服务。',
+      rate: '评价请点 {{rateUrl}}',
     },
     withdrawn: {
       subject: '办件已撤回',
@@ -272,6 +275,7 @@ const en: typeof zhCN = {
       body: 'The result of your application {{caseNumber}} ({{itemName}}) has been delivered. Please rate our service.',
       body_mail:
         'The result of your application {{caseNumber}} ({{itemName}}) has been mailed, tracking number {{trackingNumber}}. Please rate our service.',
+      rate: 'Rate it here: {{rateUrl}}',
     },
     withdrawn: {
       subject: 'Application withdrawn',
@@ -391,6 +395,7 @@ export function renderCaseMessage(
     reason: (payload.reason ?? '').replace(/[。.！!；;，,\s]+$/u, ''),
     pickupCode: payload.pickupCode ?? '',
     trackingNumber: payload.trackingNumber ?? '',
+    rateUrl: payload.rateUrl ?? '',
     gaps: (payload.gaps ?? [])
       .map((g) => t('gapItem', { material: g.material, reason: g.reason }))
       .join(t('gapSeparator')),
@@ -410,6 +415,7 @@ export function renderCaseMessage(
   if (event === 'warning' && payload.deadline) sentences.push(t(`${base}.deadline`, vars));
   // A denial is collected at the desk too (不予许可决定书), so the code goes out either way.
   if (event === 'decided' && payload.pickupCode) sentences.push(t(`${base}.pickup`, vars));
+  if (event === 'delivered' && payload.rateUrl) sentences.push(t(`${base}.rate`, vars));
   const body = sentences.join(t('sentenceSeparator'));
   return {
     templateKey: base,
