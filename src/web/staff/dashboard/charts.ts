@@ -162,6 +162,9 @@ export function mapOption(
         map: mapName,
         nameProperty: 'code',
         roam: false,
+        // fill the panel: the province is about as wide as it is tall
+        layoutCenter: ['55%', '50%'],
+        layoutSize: '96%',
         selectedMode: false,
         label: {
           show: labels,
