@@ -178,6 +178,8 @@ describe('staff workbench: the dashboard', () => {
     ).toBe(overdue.judgement);
     expect(KPI_DEFINITIONS.overdue_rate.higherIsBetter).toBe(false);
     expect(await page.getByTestId('children-table').locator('tbody tr').count()).toBe(9);
+    // the alerts area of the division shown (the warnings module's panel)
+    await page.getByTestId('alerts').getByTestId('alerts-panel').waitFor();
     // the province map (by prefecture) is drawn
     await page.getByTestId('map').getByTestId('echart').locator('canvas').first().waitFor();
     await screen(page, 'dashboard-province');
@@ -253,5 +255,20 @@ describe('staff workbench: the dashboard', () => {
     expect(await page.getByTestId('trend').getByTestId('echart').getAttribute('aria-label')).toContain(
       '超期率',
     );
+  });
+
+  test('in English the same view reads in English (names, trend words, captions)', async () => {
+    await page.locator('.lang select').selectOption('en');
+    await expect.poll(() => page.getByTestId('trend').locator('h2').textContent()).toContain('Overdue rate');
+    const words =
+      (await page.getByTestId('kpi-card-overdue_rate').getByTestId('kpi-trend').textContent()) ?? '';
+    expect(words).toMatch(/better|worse|Same as the previous period|No previous data/);
+    await page.getByTestId('children-as-chart').click();
+    await page.getByTestId('children').getByTestId('echart').locator('canvas').first().waitFor();
+    expect(await page.getByTestId('children').getByTestId('echart').getAttribute('aria-label')).toMatch(
+      /Overdue rate per county/,
+    );
+    await screen(page, 'dashboard-en-charts');
+    await page.locator('.lang select').selectOption('zh-CN');
   });
 });
