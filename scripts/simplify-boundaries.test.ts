@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
-import { regionsOf } from '../src/web/staff/dashboard/geo.ts';
+import { regionsOf } from '../src/web/staff/dashboard/regions.ts';
 import { SOURCE, simplifyCounties, TARGET } from './simplify-boundaries.ts';
 
 describe('the dashboard map boundaries', () => {

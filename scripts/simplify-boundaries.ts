@@ -1,12 +1,13 @@
 /**
- * Writes the county boundaries the staff dashboard's map draws (src/web/staff/dashboard/counties.geo.json)
+ * Writes the county boundaries the staff dashboard's map draws (src/web/staff/dashboard/counties.simplified.geojson)
  * from the shipped data/guizhou/counties.geojson (88 counties, 4 MB; provenance in data/README.md):
  * each ring simplified with Douglas–Peucker (@turf/simplify, tolerance {@link TOLERANCE_DEGREES}), its
  * coordinates rounded to {@link DECIMALS} decimals (≈ 100 m), rings left with fewer than 4 points
  * dropped; properties kept: `code` (GB/T 2260, 6 digits), `name`, `prefectureCode` (4 digits).
  * Display only (approximate, no 审图号): not for surveying or legal boundary decisions.
  *
- * The dashboard imports the file lazily (its own chunk, loaded only with the map). Run
+ * The dashboard imports the file lazily as text (`?raw`: its own chunk, precompressed, loaded only with the
+ * map); `.geojson` keeps Biome from reformatting the generated file (biome.json ignores `*.geojson`). Run
  * `node scripts/simplify-boundaries.ts` after the source changes; scripts/simplify-boundaries.test.ts
  * checks that the committed file matches this script's output and stays small.
  */
@@ -21,7 +22,9 @@ export const TOLERANCE_DEGREES = 0.008;
 export const DECIMALS = 3;
 
 export const SOURCE = fileURLToPath(new URL('../data/guizhou/counties.geojson', import.meta.url));
-export const TARGET = fileURLToPath(new URL('../src/web/staff/dashboard/counties.geo.json', import.meta.url));
+export const TARGET = fileURLToPath(
+  new URL('../src/web/staff/dashboard/counties.simplified.geojson', import.meta.url),
+);
 
 interface CountyProps {
   code: string;
