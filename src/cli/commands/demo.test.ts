@@ -26,6 +26,8 @@ describe('tongban seed --demo', () => {
       'weining.officer',
       'nanming.intake',
       'weining.admin',
+      'kaili.admin',
+      'guizhou.leader',
       'kaili.village',
     ]);
     const clerk = accounts[0]!;

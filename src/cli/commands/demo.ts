@@ -6,6 +6,8 @@ import type { Services } from '../../server/services.ts';
 export const DEMO_KAILI_HALL = '522601-zwfw';
 /** 南明区 (贵阳): another county, whose clerk must not see the 威宁 case. */
 export const DEMO_NANMING_HALL = '520102-zwfw';
+/** 凯里市: the county of the demo intake hall. */
+export const DEMO_KAILI = '522601';
 /** 威宁彝族回族苗族自治县: the deciding division of the demo story. */
 export const DEMO_WEINING = '520526';
 
@@ -41,7 +43,8 @@ function demoPassword(): string {
  * hall, a 取件员 at the same hall, a 受理员 + 审批员 of the 威宁 civil-affairs bureau (民政局, the
  * competent department of 最低生活保障 there), a 收件员 of 南明区 (another county: sees nothing of 威宁's
  * cases), a 县级管理员 of 威宁 (administrators sign in with password + TOTP: an authenticator is
- * enrolled and its secret printed) and a 村级代办员 of the 凯里市 hall (帮办代办 on the phone, /#/agent).
+ * enrolled and its secret printed), a 县级管理员 of 凯里市 (feedback triage, appeals of reviews), a read-only
+ * 领导 of the province (dashboards) and a 村级代办员 of the 凯里市 hall (帮办代办 on the phone, /#/agent).
  * Operational demo accounts sign in with the password alone (demo only: TOTP is mandatory for
  * administrators, optional for the rest).
  *
@@ -55,6 +58,10 @@ export async function seedDemoStaff(services: Services, by = 'seed-demo'): Promi
   const civil = await services.departments.findDepartment(DEMO_WEINING, 'civil_affairs');
   if (!civil)
     throw new Error(`No civil-affairs department in ${DEMO_WEINING}: load the reference data first.`);
+  // a staff account is bound to a department or a hall: the province's government-services office
+  const office = await services.departments.findDepartment('52', 'government_services');
+  if (!office)
+    throw new Error('No government-services department of the province: load the reference data first.');
   const specs: DemoSpec[] = [
     {
       username: 'kaili.intake',
@@ -98,6 +105,24 @@ export async function seedDemoStaff(services: Services, by = 'seed-demo'): Promi
       bind: { departmentId: civil.id },
       grants: [{ role: 'county_admin', scope: { kind: 'division', value: DEMO_WEINING } }],
       admin: true,
+    },
+    {
+      // issue 7: triages the 凯里 staff's feedback, decides appeals (复核) of reviews of the 凯里 hall
+      username: 'kaili.admin',
+      name: '凯里市县级管理员',
+      label: '县级管理员 · 凯里市（一线反馈分派、差评申诉复核、看板；密码 + TOTP）',
+      bind: { hallCode: DEMO_KAILI_HALL },
+      grants: [{ role: 'county_admin', scope: { kind: 'division', value: DEMO_KAILI } }],
+      admin: true,
+    },
+    {
+      // issue 7: the province's dashboards (KPIs, warnings, drill-down) read-only
+      username: 'guizhou.leader',
+      name: '省级领导',
+      label: '领导（只读看板） · 贵州省（/staff/dashboard）',
+      bind: { departmentId: office.id },
+      grants: [{ role: 'leader', scope: { kind: 'division', value: '52' } }],
+      admin: false,
     },
     {
       username: 'kaili.village',
