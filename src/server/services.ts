@@ -31,6 +31,7 @@ import { loadPiiKeyProvider, PiiVault } from './modules/pii/service.ts';
 import { RegionsService } from './modules/regions/service.ts';
 import { CatalogSearchService } from './modules/search/service.ts';
 import { SettingsService } from './modules/settings/service.ts';
+import { SimulationService } from './modules/simulation/service.ts';
 import { createFileStore, type FileStore } from './modules/storage/service.ts';
 import { WarningsService } from './modules/warnings/service.ts';
 
@@ -68,6 +69,8 @@ export interface Services {
   kpi: KpiService;
   /** 预警: alert rules, de-duplicated alerts, acknowledge and resolve. */
   warnings: WarningsService;
+  /** The ledger of `tongban simulate` runs (which cases are demo data). */
+  simulation: SimulationService;
 }
 
 /** The settings of the composition that do not come from a module: keys and loggers. */
@@ -219,7 +222,9 @@ export async function createServices(database: Database, config: ServicesConfig)
   outbox.subscribe(kpi.handler);
   const warnings = new WarningsService(db);
   outbox.subscribe(warnings.handler);
+  const simulation = new SimulationService(db);
   return {
+    simulation,
     evaluations,
     feedback,
     kpi,

@@ -398,10 +398,11 @@ export class CasesService {
         state: state as unknown as Record<string, unknown>,
         limits: routed.limits as unknown as Record<string, unknown>,
         visits: atWindow && !app.agent ? 1 : 0,
-        facts: caseFactsOf(app.applicant, routed.item.requiredVisits, todayInShanghai(now)) as unknown as Record<
-          string,
-          unknown
-        >,
+        facts: caseFactsOf(
+          app.applicant,
+          routed.item.requiredVisits,
+          todayInShanghai(now),
+        ) as unknown as Record<string, unknown>,
         createdAt: now,
         updatedAt: now,
       });
@@ -1775,6 +1776,11 @@ export class CasesService {
       ...(pickupHall ? { pickupHall } : {}),
       readyForPickup: status === 'decided' && !!delivery?.pickup,
     };
+  }
+
+  /** How many cases the database holds (every status): `tongban simulate` checks it before filing demo cases. */
+  countCases(): Promise<number> {
+    return this.repo.countCases();
   }
 
   /**
