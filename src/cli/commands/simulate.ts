@@ -85,7 +85,7 @@ export function simulateCommands(
       'generate N days of province-wide demand through the real services (demo data: KPIs, warnings, dashboards)',
     )
     .option('--days <n>', 'simulated days, ending yesterday', '30')
-    .option('--scale <s>', 'volume multiplier (1 ≈ 250 cases per working day)', '1')
+    .option('--scale <s>', 'volume multiplier (1 ≈ 150 cases per working day)', '1')
     .option('--seed <x>', 'seed of the pseudo-random demand (same seed, same demand)', 'tongban')
     .option(
       '--start <date>',

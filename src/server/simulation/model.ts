@@ -169,8 +169,11 @@ export function poisson(rng: Rng, mean: number): number {
   return k;
 }
 
-/** Cases per day per million residents on an average working day at scale 1 (≈ 250 province-wide). */
-export const CASES_PER_MILLION_PER_WORKING_DAY = 6.5;
+/**
+ * Cases per day per million residents on an average working day at scale 1 (≈ 150 province-wide: a
+ * demo volume that PGlite files in minutes; real Guizhou volume is some hundred times more, `--scale`).
+ */
+export const CASES_PER_MILLION_PER_WORKING_DAY = 3.9;
 /** Online demand on a rest day (weekend, holiday) relative to a working day; halls are closed then. */
 export const REST_DAY_ONLINE_FACTOR = 0.35;
 

@@ -88,7 +88,7 @@ export function simulationJobs(
 export interface SimulationOptions {
   /** Simulated days (≥ 1). */
   days: number;
-  /** Volume multiplier: 1 ≈ 250 cases per working day province-wide. */
+  /** Volume multiplier: 1 ≈ 150 cases per working day province-wide. */
   scale: number;
   /** Seed of the pseudo-random demand: the same seed gives the same demand and the same summary. */
   seed: string;
@@ -309,20 +309,6 @@ class Simulation {
     this.urbanCounties = this.counties.filter((c) => c.ruralShare < 0.3);
     const catalog = await this.s.catalog.exportCatalog();
     this.items = (catalog.items as ServiceItem[]).filter((i) => modesOf(i).length > 0);
-    // village agents (村级代办员): about 25 × scale (6–60), in the most rural counties, weighted by population
-    const rural = this.counties.filter((c) => c.villages.length > 0);
-    const nAgents = Math.min(60, Math.max(6, Math.round(25 * this.o.scale)));
-    for (let i = 0; i < nAgents; i++) {
-      const county =
-        rural[
-          pickWeighted(
-            this.rng,
-            rural.map((c) => c.population * c.ruralShare),
-          )
-        ]!;
-      const village = county.villages[Math.floor(this.rng() * county.villages.length)]!;
-      await this.addAgent(county, `${village}-fwz`, i);
-    }
     // the hall outage: one county centre, on a working day after the first, 10:00–14:30
     const days = Array.from({ length: this.o.days }, (_, d) => addCalendarDays(this.from, d));
     const working = days.filter((d, i) => i > 0 && this.day(d).working);
@@ -379,6 +365,24 @@ class Simulation {
     return { kind: 'staff', id: await this.staffId({ departmentId }), departmentId };
   }
 
+  /**
+   * The village agent serving a resident of `county`: the county's agents are recruited as residents
+   * first ask for one (one per county per unit of scale), each at a village 服务站 of the county.
+   */
+  private async agentOf(
+    county: CountyProfile,
+    draw: number,
+  ): Promise<{ actor: CaseActor; principal: Principal; county: CountyProfile }> {
+    const slots = Math.max(1, Math.round(this.o.scale));
+    const local = this.agents.filter((g) => g.county.code === county.code);
+    if (local.length < slots) {
+      const village = county.villages[draw % county.villages.length]!;
+      await this.addAgent(county, `${village}-fwz`, local.length);
+      return this.agents[this.agents.length - 1]!;
+    }
+    return local[draw % local.length]!;
+  }
+
   /** A village agent: a staff account of a village 服务站 with the `village_agent` grant, signed in. */
   private async addAgent(county: CountyProfile, hallCode: string, i: number): Promise<void> {
     const known = await this.s.halls.existingCodes([hallCode]);
@@ -389,14 +393,11 @@ class Simulation {
     if (!id) {
       id = (
         await this.s.identity.createStaff(
-          { name: `${sampleName(this.rng)}（代办员）`, username, password, hallCode: hall },
+          { name: `${sampleName(seededRandom(username))}（代办员）`, username, password, hallCode: hall },
           { actor: { kind: 'system', id: 'simulate' }, reason: 'tongban simulate' },
         )
       ).id;
-    } else {
-      sampleName(this.rng);
-      await this.s.identity.resetStaffCredentials(id, { password, totp: false });
-    }
+    } else await this.s.identity.resetStaffCredentials(id, { password, totp: false });
     await this.s.identity.grants.grantFromCli(
       {
         accountId: id,
@@ -563,8 +564,7 @@ class Simulation {
       if (legal) return;
       family = 'online';
     }
-    if (family === 'agent' && (migrant || !this.agents.some((a) => a.county.code === current.code)))
-      family = 'hall';
+    if (family === 'agent' && (migrant || current.villages.length === 0)) family = 'hall';
     if (!day.working && family !== 'online') return; // halls are closed: this one comes another day
     const minute = family === 'online' ? onlineMinute(rng) : officeMinute(rng);
     let at = instantOf(date, minute);
@@ -666,8 +666,7 @@ class Simulation {
     let agentField: Record<string, unknown> | undefined;
     try {
       if (family === 'agent') {
-        const local = this.agents.filter((g) => g.county.code === person.currentCounty.code);
-        const chosen = local[a.agentIndex % local.length]!;
+        const chosen = await this.agentOf(person.currentCounty, a.agentIndex);
         const client = await this.client(chosen, person, a.reuseClient, a.agentIndex);
         agent = { actor: chosen.actor, principal: chosen.principal };
         intakeHall = chosen.actor.hallCode!;

@@ -32,7 +32,7 @@ async function simulate(seed: string): Promise<SimulationSummary> {
   clock = movableClock(new Date('2025-11-05T07:00:00+08:00'));
   return runSimulation(
     { services: server.services, jobs: simulationJobs(server.services), clock },
-    { days: 2, scale: 0.08, seed, start: '2025-11-05' },
+    { days: 2, scale: 0.12, seed, start: '2025-11-05' },
   );
 }
 
