@@ -55,6 +55,7 @@ export function formatSimulationSummary(s: SimulationSummary, elapsedMs: number,
     `  supplements ${s.cases.supplementNotices} notices (${s.cases.secondSupplements} second) · decisions planned late ${s.cases.lateDecisions}`,
     `  ratings:    given ${s.ratings.given} (bad ${s.ratings.bad}) · skipped ${s.ratings.skipped} · refused ${s.ratings.refused}`,
     `  hall outage: ${s.outage ? `${s.outage.hallCode} on ${s.outage.day} 10:00–14:30` : 'none (no working day after the first)'}`,
+    `  被网办 (older residents pushed online): ${s.pushedOnline ? `${s.pushedOnline.countyCode} from ${s.pushedOnline.from}` : 'none (runs of 14 days or more)'}`,
     `  alerts raised or updated: ${s.alerts}`,
   ];
   const errors = Object.entries(s.errors);

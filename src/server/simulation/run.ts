@@ -122,6 +122,11 @@ export interface SimulationSummary {
   };
   ratings: { given: number; bad: number; skipped: number; refused: number };
   outage: { hallCode: string; day: string } | null;
+  /**
+   * The county that pushes its older residents online (被网办) over the last 7 simulated days (runs of
+   * 14 days or more): the offline share of 65+ falls there, which the KPIs and the warnings must show.
+   */
+  pushedOnline: { countyCode: string; from: string } | null;
   /** Alerts raised or updated by the warning rules during the run. */
   alerts: number;
   /** Steps the services refused, by error code (a defect of the model when not empty). */
@@ -233,6 +238,7 @@ class Simulation {
   private readonly cases: SimCase[] = [];
   private readonly summary: SimulationSummary;
   private outage: { hallCode: string; day: string; down: number; up: number } | null = null;
+  private pushed: { countyCode: string; from: string } | null = null;
 
   constructor(services: Services, jobs: JobRunner, clock: MovableClock, options: SimulationOptions) {
     if (!Number.isInteger(options.days) || options.days < 1)
@@ -264,6 +270,7 @@ class Simulation {
       },
       ratings: { given: 0, bad: 0, skipped: 0, refused: 0 },
       outage: null,
+      pushedOnline: null,
       alerts: 0,
       errors: {},
     };
@@ -320,6 +327,19 @@ class Simulation {
           this.counties.map((c) => c.population),
         )
       ]!;
+    if (this.o.days >= 14) {
+      const rural = this.counties.filter((c) => c.ruralShare > 0.5);
+      const county =
+        rural[
+          pickWeighted(
+            this.rng,
+            rural.map((c) => c.population),
+          )
+        ];
+      if (county)
+        this.pushed = { countyCode: county.code, from: addCalendarDays(this.from, this.o.days - 7) };
+      this.summary.pushedOnline = this.pushed;
+    }
     if (outageDay) {
       this.outage = {
         hallCode: `${outageCounty.code}-zwfw`,
@@ -554,7 +574,8 @@ class Simulation {
       : county;
     const plan = drawPlan(rng);
     // a legal person files at a window (online filing needs a legal-person account: not modelled)
-    const mix = legal ? { online: 0, hall: 1, agent: 0 } : channelMix(age, current.ruralShare);
+    const pushed = !!this.pushed && this.pushed.countyCode === current.code && date >= this.pushed.from;
+    const mix = legal ? { online: 0, hall: 1, agent: 0 } : channelMix(age, current.ruralShare, pushed);
     let family: ChannelFamily = (['online', 'hall', 'agent'] as const)[
       pickWeighted(rng, [mix.online, mix.hall, mix.agent])
     ]!;
