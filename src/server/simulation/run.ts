@@ -586,7 +586,8 @@ class Simulation {
       family = 'online';
     }
     if (family === 'agent' && (migrant || current.villages.length === 0)) family = 'hall';
-    if (!day.working && family !== 'online') return; // halls are closed: this one comes another day
+    // halls are closed on rest days: only online applications arrive then (the rest-day volume is lowered)
+    if (!day.working && family !== 'online') return;
     const minute = family === 'online' ? onlineMinute(rng) : officeMinute(rng);
     let at = instantOf(date, minute);
     const township = current.townships[Math.floor(rng() * current.townships.length)];
