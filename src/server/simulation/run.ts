@@ -166,6 +166,8 @@ interface SimCase {
   pickupHall: string | null;
   applicantActor: CaseActor | null;
   agent: { actor: CaseActor; principal: Principal } | null;
+  /** The applicant-side account whose inbox gets the messages (online applicant, or the agent's client). */
+  inboxAccountId: string | null;
   supplementsDone: number;
 }
 
@@ -686,12 +688,14 @@ class Simulation {
     let intakeHall: string | null = family === 'online' ? null : a.hall;
     let applicantActor: CaseActor | null = null;
     let agentField: Record<string, unknown> | undefined;
+    let inboxAccountId: string | null = null;
     try {
       if (family === 'agent') {
         const chosen = await this.agentOf(person.currentCounty, a.agentIndex);
         const client = await this.client(chosen, person, a.reuseClient, a.agentIndex);
         agent = { actor: chosen.actor, principal: chosen.principal };
         intakeHall = chosen.actor.hallCode!;
+        inboxAccountId = client.accountId;
         agentField = {
           kind: 'village_agent',
           name: chosen.principal.name ?? '代办员',
@@ -772,6 +776,7 @@ class Simulation {
       pickupHall,
       applicantActor: applicantActor ?? (actor.kind === 'applicant' ? actor : null),
       agent,
+      inboxAccountId: inboxAccountId ?? applicantActor?.id ?? null,
       supplementsDone: 0,
     };
     this.cases.push(c);
@@ -824,12 +829,13 @@ class Simulation {
     person: Person,
     reuse: boolean,
     pick: number,
-  ): Promise<{ ref: string; person: Partial<Person> }> {
+  ): Promise<{ accountId: string; ref: string; person: Partial<Person> }> {
     const pool = this.clients.get(agent.actor.id) ?? [];
     this.clients.set(agent.actor.id, pool);
     const known = reuse && pool.length > 0 ? pool[pick % pool.length]! : null;
     if (known)
       return {
+        accountId: known.accountId,
         ref: known.ref,
         person: {
           name: known.person.name,
@@ -849,6 +855,7 @@ class Simulation {
     await this.s.identity.authorizations.consent(principal, authz.id);
     pool.push({ person: { ...person }, accountId, ref: authz.id });
     return {
+      accountId,
       ref: authz.id,
       person: { name: person.name, idNumber: person.idNumber!, phone: person.phone!, age: person.age },
     };
@@ -872,7 +879,8 @@ class Simulation {
     for (let k = 0; k < 20; k++) {
       const ip = this.nextIp();
       this.clock.set(new Date(this.clock.now().getTime() + 1000));
-      const before = this.sms().sent.length;
+      // the development adapter keeps the latest 1,000 texts: compare the newest one, not the count
+      const before = this.sms().sent.at(-1);
       try {
         await this.s.identity.requestSmsCode(person.phone!, ip, 'register');
       } catch (e) {
@@ -882,7 +890,7 @@ class Simulation {
         continue;
       }
       // nothing sent: the phone has an account already (an earlier run) — draw another person
-      if (this.sms().sent.length === before) {
+      if (this.sms().sent.at(-1) === before) {
         this.redraw(person);
         continue;
       }
@@ -1097,17 +1105,16 @@ class Simulation {
   private async pickUp(c: SimCase): Promise<void> {
     try {
       const view = await this.s.cases.get(c.number);
-      const inbox = await this.s.notifications.inboxOf(
-        { kind: 'applicant', id: c.applicantActor?.id ?? `case:${view.id}` },
-        { limit: 50 },
-      );
-      let code = /(?:取件码|pickup code)\D*(\d{6})/.exec(JSON.stringify(inbox.items))?.[1];
-      if (!code && c.applicantActor) {
-        const byCase = await this.s.notifications.inboxOf(
-          { kind: 'applicant', id: `case:${view.id}` },
-          { limit: 50 },
-        );
-        code = /(?:取件码|pickup code)\D*(\d{6})/.exec(JSON.stringify(byCase.items))?.[1];
+      // the decision message of THIS case (a returning client's inbox holds her other cases too)
+      const codeIn = (items: { caseNumber: string | null; body: string }[]) =>
+        items
+          .filter((m) => m.caseNumber === c.number)
+          .map((m) => /(?:取件码|pickup code)\D*(\d{6})/.exec(m.body)?.[1])
+          .find((x) => x !== undefined);
+      let code: string | undefined;
+      for (const id of [c.inboxAccountId, `case:${view.id}`]) {
+        if (!id || code) continue;
+        code = codeIn((await this.s.notifications.inboxOf({ kind: 'applicant', id }, { limit: 50 })).items);
       }
       if (!code) throw new Error('no pickup code in the applicant inbox');
       const r = await this.s.cases.handOver(c.number, code, {
