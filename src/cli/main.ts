@@ -19,6 +19,7 @@ import { calendarCommands } from './commands/calendar.ts';
 import { catalogCommands } from './commands/catalog.ts';
 import { formatDemoAccounts, seedDemoStaff } from './commands/demo.ts';
 import { piiCommands } from './commands/pii.ts';
+import { simulateCommands, simulationEnv } from './commands/simulate.ts';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -126,6 +127,27 @@ export function buildProgram(): Command {
     const { services, close } = await openServices();
     return { rotate: (limit) => services.pii.rotate(limit), close };
   });
+
+  simulateCommands(
+    program,
+    async (clock) => {
+      const config = loadConfig();
+      const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      const services = await createServices(database, {
+        ...config,
+        clock: clock.now,
+        env: simulationEnv(process.env),
+      });
+      await seedReferenceData(database, services);
+      await seedCatalog(services);
+      return { services, close: () => database.close() };
+    },
+    undefined,
+    () => {
+      const config = loadConfig();
+      return `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}/staff/`;
+    },
+  );
 
   return program;
 }

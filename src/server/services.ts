@@ -31,6 +31,7 @@ import { loadPiiKeyProvider, PiiVault } from './modules/pii/service.ts';
 import { RegionsService } from './modules/regions/service.ts';
 import { CatalogSearchService } from './modules/search/service.ts';
 import { SettingsService } from './modules/settings/service.ts';
+import { SimulationService } from './modules/simulation/service.ts';
 import { createFileStore, type FileStore } from './modules/storage/service.ts';
 import { loadWarningThresholds } from './modules/warnings/rules.ts';
 import { WarningsService } from './modules/warnings/service.ts';
@@ -69,6 +70,8 @@ export interface Services {
   kpi: KpiService;
   /** 预警: alert rules, de-duplicated alerts, acknowledge and resolve. */
   warnings: WarningsService;
+  /** The ledger of `tongban simulate` runs (which cases are demo data). */
+  simulation: SimulationService;
 }
 
 /** The settings of the composition that do not come from a module: keys and loggers. */
@@ -249,7 +252,9 @@ export async function createServices(database: Database, config: ServicesConfig)
     ...(config.clock ? { clock: config.clock } : {}),
   });
   outbox.subscribe(warnings.handler);
+  const simulation = new SimulationService(db);
   return {
+    simulation,
     evaluations,
     feedback,
     kpi,

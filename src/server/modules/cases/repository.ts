@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/index.ts';
-import { rowsOf } from '../../db/sql.ts';
+import { countAll, rowsOf } from '../../db/sql.ts';
 import { caseEvents, caseMaterials, caseParts, cases, caseTimers, delegations } from './schema.ts';
 
 export type CaseRow = typeof cases.$inferSelect;
@@ -30,6 +30,12 @@ export class CasesRepository {
   readonly db: Db;
   constructor(db: Db) {
     this.db = db;
+  }
+
+  /** Every case filed, whatever its status. */
+  async countCases(): Promise<number> {
+    const [row] = await this.db.select({ n: countAll() }).from(cases);
+    return row?.n ?? 0;
   }
 
   /** Next value of the shared case number sequence (unique across nodes). */

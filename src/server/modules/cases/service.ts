@@ -1778,6 +1778,11 @@ export class CasesService {
     };
   }
 
+  /** How many cases the database holds (every status): `tongban simulate` checks it before filing demo cases. */
+  countCases(): Promise<number> {
+    return this.repo.countCases();
+  }
+
   /**
    * Cases filed with intake in a county (the first 6 digits of their number) during the last `windowDays`
    * calendar days, per item, most first — for "popular in my county" (no personal data).
