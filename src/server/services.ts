@@ -215,7 +215,12 @@ export async function createServices(database: Database, config: ServicesConfig)
   // issue 7: 好差评, the staff feedback channel, the KPI rollups (fed by the outbox) and the warnings
   const evaluations = new EvaluationsService(db);
   const feedback = new FeedbackService(db);
-  const kpi = new KpiService(db);
+  const kpi = new KpiService(db, {
+    calendar,
+    regions,
+    halls,
+    ...(config.clock ? { clock: config.clock } : {}),
+  });
   outbox.subscribe(kpi.handler);
   const warnings = new WarningsService(db);
   outbox.subscribe(warnings.handler);

@@ -145,6 +145,9 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'POST /api/v1/agent-authorizations/:id/revoke': signedIn('agent_authorizations:write'),
   'PUT /api/v1/agent-authorizations/:id/signed-form': signedIn('agent_authorizations:write'),
   'GET /api/v1/agent-authorizations/:id/signed-form': signedIn('agent_authorizations:read'),
+  // KPIs (src/server/modules/kpi/policy.ts: dashboard.read over the division or hall)
+  'GET /api/v1/kpi/dashboard': signedIn('dashboard:read'),
+  'GET /api/v1/kpi/definitions': signedIn('dashboard:read'),
 };
 
 /** Routes added by plugins, not by modules: the API documentation and the web client's files. */

@@ -70,6 +70,7 @@ export const API_SCOPES = [
   'halls:write',
   'catalog:read',
   'catalog:write',
+  'dashboard:read',
 ] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
