@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CaseActor } from '../../../domain/case-state.ts';
 import type { KpiDashboard, KpiId } from '../../../domain/kpi.ts';
 import { syntheticIdNumber } from '../../../testing/pii-flow.ts';
 import { rowsOf, toInt } from '../../db/sql.ts';
 import type { RunningServer } from '../../main.ts';
 import { signedInStaff, startTestServer } from '../../testing.ts';
-import type { CaseActor } from '../cases/service.ts';
 import { principalFromDevActor } from '../identity/principal.ts';
 import { OutboxService } from '../outbox/service.ts';
 

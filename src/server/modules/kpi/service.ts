@@ -56,6 +56,8 @@ interface HallInfo {
   name: string;
   countyCode: string;
   hours: OpeningHours;
+  /** The hours as one string (grouping key). */
+  hoursKey: string;
 }
 
 /** A 6-digit GB/T 2260 code for any division code (a township's county; a prefecture/province padded). */
@@ -375,6 +377,7 @@ export class KpiService {
           name: h.name,
           countyCode: h.countyCode ?? sixDigits(h.divisionCode),
           hours: h.openingHours,
+          hoursKey: JSON.stringify(h.openingHours),
         },
       ]),
     );
@@ -401,12 +404,12 @@ export class KpiService {
     );
     const days = daysBetween(from, to);
     // halls grouped by (key, opening hours): a few profiles, not thousands of halls
-    const profiles = new Map<string, { key: string; hours: OpeningHours; count: number }>();
+    const profiles = new Map<string, { key: string; hours: OpeningHours; hoursKey: string; count: number }>();
     for (const h of inScope) {
-      const k = `${keyOf(h)}|${JSON.stringify(h.hours)}`;
+      const k = `${keyOf(h)}|${h.hoursKey}`;
       const p = profiles.get(k);
       if (p) p.count++;
-      else profiles.set(k, { key: keyOf(h), hours: h.hours, count: 1 });
+      else profiles.set(k, { key: keyOf(h), hours: h.hours, hoursKey: h.hoursKey, count: 1 });
     }
     const out = new Map<string, Map<string, { scheduledMinutes: number; lostMinutes: number }>>();
     const cell = (key: string, day: string) => {
@@ -425,7 +428,7 @@ export class KpiService {
     const minutesCache = new Map<string, number>();
     for (const p of profiles.values())
       for (const day of days) {
-        const mk = `${JSON.stringify(p.hours)}|${day}`;
+        const mk = `${p.hoursKey}|${day}`;
         let m = minutesCache.get(mk);
         if (m === undefined) {
           m = scheduledMinutesOn(p.hours, calendar, day);
