@@ -164,7 +164,11 @@ export function daysBetween(from: string, to: string): string[] {
 }
 
 /** A rollup unit: `[kind, code, countyCode]`. */
-export type Unit = [kind: 'county' | 'hall' | 'department' | 'item', code: string, countyCode: string];
+export type Unit = [
+  kind: 'province' | 'prefecture' | 'county' | 'hall' | 'department' | 'item',
+  code: string,
+  countyCode: string,
+];
 
 /** The province's own county-level code (GB/T 2260, padded): item units sit there. */
 export const PROVINCE_COUNTY = '520000';

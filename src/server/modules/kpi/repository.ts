@@ -28,11 +28,11 @@ export interface DailyAddition {
 }
 
 /**
- * Which rollup rows a read covers: the county units of a division (by code range: `52`, `5226`,
- * `522601`), the hall units of a county, or one unit.
+ * Which rollup rows a read covers: the units of a kind in a code range (the prefectures of `52`, the
+ * counties of `5226`), the hall units of a county, or one unit.
  */
 export type UnitFilter =
-  | { kind: 'county_range'; prefix: string }
+  | { kind: 'range'; unitKind: Unit[0]; prefix: string }
   | { kind: 'halls_of_county'; countyCode: string }
   | { kind: 'one'; unitKind: Unit[0]; code: string };
 
@@ -44,9 +44,9 @@ function range(prefix: string): [string, string] {
 
 function where(f: UnitFilter): SQL {
   switch (f.kind) {
-    case 'county_range': {
+    case 'range': {
       const [lo, hi] = range(f.prefix);
-      return sql`unit_kind = 'county' and unit_code >= ${lo} and unit_code < ${hi}`;
+      return sql`unit_kind = ${f.unitKind} and unit_code >= ${lo} and unit_code < ${hi}`;
     }
     case 'halls_of_county':
       return sql`unit_kind = 'hall' and county_code = ${f.countyCode}`;

@@ -20,7 +20,8 @@ import {
  * module's outbox handler — the dashboards read these, never the cases table.
  *
  * A unit is `county` (a 6-digit GB/T 2260 code: a county, or a prefecture / the province padded, e.g.
- * `522600` 市本级, `520000` 省本级), `hall` (a hall code), `department` (a department id) or `item` (a
+ * `522600` 市本级, `520000` 省本级), `prefecture` (4 digits) and `province` (2 digits) — the sums of their
+ * county units, written by the same statement so a division dashboard reads one unit —, `hall` (a hall code), `department` (a department id) or `item` (a
  * 12-digit basic code, province-wide). `county_code` is the county the unit lies in (a hall's county, a
  * department's deciding county; `520000` for items), so the halls of a county are one index range.
  * Cardinality: ~100 county units, ~19,500 halls, ~2,200 departments and the items, each at most once a
@@ -32,7 +33,9 @@ import {
 export const kpiDaily = pgTable(
   'kpi_daily',
   {
-    unitKind: text('unit_kind', { enum: ['county', 'hall', 'department', 'item'] }).notNull(),
+    unitKind: text('unit_kind', {
+      enum: ['province', 'prefecture', 'county', 'hall', 'department', 'item'],
+    }).notNull(),
     unitCode: text('unit_code').notNull(),
     day: date('day', { mode: 'string' }).notNull(),
     countyCode: text('county_code').notNull(),

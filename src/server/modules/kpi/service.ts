@@ -149,8 +149,23 @@ export class KpiService {
         applied: prev?.applied ?? [],
       };
     }
-    await this.repo.addDaily(tx, additions);
+    await this.add(tx, additions);
     await this.repo.saveCase(tx, { ...state!, applied: [...state!.applied, event.id] });
+  }
+
+  /**
+   * Adds to the rollups, each county unit also to its prefecture's and the province's (so a prefecture or
+   * province dashboard reads one unit, not ~90 counties).
+   */
+  private add(tx: Tx, additions: DailyAddition[]): Promise<void> {
+    const out = [...additions];
+    for (const a of additions)
+      if (a.unit[0] === 'county') {
+        const code = a.unit[1];
+        out.push({ ...a, unit: ['prefecture', code.slice(0, 4), `${code.slice(0, 4)}00`] });
+        out.push({ ...a, unit: ['province', code.slice(0, 2), `${code.slice(0, 2)}0000`] });
+      }
+    return this.repo.addDaily(tx, out);
   }
 
   private async foldEvaluation(tx: Tx, topic: string, p: Record<string, unknown>): Promise<void> {
@@ -170,7 +185,7 @@ export class KpiService {
     if (topic === 'evaluation.submitted') {
       const day = String(p.on);
       if (await this.repo.insertEvaluation(tx, { evaluationId: id, day, units, level, excluded: false }))
-        await this.repo.addDaily(
+        await this.add(
           tx,
           units.map((unit) => ({ unit, day, counters: counted(1, level) })),
         );
@@ -179,7 +194,7 @@ export class KpiService {
     // excluded (appeal upheld): take back exactly what the rating added, on the rating's own day
     const was = await this.repo.excludeEvaluation(tx, id);
     if (was)
-      await this.repo.addDaily(
+      await this.add(
         tx,
         was.units.map((unit) => ({ unit, day: was.day, counters: counted(-1, was.level) })),
       );
@@ -200,7 +215,7 @@ export class KpiService {
     const units: Unit[] = [['county', county, county]];
     if (typeof p.hallCode === 'string') units.push(['hall', p.hallCode, county]);
     const day = typeof p.on === 'string' ? p.on : shanghaiDay(new Date(String(p.at)));
-    await this.repo.addDaily(
+    await this.add(
       tx,
       units.map((unit) => ({ unit, day, counters: { feedbackReports: 1 } })),
     );
@@ -282,12 +297,13 @@ export class KpiService {
     const prevFrom = addCalendarDays(from, -length);
     const prevTo = addCalendarDays(from, -1);
     const calendar = await this.deps.calendar.calendar();
-    const [byDay, base, halls, children] = [
-      await this.repo.sumByDay(resolved.filter, prevFrom, to),
-      await this.repo.backlogBefore(resolved.filter, prevFrom),
-      await this.hallMinutesByDay(resolved, calendar, prevFrom, to),
-      await this.children(resolved, calendar, from, to),
-    ];
+    // independent reads, in parallel on PostgreSQL (queued on PGlite's one connection)
+    const [byDay, base, halls, children] = await Promise.all([
+      this.repo.sumByDay(resolved.filter, prevFrom, to),
+      this.repo.backlogBefore(resolved.filter, prevFrom),
+      this.hallMinutesByDay(resolved, calendar, prevFrom, to),
+      this.children(resolved, calendar, from, to),
+    ]);
     const current = { c: zeroCounters(), halls: { scheduledMinutes: 0, lostMinutes: 0 } };
     const previous = { c: zeroCounters(), halls: { scheduledMinutes: 0, lostMinutes: 0 } };
     let open = base.open;
@@ -341,7 +357,11 @@ export class KpiService {
       );
     return {
       scope: { kind: 'division', code: division.code, name: division.name, level: division.level },
-      filter: { kind: 'county_range', prefix: division.code },
+      filter: {
+        kind: 'one',
+        unitKind: division.level as 'province' | 'prefecture' | 'county',
+        code: division.code,
+      },
       hallFilter: { prefix: division.code },
       hallCodes: null,
       countyCode: null,
@@ -400,7 +420,7 @@ export class KpiService {
     const inScope = [...all.values()].filter((h) =>
       r.hallCodes
         ? r.hallCodes.includes(h.code)
-        : h.countyCode.startsWith(r.filter.kind === 'county_range' ? r.filter.prefix : ''),
+        : 'prefix' in r.hallFilter && h.countyCode.startsWith(r.hallFilter.prefix),
     );
     const days = daysBetween(from, to);
     // halls grouped by (key, opening hours): a few profiles, not thousands of halls
@@ -469,8 +489,10 @@ export class KpiService {
     const filter: UnitFilter =
       level === 'county'
         ? { kind: 'halls_of_county', countyCode: d.code }
-        : { kind: 'county_range', prefix: d.code };
-    const rows = await this.repo.sumByChild(filter, level === 'province' ? 4 : null, from, to);
+        : level === 'province'
+          ? { kind: 'range', unitKind: 'prefecture', prefix: d.code }
+          : { kind: 'range', unitKind: 'county', prefix: d.code };
+    const rows = await this.repo.sumByChild(filter, null, from, to);
     const keyOf = (h: HallInfo) =>
       level === 'province' ? h.countyCode.slice(0, 4) : level === 'prefecture' ? h.countyCode : h.code;
     const minutes = await this.hallMinutes(r, calendar, from, to, keyOf);
