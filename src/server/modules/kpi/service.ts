@@ -51,6 +51,14 @@ export interface KpiDeps {
 export const MAX_KPI_DAYS = 366;
 const HALLS_TTL_MS = 10 * 60_000;
 
+/** Halls of one grouping key with the same opening hours. */
+interface Profile {
+  key: string;
+  hours: OpeningHours;
+  hoursKey: string;
+  count: number;
+}
+
 interface HallInfo {
   code: string;
   name: string;
@@ -78,6 +86,9 @@ export class KpiService {
   private readonly deps: KpiDeps;
   private hallsCache: { at: number; halls: Map<string, HallInfo> } | undefined;
   private readonly names = new Map<string, Division>();
+  private readonly kids = new Map<string, Division[]>();
+  /** Hall profiles per scope and grouping, for the current hall cache. */
+  private readonly profiles = new Map<string, Profile[]>();
 
   constructor(db: Db, deps: KpiDeps) {
     this.db = db;
@@ -402,60 +413,70 @@ export class KpiService {
       ]),
     );
     this.hallsCache = { at, halls };
+    this.profiles.clear();
     return halls;
   }
 
+  /** The halls of the scope grouped by (key, opening hours), memoised per hall-cache load. */
+  private async profilesOf(r: Resolved, mode: 'total' | 'children', keyOf: (h: HallInfo) => string) {
+    const all = await this.halls();
+    const memoKey = `${r.scope.kind}:${r.scope.code}|${mode}`;
+    let profiles = this.profiles.get(memoKey);
+    if (!profiles) {
+      const grouped = new Map<string, Profile>();
+      for (const h of all.values()) {
+        const inScope = r.hallCodes
+          ? r.hallCodes.includes(h.code)
+          : 'prefix' in r.hallFilter && h.countyCode.startsWith(r.hallFilter.prefix);
+        if (!inScope) continue;
+        const k = `${keyOf(h)}|${h.hoursKey}`;
+        const p = grouped.get(k);
+        if (p) p.count++;
+        else grouped.set(k, { key: keyOf(h), hours: h.hours, hoursKey: h.hoursKey, count: 1 });
+      }
+      profiles = [...grouped.values()];
+      this.profiles.set(memoKey, profiles);
+    }
+    return { all, profiles };
+  }
+
   /**
-   * Scheduled and lost opening minutes per day of the halls in scope (halls_open_rate), optionally per
-   * child key (`keyOf(countyCode, hallCode)`).
+   * Scheduled and lost opening minutes of the halls in scope (halls_open_rate), per day (`keyOf` null)
+   * or per child key over the whole period. Scheduled minutes are computed once per distinct opening
+   * hours and day, then weighted by the number of halls sharing them; losses from the outages.
    */
   private async hallMinutes(
     r: Resolved,
     calendar: WorkingDayCalendar,
     from: string,
     to: string,
-    keyOf: (h: HallInfo) => string,
-  ): Promise<Map<string, Map<string, { scheduledMinutes: number; lostMinutes: number }>>> {
-    const all = await this.halls();
-    const inScope = [...all.values()].filter((h) =>
-      r.hallCodes
-        ? r.hallCodes.includes(h.code)
-        : 'prefix' in r.hallFilter && h.countyCode.startsWith(r.hallFilter.prefix),
-    );
+    keyOf: ((h: HallInfo) => string) | null,
+  ): Promise<Map<string, { scheduledMinutes: number; lostMinutes: number }>> {
+    const { all, profiles } = await this.profilesOf(r, keyOf ? 'children' : 'total', keyOf ?? (() => ''));
     const days = daysBetween(from, to);
-    // halls grouped by (key, opening hours): a few profiles, not thousands of halls
-    const profiles = new Map<string, { key: string; hours: OpeningHours; hoursKey: string; count: number }>();
-    for (const h of inScope) {
-      const k = `${keyOf(h)}|${h.hoursKey}`;
-      const p = profiles.get(k);
-      if (p) p.count++;
-      else profiles.set(k, { key: keyOf(h), hours: h.hours, hoursKey: h.hoursKey, count: 1 });
-    }
-    const out = new Map<string, Map<string, { scheduledMinutes: number; lostMinutes: number }>>();
-    const cell = (key: string, day: string) => {
-      let m = out.get(key);
-      if (!m) {
-        m = new Map();
-        out.set(key, m);
-      }
-      let v = m.get(day);
+    const perHours = new Map<string, number[]>();
+    const vector = (p: Profile) => {
+      let v = perHours.get(p.hoursKey);
       if (!v) {
-        v = { scheduledMinutes: 0, lostMinutes: 0 };
-        m.set(day, v);
+        v = days.map((day) => scheduledMinutesOn(p.hours, calendar, day));
+        perHours.set(p.hoursKey, v);
       }
       return v;
     };
-    const minutesCache = new Map<string, number>();
-    for (const p of profiles.values())
-      for (const day of days) {
-        const mk = `${p.hoursKey}|${day}`;
-        let m = minutesCache.get(mk);
-        if (m === undefined) {
-          m = scheduledMinutesOn(p.hours, calendar, day);
-          minutesCache.set(mk, m);
-        }
-        cell(p.key, day).scheduledMinutes += p.count * m;
+    const out = new Map<string, { scheduledMinutes: number; lostMinutes: number }>();
+    const cell = (key: string) => {
+      let c = out.get(key);
+      if (!c) {
+        c = { scheduledMinutes: 0, lostMinutes: 0 };
+        out.set(key, c);
       }
+      return c;
+    };
+    for (const p of profiles) {
+      const v = vector(p);
+      if (keyOf) cell(p.key).scheduledMinutes += p.count * v.reduce((a, b) => a + b, 0);
+      else for (let i = 0; i < days.length; i++) cell(days[i]!).scheduledMinutes += p.count * v[i]!;
+    }
     const fromAt = new Date(`${from}T00:00:00+08:00`);
     const toAt = new Date(`${addCalendarDays(to, 1)}T00:00:00+08:00`);
     const now = this.now();
@@ -465,14 +486,14 @@ export class KpiService {
       const end = o.endedAt ?? (now < toAt ? now : toAt);
       for (const day of days) {
         const lost = lostMinutesOn(h.hours, calendar, day, o.startedAt, end);
-        if (lost > 0) cell(keyOf(h), day).lostMinutes += lost;
+        if (lost > 0) cell(keyOf ? keyOf(h) : day).lostMinutes += lost;
       }
     }
     return out;
   }
 
-  private async hallMinutesByDay(r: Resolved, calendar: WorkingDayCalendar, from: string, to: string) {
-    return (await this.hallMinutes(r, calendar, from, to, () => '')).get('') ?? new Map();
+  private hallMinutesByDay(r: Resolved, calendar: WorkingDayCalendar, from: string, to: string) {
+    return this.hallMinutes(r, calendar, from, to, null);
   }
 
   /** Drill-down: the children of a division with their KPIs over the period; a hall has none. */
@@ -496,14 +517,7 @@ export class KpiService {
     const keyOf = (h: HallInfo) =>
       level === 'province' ? h.countyCode.slice(0, 4) : level === 'prefecture' ? h.countyCode : h.code;
     const minutes = await this.hallMinutes(r, calendar, from, to, keyOf);
-    const total = (key: string) => {
-      const t = { scheduledMinutes: 0, lostMinutes: 0 };
-      for (const v of minutes.get(key)?.values() ?? []) {
-        t.scheduledMinutes += v.scheduledMinutes;
-        t.lostMinutes += v.lostMinutes;
-      }
-      return t;
-    };
+    const total = (key: string) => minutes.get(key) ?? NO_HALLS;
     const entry = (kind: 'division' | 'hall', code: string, key: string, name: string) => {
       const row = rows.get(key);
       const c = row?.counters ?? zeroCounters();
@@ -522,7 +536,11 @@ export class KpiService {
         .map(([code]) => entry('hall', code, code, all.get(code)?.name ?? code))
         .sort((a, b) => b.received - a.received || a.code.localeCompare(b.code));
     }
-    const kids = await this.deps.regions.getChildren(d.code);
+    let kids = this.kids.get(d.code);
+    if (!kids) {
+      kids = await this.deps.regions.getChildren(d.code);
+      this.kids.set(d.code, kids);
+    }
     const out = kids.map((k) =>
       entry('division', k.code, level === 'province' ? k.code : sixDigits(k.code), k.name),
     );
