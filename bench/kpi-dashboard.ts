@@ -327,7 +327,7 @@ await withBenchServer(async (server, dbUrl) => {
     const explain = (
       await client.query(
         `explain (analyze, buffers) select day, sum(received) from kpi_daily
-         where unit_kind = 'county' and unit_code >= '52' and unit_code < '53' and day between '2026-03-01' and '2026-05-31'
+         where unit_kind = 'province' and unit_code = '52' and day between '2026-03-01' and '2026-05-31'
          group by day`,
       )
     ).rows
