@@ -787,6 +787,18 @@ const ROWS: Record<string, Row> = {
     expect: { ...adminsOnly('403 catalog.admin_only'), weiningAdmin: '200', qdnAdmin: '200', gyAdmin: '200' },
   },
 
+  // ---- KPIs (kpi/policy.ts): dashboard.read over the division — only 黔东南's administrator covers 5226
+  'GET /api/v1/kpi/dashboard': {
+    method: 'GET',
+    url: () => '/api/v1/kpi/dashboard?division=5226&from=2026-03-02&to=2026-03-06',
+    expect: { ...adminsOnly('403 kpi.scope_missing'), qdnAdmin: '200' },
+  },
+  'GET /api/v1/kpi/definitions': {
+    method: 'GET',
+    url: () => '/api/v1/kpi/definitions',
+    expect: { default: '200', anonymous: '401', kailiReadOnly: '403 auth.scope_missing' },
+  },
+
   // ---- identity: sign-in is public (the same answer to everyone); one's own account
   'POST /api/v1/auth/residents': {
     method: 'POST',

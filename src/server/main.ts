@@ -25,6 +25,7 @@ import { hallsRoutes } from './modules/halls/routes.ts';
 import { installAuthentication } from './modules/identity/plugin.ts';
 import { identityRoutes } from './modules/identity/routes.ts';
 import { staffRoutes } from './modules/identity/staff-routes.ts';
+import { kpiRoutes } from './modules/kpi/routes.ts';
 import { LiveHub } from './modules/messaging/live.ts';
 import { messagingRoutes } from './modules/messaging/routes.ts';
 import { notificationsRoutes } from './modules/notifications/routes.ts';
@@ -175,6 +176,7 @@ export async function startServer(
         warningsRoutes({ warnings: services.warnings }),
         feedbackRoutes({ feedback: services.feedback }),
         evaluationsRoutes({ evaluations: services.evaluations }),
+        kpiRoutes(services),
       ],
     });
     let url = '';

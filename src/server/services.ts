@@ -240,7 +240,12 @@ export async function createServices(database: Database, config: ServicesConfig)
     staff: identity,
     ...(config.clock ? { clock: config.clock } : {}),
   });
-  const kpi = new KpiService(db);
+  const kpi = new KpiService(db, {
+    calendar,
+    regions,
+    halls,
+    ...(config.clock ? { clock: config.clock } : {}),
+  });
   outbox.subscribe(kpi.handler);
   const warnings = new WarningsService(db, {
     kpi,

@@ -172,6 +172,9 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'POST /api/v1/evaluations/:id/appeal': signedIn('cases:write'),
   'GET /api/v1/evaluation-appeals': signedIn('cases:read'),
   'POST /api/v1/evaluation-appeals/:id/decision': signedIn('cases:write'),
+  // KPIs (src/server/modules/kpi/policy.ts: dashboard.read over the division or hall)
+  'GET /api/v1/kpi/dashboard': signedIn('dashboard:read'),
+  'GET /api/v1/kpi/definitions': signedIn('dashboard:read'),
 };
 
 /** Routes added by plugins, not by modules: the API documentation and the web client's files. */

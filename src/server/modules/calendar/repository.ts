@@ -1,6 +1,6 @@
 import { asc, sql } from 'drizzle-orm';
 import type { CalendarOverride } from '../../../domain/calendar.ts';
-import type { Db } from '../../db/index.ts';
+import type { Db, Tx } from '../../db/index.ts';
 import { calendarOverrides, calendarYears } from './schema.ts';
 
 /** PostgreSQL channel announcing a committed calendar change: every node drops its cached calendar. */
@@ -13,12 +13,12 @@ export class CalendarRepository {
     this.db = db;
   }
 
-  listYears() {
-    return this.db.select().from(calendarYears).orderBy(asc(calendarYears.year));
+  listYears(tx?: Tx) {
+    return (tx ?? this.db).select().from(calendarYears).orderBy(asc(calendarYears.year));
   }
 
-  listOverrides() {
-    return this.db.select().from(calendarOverrides).orderBy(asc(calendarOverrides.date));
+  listOverrides(tx?: Tx) {
+    return (tx ?? this.db).select().from(calendarOverrides).orderBy(asc(calendarOverrides.date));
   }
 
   /** Inserts or replaces a year's schedule (one statement, so atomic). */

@@ -8,7 +8,7 @@ import {
   type WorkingDayDate,
 } from '../../../domain/calendar.ts';
 import { invalid, invalidMany } from '../../../domain/errors.ts';
-import type { Db } from '../../db/index.ts';
+import type { Db, Tx } from '../../db/index.ts';
 import { CalendarRepository } from './repository.ts';
 
 export { CALENDAR_CHANGES_CHANNEL } from './repository.ts';
@@ -27,10 +27,15 @@ export class CalendarService {
     this.repo = new CalendarRepository(db);
   }
 
-  /** The calendar with everything stored applied (cached; rebuilt after each change through this service). */
-  async calendar(): Promise<WorkingDayCalendar> {
+  /**
+   * The calendar with everything stored applied (cached; rebuilt after each change through this service).
+   * @param tx read through this transaction when the cache is cold — for callers inside a transaction
+   *   (e.g. an outbox handler): embedded PGlite has one connection, a read outside it would wait forever.
+   */
+  async calendar(tx?: Tx): Promise<WorkingDayCalendar> {
     if (this.cached) return this.cached;
-    const [years, overrides] = await Promise.all([this.repo.listYears(), this.repo.listOverrides()]);
+    const years = await this.repo.listYears(tx);
+    const overrides = await this.repo.listOverrides(tx);
     const cal = new WorkingDayCalendar({
       publishedYears: years.map((y) => ({ year: y.year, entries: y.entries })),
       overrides: overrides.map((o) => ({ date: o.date, kind: o.kind, ...(o.name ? { name: o.name } : {}) })),

@@ -74,6 +74,7 @@ export const API_SCOPES = [
   'alerts:write',
   'feedback:read',
   'feedback:write',
+  'dashboard:read',
 ] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
