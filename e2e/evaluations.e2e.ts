@@ -11,20 +11,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { generate } from 'otplib';
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type DemoAccount, seedDemoStaff } from '../src/cli/commands/demo.ts';
 import { kailiToWeiningApplication } from '../src/testing/applications.ts';
 import { axeViolations, type Harness, settled, startHarness } from './harness.ts';
+import { DESKTOP, inp, signInStaff } from './staff-page.ts';
 
 const HALL = '522601-zwfw';
-const DESKTOP = {
-  viewport: { width: 1366, height: 900 },
-  isMobile: false,
-  deviceScaleFactor: 1,
-  locale: 'zh-CN',
-};
 
 let h: Harness;
 let accounts: Record<string, DemoAccount>;
@@ -86,27 +80,9 @@ async function screen(page: Page, name: string) {
   expect(await axeViolations(page, name)).toEqual([]);
 }
 
-const inp = (scope: Page | Locator, id: string) =>
-  scope
-    .locator(
-      `input[data-testid="${id}"], textarea[data-testid="${id}"], [data-testid="${id}"] input, [data-testid="${id}"] textarea`,
-    )
-    .first();
-
 async function signIn(page: Page, username: string) {
-  await page.goto(`${h.server.url}/staff/`);
-  await inp(page, 'username').fill(username);
-  await inp(page, 'password').fill(accounts[username]!.password);
-  await page.getByTestId('sign-in').click();
-  const secret = accounts[username]!.totp?.secret;
-  if (secret) {
-    await page.getByTestId('totp').waitFor();
-    await inp(page, 'totp').fill(await generate({ secret }));
-    await page.getByTestId('sign-in').click();
-  }
-  await expect
-    .poll(() => page.getByTestId('who').textContent(), { timeout: 15_000 })
-    .toContain(accounts[username]!.name);
+  const a = accounts[username]!;
+  await signInStaff(page, h.server.url, { ...a, totpSecret: a.totp?.secret });
 }
 
 const row = (page: Page) => page.locator(`[data-testid="rectifications"] tr[data-case="${caseNumber}"]`);

@@ -9,19 +9,13 @@
  * 0 violations on every screen; screenshots go to artifacts/screenshots/staff-feedback/.
  */
 import path from 'node:path';
-import { generate } from 'otplib';
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type DemoAccount, seedDemoStaff } from '../src/cli/commands/demo.ts';
 import { axeViolations, type Harness, startHarness } from './harness.ts';
+import { choose, DESKTOP, inp, signInStaff } from './staff-page.ts';
 
 const KAILI = '522601';
-const DESKTOP = {
-  viewport: { width: 1366, height: 900 },
-  isMobile: false,
-  deviceScaleFactor: 1,
-  locale: 'zh-CN',
-};
 const SUMMARY = '收件时身份证读卡器无响应';
 
 let h: Harness;
@@ -72,19 +66,6 @@ async function screen(page: Page, name: string) {
   expect(await axeViolations(page, name)).toEqual([]);
 }
 
-const inp = (scope: Page | Locator, id: string) =>
-  scope
-    .locator(
-      `input[data-testid="${id}"], textarea[data-testid="${id}"], [data-testid="${id}"] input, [data-testid="${id}"] textarea`,
-    )
-    .first();
-
-async function choose(page: Page, select: Locator, text: string) {
-  await select.click();
-  await page.locator('.el-select-dropdown__item:visible', { hasText: text }).first().click();
-  await page.keyboard.press('Escape').catch(() => {});
-}
-
 describe('staff workbench: 一线反馈', () => {
   let clerk: Page;
   let triager: Page;
@@ -92,15 +73,12 @@ describe('staff workbench: 一线反馈', () => {
 
   test('the clerk reports a problem from the inbox with the top-bar button and sees its number', async () => {
     clerk = await h.newPage(DESKTOP);
-    await clerk.goto(`${h.server.url}/staff/`);
-    await inp(clerk, 'username').fill('kaili.intake');
-    await inp(clerk, 'password').fill(accounts['kaili.intake']!.password);
-    await clerk.getByTestId('sign-in').click();
+    await signInStaff(clerk, h.server.url, accounts['kaili.intake']!);
     await clerk.getByTestId('inbox-empty').waitFor();
     // no triage queue in the nav for a clerk
     expect(await clerk.getByTestId('nav-feedback').count()).toBe(0);
 
-    // the shortcut f opens the dialog by keyboard (outside a field); Escape closes it
+    // the shortcut q opens the dialog by keyboard (outside a field); Escape closes it
     await clerk.locator('main h1').click();
     await clerk.keyboard.press('q');
     const dialog = clerk.getByTestId('feedback-dialog');
@@ -159,12 +137,7 @@ describe('staff workbench: 一线反馈', () => {
 
   test('the county administrator triages the report to a department and closes it', async () => {
     triager = await h.newPage(DESKTOP);
-    await triager.goto(`${h.server.url}/staff/`);
-    await inp(triager, 'username').fill(admin.username);
-    await inp(triager, 'password').fill(admin.password);
-    await triager.getByTestId('sign-in').click();
-    await inp(triager, 'totp').fill(await generate({ secret: admin.secret }));
-    await triager.getByTestId('sign-in').click();
+    await signInStaff(triager, h.server.url, { ...admin, totpSecret: admin.secret });
     await triager.getByTestId('nav-feedback').click();
     const row = triager.locator(`[data-testid="feedback-row"][data-number="${number}"]`);
     await row.waitFor();
