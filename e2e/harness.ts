@@ -54,8 +54,8 @@ export const PHONE = {
 };
 
 export interface Harness {
-  /** the server under test; its `url` is where the app is; `services` only when started here */
-  server: Pick<RunningServer, 'url'> & { services?: RunningServer['services'] };
+  /** the server under test; its `url` is where the app is; `services` and `jobs` only when started here */
+  server: Pick<RunningServer, 'url'> & { services?: RunningServer['services']; jobs?: RunningServer['jobs'] };
   browser: Browser;
   /** folder where screenshots are saved: E2E_SCREENSHOTS, else artifacts/screenshots/<name> (kept, not in git) */
   shots: string;
@@ -72,8 +72,10 @@ export interface Harness {
 /**
  * Starts the real server on a fresh temporary DATA_DIR (port 0) and Chromium. With E2E_BASE_URL set
  * (e.g. http://127.0.0.1:3000) the tests run against that already running server instead.
+ * `options.clock`: the current instant of the server's services (a story that files cases on past days
+ * moves it, then lets it follow the system clock again before the browser signs in).
  */
-export async function startHarness(name: string): Promise<Harness> {
+export async function startHarness(name: string, options: { clock?: () => Date } = {}): Promise<Harness> {
   const external = process.env.E2E_BASE_URL;
   if (!external) assertPrerequisites();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `tongban-e2e-${name}-data-`));
@@ -83,9 +85,7 @@ export async function startHarness(name: string): Promise<Harness> {
     ? { url: external.replace(/\/$/, ''), close: async () => {} }
     : await startServer(
         loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent' }),
-        {
-          listen: true,
-        },
+        { listen: true, ...(options.clock ? { clock: options.clock } : {}) },
       );
   let browser: Browser;
   try {
