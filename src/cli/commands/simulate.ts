@@ -63,7 +63,7 @@ export function formatSimulationSummary(s: SimulationSummary, elapsedMs: number,
   lines.push(
     '',
     'to look at it: `tongban seed --demo` (demo staff accounts and passwords), then `tongban serve` and sign in at',
-    `  ${url} — 看板 (/staff/#/dashboard) shows the last 30 days.`,
+    `  ${url} — 看板 (/staff/dashboard, e.g. as guizhou.leader) shows the last 30 days.`,
   );
   return lines.join('\n');
 }

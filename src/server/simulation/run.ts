@@ -198,10 +198,12 @@ export async function assertMaySimulate(
       'tongban simulate fills the database with demo cases, residents and staff: refused with NODE_ENV=production.',
     );
   if (options.force) return;
-  const [all, simulated] = await Promise.all([services.cases.countCases(), services.simulation.totals()]);
-  if (all > simulated.cases)
+  // a case created outside every run's simulated days was not filed by a simulation (an interrupted run's
+  // cases lie inside its days even though it never recorded how many it filed)
+  const real = await services.cases.countCases({ outside: await services.simulation.windows() });
+  if (real > 0)
     throw new Error(
-      `The database holds ${all - simulated.cases} case(s) that no simulation filed: simulating would mix demo data into them. Use an empty database (DATA_DIR / DATABASE_URL), or pass --force.`,
+      `The database holds ${real} case(s) that no simulation filed: simulating would mix demo data into them. Use an empty database (DATA_DIR / DATABASE_URL), or pass --force.`,
     );
 }
 
@@ -1139,16 +1141,10 @@ class Simulation {
 
   /** 好差评 through the rating link of the notification (token, no sign-in). */
   private async rate(c: SimCase): Promise<void> {
-    const channel: EvaluationChannel =
-      c.channel === 'mobile'
-        ? 'mobile'
-        : c.channel === 'pc'
-          ? 'pc'
-          : c.channel === 'village_agent'
-            ? 'sms'
-            : this.rng() < 0.6
-              ? 'hall_tablet'
-              : 'qr_code';
+    // Without signing in, the rating link's token is the way in: the link in the delivery SMS for those who
+    // applied from a phone, a computer or through an agent, the QR code on the paper notice for walk-ins
+    // (the evaluations service takes a token on these two channels only).
+    const channel: EvaluationChannel = c.channel === 'hall_window' ? 'qr_code' : 'sms';
     try {
       const evaluations = this.s.evaluations;
       await evaluations.submit(

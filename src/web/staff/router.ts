@@ -5,7 +5,7 @@
  */
 import { createRouter, createWebHistory } from 'vue-router';
 import { i18n } from './i18n.ts';
-import { restore, session, signedIn } from './session.ts';
+import { can, restore, session, signedIn } from './session.ts';
 import { ADMIN_ROUTES } from './slots/admin.ts';
 import InboxView from './views/InboxView.vue';
 import SignInView from './views/SignInView.vue';
@@ -78,6 +78,10 @@ router.beforeEach(async (to) => {
   }
   if (to.meta.public) return true;
   if (!signedIn.value) return { name: 'sign-in', query: { next: to.fullPath } };
+  // a read-only 领导 (dashboard.read, no case work) starts on 看板, not on an inbox the server refuses
+  if (to.name === 'inbox' && !can('case.read') && can('dashboard.read')) return { name: 'dashboard' };
+  if (to.name === 'feedback' && !can('feedback.report') && !can('feedback.triage'))
+    return can('case.read') ? { name: 'inbox' } : { name: 'dashboard' };
   return true;
 });
 

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, lte, not, or, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/index.ts';
 import { countAll, rowsOf } from '../../db/sql.ts';
 import { caseEvents, caseMaterials, caseParts, cases, caseTimers, delegations } from './schema.ts';
@@ -33,8 +33,12 @@ export class CasesRepository {
   }
 
   /** Every case filed, whatever its status. */
-  async countCases(): Promise<number> {
-    const [row] = await this.db.select({ n: countAll() }).from(cases);
+  async countCases(outside: readonly { from: Date; to: Date }[] = []): Promise<number> {
+    const inWindows = outside.map((w) => and(gte(cases.createdAt, w.from), lt(cases.createdAt, w.to)));
+    const [row] = await this.db
+      .select({ n: countAll() })
+      .from(cases)
+      .where(inWindows.length > 0 ? not(or(...inWindows)!) : undefined);
     return row?.n ?? 0;
   }
 

@@ -1779,8 +1779,8 @@ export class CasesService {
   }
 
   /** How many cases the database holds (every status): `tongban simulate` checks it before filing demo cases. */
-  countCases(): Promise<number> {
-    return this.repo.countCases();
+  countCases(options: { outside?: readonly { from: Date; to: Date }[] } = {}): Promise<number> {
+    return this.repo.countCases(options.outside ?? []);
   }
 
   /**

@@ -19,6 +19,12 @@ export class SimulationRepository {
     await this.db.update(simulationRuns).set(set).where(eq(simulationRuns.id, id));
   }
 
+  async runs(): Promise<{ startDay: string; days: number }[]> {
+    return this.db
+      .select({ startDay: simulationRuns.startDay, days: simulationRuns.days })
+      .from(simulationRuns);
+  }
+
   async totals(): Promise<{ runs: number; cases: number }> {
     const [r] = await this.db
       .select({

@@ -22,6 +22,18 @@ export class SimulationService {
     return this.repo.updateRun(id, { cases, ...(finished ? { finishedAt: finished } : {}) });
   }
 
+  /**
+   * The simulated time of every run: from its first day's midnight to the midnight after its last day
+   * (Asia/Shanghai, UTC+8 without daylight saving). A case created inside one was filed by a run — also by
+   * one interrupted before it recorded its count.
+   */
+  async windows(): Promise<{ from: Date; to: Date }[]> {
+    return (await this.repo.runs()).map((r) => {
+      const from = new Date(`${r.startDay}T00:00:00+08:00`);
+      return { from, to: new Date(from.getTime() + r.days * 86_400_000) };
+    });
+  }
+
   /** Runs recorded and the cases they filed in total. */
   totals(): Promise<{ runs: number; cases: number }> {
     return this.repo.totals();
