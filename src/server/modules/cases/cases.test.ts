@@ -519,7 +519,7 @@ describe('policy holes found by an adversarial review stay closed', () => {
   const intake = staff('kaili-window-9', { hall: '522601-zwfw' });
   const weining = () => staff('weining-9', { department: dept.weiningCivil });
 
-  it('only the applicant rates; staff cannot rate their own work', async () => {
+  it('nobody rates through the case command: 好差评 (POST /api/v1/evaluations) rates the case', async () => {
     // filed online by the signed-in applicant (so the case is theirs), received at the 凯里 hall
     const filed = await call('POST', '/api/v1/cases', {
       actor: 'applicant:tester',
@@ -552,9 +552,17 @@ describe('policy holes found by an adversarial review stay closed', () => {
     expect(
       (await command(n, weining(), { type: 'deliver', method: 'mail', reference: 'SF100' })).status,
     ).toBe(200);
-    expect((await command(n, weining(), { type: 'rate', level: 1 })).status).toBe(403);
-    expect((await command(n, 'applicant:other', { type: 'rate', level: 1 })).status).toBe(404);
-    expect((await command(n, 'applicant:tester', { type: 'rate', level: 1 })).status).toBe(200);
+    for (const who of [weining(), 'applicant:other', 'applicant:tester']) {
+      const r = await command(n, who, { type: 'rate', level: 1 });
+      expect([r.status, r.body.error.code]).toEqual([409, 'case.rate_through_evaluations']);
+    }
+    expect((await server.services.cases.get(n)).status).toBe('delivered');
+    const rated = await call('POST', '/api/v1/evaluations', {
+      actor: 'applicant:tester',
+      body: { caseNumber: n, channel: 'mobile', level: 1 },
+    });
+    expect(rated.status, JSON.stringify(rated.body)).toBe(201);
+    expect((await server.services.cases.get(n)).status).toBe('rated');
   });
 
   it('reassign needs a department that implements the item, and after acceptance only the competent one', async () => {

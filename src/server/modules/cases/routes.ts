@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { SubmitCaseSchema } from '../../../domain/case-application.ts';
 import type { CaseActor } from '../../../domain/case-state.ts';
 import { CASE_STATUSES, CaseCommandSchema } from '../../../domain/case-state.ts';
+import { conflict } from '../../../domain/errors.ts';
 import { anyGrantAllows } from '../../../domain/roles.ts';
 import { mutationContext } from '../../http/actor.ts';
 import { errorResponses } from '../../http/errors.ts';
@@ -183,8 +184,9 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
         schema: {
           tags: ['cases'],
           summary:
-            'Apply one transition: receive, forward, request_supplement, resubmit, accept, not_accept, start_review, review_step, start/end_special_procedure, extend, decide, deliver (mail / e_licence), rate, withdraw, reassign',
-          description: 'An illegal transition is a 409 whose message names the states that allow it.',
+            'Apply one transition: receive, forward, request_supplement, resubmit, accept, not_accept, start_review, review_step, start/end_special_procedure, extend, decide, deliver (mail / e_licence), withdraw, reassign',
+          description:
+            'An illegal transition is a 409 whose message names the states that allow it. `rate` is refused here for every caller (409 `case.rate_through_evaluations`): a case is rated through POST /api/v1/evaluations (好差评), which records the rating, opens the rectification of a bad review and moves the case to rated.',
           params: ref,
           headers,
           body: CaseCommandSchema,
@@ -193,6 +195,13 @@ export function casesRoutes(deps: { cases: CasesService }): FastifyPluginAsyncZo
       },
       async (req) => {
         const { p, actor } = caller(req);
+        // 好差评 is the only way to rate: it records the rating (and a bad review's rectification), then
+        // moves the case to rated through CasesService.command directly, never over this route.
+        if (req.body.type === 'rate')
+          throw conflict(
+            'case.rate_through_evaluations',
+            'Rate through POST /api/v1/evaluations (好差评) with the case number, channel and level: it records the rating and moves the case to rated. The case command `rate` is not taken over HTTP.',
+          );
         const target = await deps.cases.requireAccess(p, req.params.ref, commandAction(req.body.type, actor));
         // 帮办代办: an agent's resubmission, withdrawal or rating is taken under the resident's authorization
         const agent = actsAsAgent(p, req.body.type, target, deps.cases.now());

@@ -191,15 +191,16 @@ describe('rating a case (好差评)', () => {
     expect(rows).toHaveLength(0);
   });
 
-  it('the hall tablet rates a case of its hall (channel hall_tablet), besides the applicant’s own rating', async () => {
+  it('the hall tablet rates a case of its hall (channel hall_tablet); that is the case’s one rating', async () => {
     const n = await caseOf('rater-c', 'decided');
     const tablet = await rate({ caseNumber: n, channel: 'hall_tablet', level: 2 }, clerk);
     expect(tablet.status, JSON.stringify(tablet.body)).toBe(201);
     const status = await call('GET', `/api/v1/evaluations/rating-status/${n}`, { actor: clerk });
     expect(status.body).toMatchObject({ caseNumber: n, ratable: false, mine: { level: 2 } });
     const mine = await call('GET', `/api/v1/evaluations/rating-status/${n}`, { actor: 'applicant:rater-c' });
-    expect(mine.body).toMatchObject({ ratable: true, mine: null, status: 'decided' });
-    expect((await rate({ caseNumber: n, channel: 'pc', level: 1 }, 'applicant:rater-c')).status).toBe(201);
+    expect(mine.body).toMatchObject({ ratable: false, mine: { level: 2 }, status: 'decided' });
+    const again = await rate({ caseNumber: n, channel: 'pc', level: 1 }, 'applicant:rater-c');
+    expect([again.status, again.body.error.code]).toEqual([409, 'evaluation.already_rated']);
     expect((await server.services.cases.get(n)).status).toBe('decided'); // only a delivered case moves to rated
   });
 });
@@ -237,7 +238,7 @@ describe('a bad review: rectification, call-back, outcome, appeal, review, follo
       actor: other,
       body: { summary: '已回访' },
     });
-    expect([outsider.status, outsider.body.error.code]).toEqual([403, 'rectification.out_of_scope']);
+    expect([outsider.status, outsider.body.error.code]).toEqual([404, 'rectification.not_found']); // the 404 rule
     const tooEarly = await call('POST', `/api/v1/rectifications/${rectId}/outcome`, {
       actor: weining(),
       body: { outcome: '已整改' },
@@ -280,7 +281,13 @@ describe('a bad review: rectification, call-back, outcome, appeal, review, follo
       actor: 'staff:gy-admin;hall=520102-zwfw',
       body: { decision: 'uphold', reason: '不在辖区' },
     });
-    expect([notReviewer.status, notReviewer.body.error.code]).toEqual([403, 'evaluation.review_forbidden']);
+    // another county's staff: the same 404 as an unknown appeal (the 404 rule)
+    expect([notReviewer.status, notReviewer.body.error.code]).toEqual([404, 'evaluation_appeal.not_found']);
+    const seesNoRole = await call('POST', `/api/v1/evaluation-appeals/${appeal.body.id}/decision`, {
+      actor: clerk,
+      body: { decision: 'uphold', reason: '不是复核人' },
+    });
+    expect([seesNoRole.status, seesNoRole.body.error.code]).toEqual([403, 'evaluation.review_forbidden']);
     const queue = await call('GET', '/api/v1/evaluation-appeals', { actor: 'staff:reviewer' });
     expect(queue.body.items.find((a: { id: string }) => a.id === appeal.body.id)).toMatchObject({
       canDecide: true,

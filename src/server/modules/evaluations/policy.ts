@@ -5,6 +5,7 @@ import {
   grantInForce,
   roleAllows,
   type ScopeTarget,
+  scopeCovers,
 } from '../../../domain/roles.ts';
 import { requirePrincipal } from '../identity/policy.ts';
 import type { Principal } from '../identity/principal.ts';
@@ -25,7 +26,13 @@ export function raterAccountOf(p: Principal): string | null {
   return p.kind === 'legal_person_operator' ? (p.legalPersonId ?? null) : p.accountId;
 }
 
-/** @throws 403 `code` unless some grant in force allows `action` on `target`. */
+/**
+ * The 404 rule: a staff member none of whose grants in force covers `target` (whatever the role) learns
+ * nothing about it (`seenTarget`, default `target`) — they get `hidden()`, the same answer as for an unknown id. Callers who see it (some
+ * grant covers the place) but hold no grant allowing `action` there get 403 `code`; residents get 403 too
+ * (the route is not theirs, whatever the id).
+ * @throws `hidden()` (404) | 403 `code` unless some grant in force allows `action` on `target`.
+ */
 export function requireEvaluationAction(
   principal: Principal | null,
   action: Action,
@@ -33,11 +40,14 @@ export function requireEvaluationAction(
   now: Date,
   code: string,
   message: string,
+  hidden: () => AppError,
+  seenTarget: ScopeTarget = target,
 ): Principal {
   const p = requirePrincipal(principal);
-  if (p.kind !== 'staff' || !anyGrantAllows(p.grants, action, target, now))
-    throw new AppError('forbidden', code, message);
-  return p;
+  if (p.kind === 'staff' && anyGrantAllows(p.grants, action, target, now)) return p;
+  if (p.kind === 'staff' && !p.grants.some((g) => grantInForce(g, now) && scopeCovers(g.scope, seenTarget)))
+    throw hidden();
+  throw new AppError('forbidden', code, message);
 }
 
 /**

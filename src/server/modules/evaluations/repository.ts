@@ -21,11 +21,16 @@ export class EvaluationsRepository {
     this.db = db;
   }
 
-  async findByRater(caseId: string, raterKey: string, tx: Tx | Db = this.db): Promise<EvaluationRow | null> {
+  /** The case's rating about `subject` (one per case and subject), whoever gave it. */
+  async findByCase(
+    caseId: string,
+    subject: 'service' | 'hall',
+    tx: Tx | Db = this.db,
+  ): Promise<EvaluationRow | null> {
     const [row] = await tx
       .select()
       .from(evaluations)
-      .where(and(eq(evaluations.caseId, caseId), eq(evaluations.raterKey, raterKey)));
+      .where(and(eq(evaluations.caseId, caseId), eq(evaluations.subject, subject)));
     return row ?? null;
   }
 
@@ -34,7 +39,7 @@ export class EvaluationsRepository {
     return row ?? null;
   }
 
-  /** Inserts a rating; null when the (case, rater) pair already has one (unique index). */
+  /** Inserts a rating; null when the case already has one about that subject (unique index). */
   async insertEvaluation(tx: Tx, row: typeof evaluations.$inferInsert): Promise<EvaluationRow | null> {
     const [inserted] = await tx.insert(evaluations).values(row).onConflictDoNothing().returning();
     return inserted ?? null;

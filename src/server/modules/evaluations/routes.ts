@@ -49,7 +49,7 @@ export function evaluationsRoutes(deps: { evaluations: EvaluationsService }): Fa
           tags: ['evaluations'],
           summary: 'Rate a case (好差评): level 1 非常满意 … 5 非常不满意; levels 4–5 open a rectification',
           description:
-            'Three ways: the signed-in applicant on their own case (channel pc/mobile; another’s case is 404), the rating link’s `token` without signing in (sms/qr_code; 403 `evaluation.token_invalid`), or the hall tablet signed in as the window’s staff on a case received at their hall (hall_tablet; 403 `evaluation.other_hall`). One rating per case per rater (409 `evaluation.already_rated`); a case without a result is 409 `evaluation.not_ratable`.',
+            'Three ways: the signed-in applicant on their own case (channel pc/mobile; another’s case is 404), the rating link’s `token` without signing in (sms/qr_code; 403 `evaluation.token_invalid`), or the hall tablet signed in as the window’s staff on a case received at their hall (hall_tablet; 403 `evaluation.other_hall`). One rating per case, whatever the channel (a second is 409 `evaluation.already_rated`); a case without a result is 409 `evaluation.not_ratable`.',
           headers: optionalKey,
           body: SubmitEvaluationSchema,
           response: {

@@ -15,7 +15,8 @@ export const APPEAL_STATUSES = ['pending', 'upheld', 'rejected'] as const;
  * 好差评 — one rating of one service event (a case) by one rater (GB/T 39046-2020 table 9 评价信息: level,
  * text, channel, time, division), with the hall and the staff member who served when known. The rater is
  * an account id (resident) or `link` / `hall_tablet:<hall>` (anonymous): never a name or phone number.
- * `(case_id, rater_key)` is unique: one rating per case per rater. `excluded`: an appeal was upheld, the
+ * `(case_id, subject)` is unique: ONE counted rating per case (per subject), whatever the channel or the
+ * way in (app, link, tablet) — a resident holding both an account and the link rates once. `excluded`: an appeal was upheld, the
  * review no longer counts in satisfaction figures. References to other modules are ids only.
  */
 export const evaluations = pgTable(
@@ -43,7 +44,7 @@ export const evaluations = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    uniqueIndex('evaluations_case_rater_uq').on(t.caseId, t.raterKey),
+    uniqueIndex('evaluations_case_subject_uq').on(t.caseId, t.subject),
     index('evaluations_hall_idx').on(t.hallCode),
     index('evaluations_item_idx').on(t.itemCode),
     index('evaluations_case_number_idx').on(t.caseNumber),

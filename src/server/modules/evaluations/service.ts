@@ -178,7 +178,8 @@ export class EvaluationsService {
    * - the hall tablet, signed in as the window's staff, on a case received at their hall (hall_tablet).
    * A `delivered` case then moves to `rated` through the case engine's `rate` command (after commit; a
    * failure there is logged and leaves the rating recorded).
-   * Replays with the same `idempotencyKey` return the first answer.
+   * ONE counted rating per case (per subject), whatever the channel: a second — from the app, the link or
+   * the tablet — is 409 `evaluation.already_rated`. Replays with the same `idempotencyKey` return the first answer.
    * @throws 400 `evaluation.invalid` (field named: level 1–5, channel, comment); 401 without a principal or
    *   token; 403 `evaluation.token_invalid` | `evaluation.channel_not_allowed` | `evaluation.other_hall`;
    *   404 `case.not_found`; 409 `evaluation.not_ratable` (no result yet) | `evaluation.already_rated`.
@@ -200,7 +201,7 @@ export class EvaluationsService {
     const calendar = await this.deps.calendar.calendar();
     const now = this.clock();
     const today = todayInShanghai(now);
-    const prior = await this.repo.findByRater(view.id, rater.key);
+    const prior = await this.repo.findByCase(view.id, body.subject ?? 'service');
     const scope = `POST /api/v1/evaluations|${rater.key}|${view.number}`;
     const effect = async (tx: Tx) => {
       const id = randomUUID();
@@ -260,7 +261,8 @@ export class EvaluationsService {
         : 'mobile';
     const rater = await this.resolveRater(caseNumber, channel, ctx.token, ctx.principal);
     const view = await this.deps.cases.get(caseNumber);
-    const mine = await this.repo.findByRater(view.id, rater.key);
+    // One rating per case whoever gives it (app, link or tablet: the same resident): it is theirs.
+    const mine = await this.repo.findByCase(view.id, 'service');
     const rect = mine ? await this.repo.rectificationOfEvaluation(mine.id) : null;
     return {
       caseNumber: view.number,
@@ -410,7 +412,7 @@ export class EvaluationsService {
   ): Promise<AppealView> {
     const body = parseOr(AppealSchema, input, 'evaluation.invalid');
     const ev = await this.repo.findEvaluation(evaluationId);
-    if (!ev) throw notFound('evaluation.not_found', `No review ${evaluationId}.`, 'id');
+    if (!ev) throw evaluationNotFound(evaluationId);
     const now = this.clock();
     const p = requireEvaluationAction(
       principal,
@@ -419,6 +421,7 @@ export class EvaluationsService {
       now,
       'evaluation.appeal_forbidden',
       'Only staff who handle the case (its intake hall, its competent department) or administrators of its place may appeal this review.',
+      () => evaluationNotFound(evaluationId),
     );
     const result = await this.deps.idempotency.run(
       `POST /api/v1/evaluations/${evaluationId}/appeal|${p.accountId}`,
@@ -489,7 +492,7 @@ export class EvaluationsService {
   ): Promise<AppealView> {
     const body = parseOr(AppealDecisionSchema, input, 'evaluation.invalid');
     const appeal = await this.repo.findAppeal(appealId);
-    if (!appeal) throw notFound('evaluation_appeal.not_found', `No appeal ${appealId}.`, 'id');
+    if (!appeal) throw appealNotFound(appealId);
     const ev = (await this.repo.findEvaluation(appeal.evaluationId))!;
     const now = this.clock();
     const p = requireEvaluationAction(
@@ -499,6 +502,8 @@ export class EvaluationsService {
       now,
       'evaluation.review_forbidden',
       'Appeals are decided by a county, prefecture or province administrator whose scope covers the case.',
+      () => appealNotFound(appealId),
+      evaluationTarget(ev),
     );
     if (p.accountId === appeal.appellantAccountId)
       throw new AppError(
@@ -732,6 +737,12 @@ export class EvaluationsService {
       now,
       'rectification.out_of_scope',
       'This rectification belongs to another department or hall: its own acceptance officers, approvers and administrators record the call-back and the outcome.',
+      () => rectificationNotFound(id),
+      {
+        divisionCodes: [rect.countyCode],
+        hallCodes: rect.hallCode ? [rect.hallCode] : [],
+        departmentIds: rect.departmentId ? [rect.departmentId] : [],
+      },
     );
     const calendar = await this.deps.calendar.calendar();
     const result = await this.deps.idempotency.run(
@@ -933,7 +944,7 @@ function requireStaff(principal: Principal | null): Principal {
 const alreadyRated = (number: string) =>
   conflict(
     'evaluation.already_rated',
-    `You already rated case ${number}: one rating per case per rater. A bad review is followed up by the department; you rate again (追评) after its rectification.`,
+    `Case ${number} was already rated: one rating per case, whatever the channel (app, link or hall tablet). A bad review is followed up by the department; you rate again (追评) after its rectification.`,
   );
 const tokenInvalid = () =>
   new AppError(
@@ -941,6 +952,8 @@ const tokenInvalid = () =>
     'evaluation.token_invalid',
     'This rating link is not valid for this case: open the link from your message again, or sign in to rate.',
   );
+const evaluationNotFound = (id: string) => notFound('evaluation.not_found', `No review ${id}.`, 'id');
+const appealNotFound = (id: string) => notFound('evaluation_appeal.not_found', `No appeal ${id}.`, 'id');
 const rectificationNotFound = (id: string) =>
   notFound('rectification.not_found', `No rectification ${id}.`, 'id');
 const wrongStatus = (r: RectificationRow, what: string, from: readonly string[]) =>

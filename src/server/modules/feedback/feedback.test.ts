@@ -26,11 +26,22 @@ let caseNumber = '';
 let kailiDept = '';
 let reportId = '';
 
-async function call(token: string, method: 'GET' | 'POST', url: string, payload?: object, key?: string) {
+/** A request as `token`; a POST carries a fresh Idempotency-Key unless `key` is given (null: none). */
+async function call(
+  token: string,
+  method: 'GET' | 'POST',
+  url: string,
+  payload?: object,
+  key?: string | null,
+) {
+  const idempotencyKey = key === null ? undefined : (key ?? (method === 'POST' ? randomUUID() : undefined));
   const res = await server.app.inject({
     method,
     url,
-    headers: { authorization: `Bearer ${token}`, ...(key ? { 'idempotency-key': key } : {}) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+    },
     ...(payload ? { payload } : {}),
   });
   return { status: res.statusCode, body: res.json() };
@@ -186,7 +197,7 @@ describe('reporting', () => {
       expect(r.status, JSON.stringify(body)).toBe(400);
       if (field !== 'body') expect(r.body.error.field, JSON.stringify(r.body)).toBe(field);
     }
-    const noKey = await call(t.clerk, 'POST', '/api/v1/feedback', GOOD);
+    const noKey = await call(t.clerk, 'POST', '/api/v1/feedback', GOOD, null);
     expect(noKey.status).toBe(400);
     expect(await count('feedback_reports')).toBe(before);
   });

@@ -54,7 +54,13 @@ export const FeedbackDetailSchema = FeedbackViewSchema.extend({
 const listQuery = z.object({
   status: z.enum(FEEDBACK_STATUSES).optional(),
   category: z.enum(FEEDBACK_CATEGORIES).optional(),
-  before: z.coerce.number().int().min(1).optional().describe('running numbers below this one (next page)'),
+  before: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(2147483647)
+    .optional()
+    .describe('running numbers below this one (next page); 1 – 2147483647'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 const listResponse = z.object({
@@ -62,6 +68,9 @@ const listResponse = z.object({
   next: z.number().int().nullable().describe('pass as `before` for the next page; null: no more'),
 });
 const params = z.object({ id: z.string().max(64) });
+const keyHeaders = z.object({
+  'idempotency-key': z.string().describe('client-generated key (e.g. a UUID), the same on every retry'),
+});
 const errors = { ...errorResponses, 401: ErrorBodySchema, 403: ErrorBodySchema, 409: ErrorBodySchema };
 
 function page(items: Awaited<ReturnType<FeedbackService['mine']>>, limit: number) {
@@ -84,11 +93,7 @@ export function feedbackRoutes(deps: { feedback: FeedbackService }): FastifyPlug
           summary: 'Report a problem from a workbench screen (staff with feedback.report)',
           description:
             'category (system, process, permission, coordination), summary (1–200), details (≤ 4000), screen (the route, e.g. /inbox), optional caseNumber (21 digits, a case you can see: else 400 `feedback.case_unknown`, whether or not it exists). The place (hall, department, division) is yours. Idempotency-Key required: a replay answers the first report. Audited (`feedback.report`); outbox `feedback.reported`.',
-          headers: z.object({
-            'idempotency-key': z
-              .string()
-              .describe('client-generated key (e.g. a UUID), the same on every retry'),
-          }),
+          headers: keyHeaders,
           body: FeedbackReportInputSchema,
           response: { 201: FeedbackViewSchema, ...errors },
         },
@@ -148,13 +153,14 @@ export function feedbackRoutes(deps: { feedback: FeedbackService }): FastifyPlug
           tags: ['feedback'],
           summary: 'Triage a report: owner (staff account or department), priority, triaged / in_progress',
           description:
-            'Administrators with feedback.triage over the report’s place. A note becomes a comment. 400 `feedback.owner_unknown` (field owner.id); 403 `feedback.triage_forbidden` for the reporter or owner; 409 `feedback.closed`. Audited (`feedback.triage`, before/after); outbox `feedback.triaged`.',
+            'Administrators with feedback.triage over the report’s place. The owner must lie within your own feedback.triage scope. A note becomes a comment. Idempotency-Key required: a replay answers the report as it is now. 400 `feedback.owner_unknown` (field owner.id: unknown or outside your scope); 403 `feedback.triage_forbidden` for the reporter or owner; 409 `feedback.closed`. Audited (`feedback.triage`, before/after); outbox `feedback.triaged`.',
           params,
+          headers: keyHeaders,
           body: FeedbackTriageInputSchema,
           response: { 200: FeedbackDetailSchema, ...errors },
         },
       },
-      async (req) => feedback.triage(req.principal, req.params.id, req.body),
+      async (req) => feedback.triage(req.principal, req.params.id, req.body, req.headers['idempotency-key']),
     );
 
     app.post(
@@ -163,14 +169,20 @@ export function feedbackRoutes(deps: { feedback: FeedbackService }): FastifyPlug
         schema: {
           tags: ['feedback'],
           summary: 'Comment on a report (reporter ↔ triager ↔ owner)',
-          description: 'text 1–2000 characters. 409 `feedback.closed`. Audited (`feedback.comment`).',
+          description:
+            'text 1–2000 characters. Idempotency-Key required: a retried comment is recorded once. 409 `feedback.closed`. Audited (`feedback.comment`).',
           params,
+          headers: keyHeaders,
           body: FeedbackCommentInputSchema,
           response: { 201: FeedbackDetailSchema, ...errors },
         },
       },
       async (req, reply) =>
-        reply.status(201).send(await feedback.comment(req.principal, req.params.id, req.body)),
+        reply
+          .status(201)
+          .send(
+            await feedback.comment(req.principal, req.params.id, req.body, req.headers['idempotency-key']),
+          ),
     );
 
     app.post(
@@ -180,13 +192,14 @@ export function feedbackRoutes(deps: { feedback: FeedbackService }): FastifyPlug
           tags: ['feedback'],
           summary: 'Close a report with its resolution (administrators in scope)',
           description:
-            'resolution 1–2000 characters, shown to the reporter. 409 `feedback.closed` when already closed. Audited (`feedback.close`); outbox `feedback.closed`.',
+            'resolution 1–2000 characters, shown to the reporter. Idempotency-Key required: a replay answers the closed report. 409 `feedback.closed` when already closed. Audited (`feedback.close`); outbox `feedback.closed`.',
           params,
+          headers: keyHeaders,
           body: FeedbackCloseInputSchema,
           response: { 200: FeedbackDetailSchema, ...errors },
         },
       },
-      async (req) => feedback.close(req.principal, req.params.id, req.body),
+      async (req) => feedback.close(req.principal, req.params.id, req.body, req.headers['idempotency-key']),
     );
   };
 }

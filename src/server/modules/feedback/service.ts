@@ -12,7 +12,7 @@ import {
   FeedbackTriageInputSchema,
   feedbackNumber,
 } from '../../../domain/feedback.ts';
-import type { Grant } from '../../../domain/roles.ts';
+import { anyGrantAllows, type Grant, grantInForce } from '../../../domain/roles.ts';
 import type { Db, Tx } from '../../db/index.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { IdempotencyService } from '../idempotency/service.ts';
@@ -86,7 +86,13 @@ export interface FeedbackDeps {
   };
   halls: { getHall(code: string): Promise<{ code: string; divisionCode: string }> };
   departments: { getDepartment(id: string): Promise<{ id: string; name: string; divisionCode: string }> };
-  staff: { staffMembers(ids: readonly string[]): Promise<{ id: string; name: string }[]> };
+  staff: {
+    staffMembers(
+      ids: readonly string[],
+    ): Promise<
+      { id: string; name: string; departmentId: string | null; hallCode: string | null; grants: Grant[] }[]
+    >;
+  };
   clock?: () => Date;
 }
 
@@ -183,17 +189,28 @@ export class FeedbackService {
   /**
    * Triage: owner (a staff account or a department, which must exist), priority, and `triaged` or
    * `in_progress`; an optional note becomes a comment. Re-triage of an open report is allowed.
+   * The owner must lie within the caller's own `feedback.triage` scope (a staff member's hall, department
+   * or grants; a department's own place), so a report is never handed to someone the triager does not
+   * administer. Idempotent by `idempotencyKey` (a replay answers the report as it is now; another body with
+   * the same key is 409 `idempotency.key_reused`).
    * @throws 404 `feedback.not_found`; 403 `feedback.triage_forbidden`; 400 naming `owner.id`
-   *         (`feedback.owner_unknown`); 409 `feedback.closed`.
+   *         (`feedback.owner_unknown`: unknown, or outside your scope); 409 `feedback.closed`.
    */
-  async triage(principal: Principal | null, id: string, input: unknown): Promise<FeedbackDetail> {
+  async triage(
+    principal: Principal | null,
+    id: string,
+    input: unknown,
+    idempotencyKey: string,
+  ): Promise<FeedbackDetail> {
     const p = requireReporterOrTriager(principal);
     const now = this.clock();
     const row = await this.readable(p, id);
     requireTriage(p, row, now);
     const body = parse(FeedbackTriageInputSchema, input);
-    await this.requireOwner(body.owner);
-    const updated = await this.db.transaction(async (tx) => {
+    const scope = `POST /api/v1/feedback/${id}/triage|staff:${p.accountId}`;
+    if (!(await this.deps.idempotency.known(scope, idempotencyKey)))
+      await this.requireOwner(p, body.owner, now);
+    const { value } = await this.deps.idempotency.run(scope, idempotencyKey, body, async (tx) => {
       const locked = await this.requireOpen(tx, id);
       if (body.note) await this.repo.addComment(tx, id, p.accountId, body.note);
       const r = await this.repo.update(tx, id, {
@@ -209,36 +226,53 @@ export class FeedbackService {
         after: { status: r.status, priority: r.priority, owner: ownerOf(r) },
       });
       await this.event(tx, 'feedback.triaged', r, now, { priority: body.priority, status: body.status });
-      return r;
+      return r.id;
     });
-    return this.detail(p, updated);
-  }
-
-  /** A comment by the reporter, the owner or a triager. @throws 404; 409 `feedback.closed`. */
-  async comment(principal: Principal | null, id: string, input: unknown): Promise<FeedbackDetail> {
-    const p = requireReporterOrTriager(principal);
-    await this.readable(p, id);
-    const body = parse(FeedbackCommentInputSchema, input);
-    const r = await this.db.transaction(async (tx) => {
-      const locked = await this.requireOpen(tx, id);
-      const c = await this.repo.addComment(tx, id, p.accountId, body.text);
-      await this.audited(tx, p, 'feedback.comment', locked, { seq: c.seq, length: body.text.length });
-      return locked;
-    });
-    return this.detail(p, (await this.repo.findById(r.id))!);
+    return this.detail(p, await this.requireRow(value));
   }
 
   /**
-   * Closes a report with its resolution (from any open status). @throws 404; 403
-   * `feedback.triage_forbidden`; 409 `feedback.closed`.
+   * A comment by the reporter, the owner or a triager. Idempotent by `idempotencyKey`: a retried comment
+   * is recorded once (the replay answers the report as it is now).
+   * @throws 404; 409 `feedback.closed`; 409 `idempotency.key_reused`; 400 `idempotency.key_malformed`.
    */
-  async close(principal: Principal | null, id: string, input: unknown): Promise<FeedbackDetail> {
+  async comment(
+    principal: Principal | null,
+    id: string,
+    input: unknown,
+    idempotencyKey: string,
+  ): Promise<FeedbackDetail> {
+    const p = requireReporterOrTriager(principal);
+    await this.readable(p, id);
+    const body = parse(FeedbackCommentInputSchema, input);
+    const scope = `POST /api/v1/feedback/${id}/comments|staff:${p.accountId}`;
+    await this.deps.idempotency.run(scope, idempotencyKey, body, async (tx) => {
+      const locked = await this.requireOpen(tx, id);
+      const c = await this.repo.addComment(tx, id, p.accountId, body.text);
+      await this.audited(tx, p, 'feedback.comment', locked, { seq: c.seq, length: body.text.length });
+      return locked.id;
+    });
+    return this.detail(p, await this.requireRow(id));
+  }
+
+  /**
+   * Closes a report with its resolution (from any open status). Idempotent by `idempotencyKey` (a replay
+   * answers the closed report). @throws 404; 403 `feedback.triage_forbidden`; 409 `feedback.closed`;
+   * 409 `idempotency.key_reused`.
+   */
+  async close(
+    principal: Principal | null,
+    id: string,
+    input: unknown,
+    idempotencyKey: string,
+  ): Promise<FeedbackDetail> {
     const p = requireReporterOrTriager(principal);
     const now = this.clock();
     const row = await this.readable(p, id);
     requireTriage(p, row, now);
     const body = parse(FeedbackCloseInputSchema, input);
-    const updated = await this.db.transaction(async (tx) => {
+    const scope = `POST /api/v1/feedback/${id}/close|staff:${p.accountId}`;
+    const { value } = await this.deps.idempotency.run(scope, idempotencyKey, body, async (tx) => {
       const locked = await this.requireOpen(tx, id);
       const r = await this.repo.update(tx, id, {
         status: 'closed',
@@ -251,9 +285,9 @@ export class FeedbackService {
         after: { status: 'closed' },
       });
       await this.event(tx, 'feedback.closed', r, now);
-      return r;
+      return r.id;
     });
-    return this.detail(p, updated);
+    return this.detail(p, await this.requireRow(value));
   }
 
   // ---- internals
@@ -294,26 +328,54 @@ export class FeedbackService {
     return { hallCode, departmentId, divisionCode };
   }
 
-  private async requireOwner(owner: { kind: FeedbackOwnerKind; id: string }): Promise<void> {
+  /**
+   * The owner exists AND lies within the triager's `feedback.triage` scope: a staff member by their hall,
+   * department or any grant in force of theirs; a department by itself and its division. Else 400
+   * `feedback.owner_unknown` naming `owner.id` (the same answer whether it exists or lies elsewhere).
+   */
+  private async requireOwner(
+    p: Principal,
+    owner: { kind: FeedbackOwnerKind; id: string },
+    now: Date,
+  ): Promise<void> {
     const unknown = () =>
       invalid(
         'owner.id',
         owner.kind === 'staff'
-          ? 'No staff account with this id: pick the owner from the staff list.'
-          : 'No department with this id: pick the owning department from the list.',
+          ? 'No staff account with this id among the staff you administer: pick the owner from the staff list of your place.'
+          : 'No department with this id among those you administer: pick the owning department from the list of your place.',
         'feedback.owner_unknown',
       );
+    const target: { divisionCodes: string[]; hallCodes: string[]; departmentIds: string[] } = {
+      divisionCodes: [],
+      hallCodes: [],
+      departmentIds: [],
+    };
     if (owner.kind === 'staff') {
-      const found = await this.deps.staff.staffMembers([owner.id]).catch(() => []);
-      if (found.length === 0) throw unknown();
-      return;
+      const [found] = await this.deps.staff.staffMembers([owner.id]).catch(() => []);
+      if (!found) throw unknown();
+      if (found.hallCode) target.hallCodes.push(found.hallCode);
+      if (found.departmentId) target.departmentIds.push(found.departmentId);
+      for (const g of found.grants) {
+        if (!grantInForce(g, now)) continue;
+        if (g.scope.kind === 'division') target.divisionCodes.push(g.scope.code);
+        else {
+          target.divisionCodes.push(g.scope.divisionCode);
+          if (g.scope.kind === 'hall') target.hallCodes.push(g.scope.code);
+          else target.departmentIds.push(g.scope.id);
+        }
+      }
+    } else {
+      try {
+        const d = await this.deps.departments.getDepartment(owner.id);
+        target.departmentIds.push(d.id);
+        target.divisionCodes.push(d.divisionCode);
+      } catch (e) {
+        if (isAppError(e)) throw unknown();
+        throw e;
+      }
     }
-    try {
-      await this.deps.departments.getDepartment(owner.id);
-    } catch (e) {
-      if (isAppError(e)) throw unknown();
-      throw e;
-    }
+    if (!anyGrantAllows(p.grants, 'feedback.triage', target, now)) throw unknown();
   }
 
   private async readable(p: Principal, id: string): Promise<FeedbackRow> {

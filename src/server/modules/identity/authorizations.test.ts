@@ -443,7 +443,7 @@ describe('帮办代办 after filing: every action of the agent needs the authori
     await call(resident, 'POST', `/api/v1/agent-authorizations/${again}/revoke`, {});
   });
 
-  it('rating by the agent after delivery, attributed to both; the resident is told to rate', async () => {
+  it('after delivery the resident is told to rate and rates herself (好差评); the agent cannot rate for her', async () => {
     const ref = await authorize();
     const n = await fileForResident(ref, MAIL);
     expect((await act(dev(kailiDesk), n, { type: 'forward' })).status).toBe(200);
@@ -457,12 +457,23 @@ describe('帮办代办 after filing: every action of the agent needs the authori
       (c: { number: string }) => c.number === n,
     );
     expect(todo.nextStep).toEqual({ action: 'rate' });
-    const rated = await act(agent, n, { type: 'rate', level: 1 });
-    expect(rated.status, rated.raw).toBe(200);
-    const caseId = rated.body.case.id as string;
+    // the rating is the resident's own: never through the case command, never by the agent
+    const byAgent = await act(agent, n, { type: 'rate', level: 1 });
+    expect([byAgent.status, byAgent.body.error?.code], byAgent.raw).toEqual([
+      409,
+      'case.rate_through_evaluations',
+    ]);
+    const rated = await call(resident, 'POST', '/api/v1/evaluations', {
+      caseNumber: n,
+      channel: 'mobile',
+      level: 1,
+    });
+    expect(rated.status, rated.raw).toBe(201);
+    expect((await server.services.cases.get(n)).status).toBe('rated');
+    const caseId = (await server.services.cases.get(n)).id;
     const audit = await server.services.audit.list({ action: 'case.rate', targetId: caseId });
-    expect(audit.items.map((e) => [e.actor.id, e.actor.onBehalfOf])).toEqual([
-      [agent.accountId, resident.accountId],
+    expect(audit.items.map((e) => [e.actor.id, e.actor.onBehalfOf ?? null])).toEqual([
+      [resident.accountId, null],
     ]);
   });
 

@@ -230,14 +230,15 @@ export class WarningsRepository {
     tx: Tx,
     r: {
       evaluationId: string;
+      caseId: string | null;
       hallCode: string | null;
       departmentId: string | null;
       divisionCode: string;
       at: Date;
     },
   ): Promise<void> {
-    await tx.execute(sql`insert into warning_bad_reviews (evaluation_id, hall_code, department_id, division_code, at)
-      values (${r.evaluationId}, ${r.hallCode}, ${r.departmentId}, ${r.divisionCode}, ${r.at.toISOString()}::timestamptz)
+    await tx.execute(sql`insert into warning_bad_reviews (evaluation_id, case_id, hall_code, department_id, division_code, at)
+      values (${r.evaluationId}, ${r.caseId}, ${r.hallCode}, ${r.departmentId}, ${r.divisionCode}, ${r.at.toISOString()}::timestamptz)
       on conflict (evaluation_id) do nothing`);
   }
 
@@ -245,7 +246,10 @@ export class WarningsRepository {
     await tx.execute(sql`delete from warning_bad_reviews where evaluation_id = ${evaluationId}`);
   }
 
-  /** Bad reviews of one hall or department with `after` < at ≤ `until`. */
+  /**
+   * Bad reviews of one hall or department with `after` < at ≤ `until`, counted as DISTINCT cases: several
+   * reviews of one case are one resident's complaint, not a cluster.
+   */
   async countBadReviews(
     tx: Tx,
     place: { hallCode: string } | { departmentId: string },
@@ -254,7 +258,8 @@ export class WarningsRepository {
   ): Promise<number> {
     const col =
       'hallCode' in place ? sql`hall_code = ${place.hallCode}` : sql`department_id = ${place.departmentId}`;
-    const res = await tx.execute(sql`select count(*) as n from warning_bad_reviews where ${col}
+    const res =
+      await tx.execute(sql`select count(distinct coalesce(case_id, evaluation_id)) as n from warning_bad_reviews where ${col}
       and at > ${after.toISOString()}::timestamptz and at <= ${until.toISOString()}::timestamptz`);
     return toInt(rowsOf<{ n: unknown }>(res)[0]!.n);
   }

@@ -62,12 +62,14 @@ export const warningSweeps = pgTable('warning_sweeps', {
 /**
  * Bad reviews (差评, levels 4–5) as the warning rule counts them: written by the outbox handler from
  * `evaluation.submitted`, removed on `evaluation.excluded` (an upheld appeal: it no longer counts). Ids,
- * codes and the instant only.
+ * codes and the instant only. `caseId`: the rule counts DISTINCT cases (null on rows written before it was
+ * kept: each such row counts as its own case).
  */
 export const warningBadReviews = pgTable(
   'warning_bad_reviews',
   {
     evaluationId: text('evaluation_id').primaryKey(),
+    caseId: text('case_id'),
     hallCode: text('hall_code'),
     departmentId: text('department_id'),
     divisionCode: text('division_code').notNull(),

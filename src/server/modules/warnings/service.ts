@@ -137,6 +137,7 @@ export class WarningsService {
   private async onEvaluation(tx: Tx, event: OutboxRow): Promise<void> {
     const p = event.payload as {
       evaluationId: string;
+      caseId?: string;
       level: number;
       hallCode: string | null;
       departmentId: string | null;
@@ -149,6 +150,7 @@ export class WarningsService {
     const hallDivision = p.hallCode ? divisionOfHallCode(p.hallCode, p.intakeCountyCode) : p.intakeCountyCode;
     await this.repo.addBadReview(tx, {
       evaluationId: p.evaluationId,
+      caseId: p.caseId ?? null,
       hallCode: p.hallCode,
       departmentId: p.departmentId,
       divisionCode: hallDivision,

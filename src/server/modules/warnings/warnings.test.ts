@@ -57,6 +57,7 @@ async function review(
     at?: Date;
     topic?: string;
     id?: string;
+    caseId?: string;
   } = {},
 ) {
   const evaluationId = opts.id ?? randomUUID();
@@ -69,7 +70,7 @@ async function review(
         aggregateId: evaluationId,
         payload: {
           evaluationId,
-          caseId: randomUUID(),
+          caseId: opts.caseId ?? randomUUID(),
           caseNumber: '522601000000000000001',
           itemCode: '050004001000',
           level,
@@ -212,6 +213,19 @@ describe('bad_review_cluster', () => {
     expect(await alertsOf('qdnAdmin', '?rule=bad_review_cluster&status=active')).toEqual([]);
     await review(5, { hallCode: hall });
     expect(await alertsOf('qdnAdmin', '?rule=bad_review_cluster&status=active')).toHaveLength(1);
+  });
+
+  it('counts DISTINCT cases: three bad reviews of one case are no cluster, a third case is', async () => {
+    const hall = '522601002-bmfw';
+    const caseId = randomUUID();
+    const mine = async () =>
+      (await alertsOf('qdnAdmin', '?rule=bad_review_cluster')).filter((a) => a.hallCode === hall);
+    for (let i = 0; i < 3; i++) await review(5, { hallCode: hall, caseId });
+    await review(4, { hallCode: hall });
+    expect(await mine()).toEqual([]);
+    await review(4, { hallCode: hall });
+    const [a] = await mine();
+    expect(a).toMatchObject({ hallCode: hall, details: { badReviews: 3 } });
   });
 
   it('counts a department’s bad reviews at its deciding county', async () => {

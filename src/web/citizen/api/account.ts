@@ -450,10 +450,10 @@ export const account = {
       signal ? { signal } : {},
     ),
 
-  /** One applicant-side command (resubmit, withdraw, rate) on my case. */
+  /** One applicant-side command (resubmit, withdraw) on my case. Rating is 好差评 (`/rate/:number`, POST /api/v1/evaluations): the case command refuses `rate`. */
   command: (
     ref: string,
-    command: { type: 'resubmit' | 'withdraw' | 'rate'; reason?: string; level?: number },
+    command: { type: 'resubmit' | 'withdraw'; reason?: string },
     idempotencyKey: string,
     version?: number,
   ) =>

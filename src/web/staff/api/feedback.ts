@@ -92,13 +92,19 @@ export const feedbackApi = {
       status: 'triaged' | 'in_progress';
       note?: string;
     },
+    idempotencyKey: string = newIdempotencyKey(),
   ): Promise<FeedbackDetail> {
-    return request('POST', `/api/v1/feedback/${enc(id)}/triage`, { body });
+    return request('POST', `/api/v1/feedback/${enc(id)}/triage`, { body, idempotencyKey });
   },
-  comment(id: string, text: string): Promise<FeedbackDetail> {
-    return request('POST', `/api/v1/feedback/${enc(id)}/comments`, { body: { text } });
+  /** Comments once; pass the same `idempotencyKey` when retrying the same comment. */
+  comment(id: string, text: string, idempotencyKey: string = newIdempotencyKey()): Promise<FeedbackDetail> {
+    return request('POST', `/api/v1/feedback/${enc(id)}/comments`, { body: { text }, idempotencyKey });
   },
-  close(id: string, resolution: string): Promise<FeedbackDetail> {
-    return request('POST', `/api/v1/feedback/${enc(id)}/close`, { body: { resolution } });
+  close(
+    id: string,
+    resolution: string,
+    idempotencyKey: string = newIdempotencyKey(),
+  ): Promise<FeedbackDetail> {
+    return request('POST', `/api/v1/feedback/${enc(id)}/close`, { body: { resolution }, idempotencyKey });
   },
 };

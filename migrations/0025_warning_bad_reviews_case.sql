@@ -1,0 +1,1 @@
+ALTER TABLE "warning_bad_reviews" ADD COLUMN "case_id" text;
