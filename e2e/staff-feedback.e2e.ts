@@ -115,6 +115,7 @@ describe('staff workbench: 一线反馈', () => {
   test('on a case page the case number is filled in; one the clerk cannot see is refused at the field', async () => {
     const unknown = '522601202601019999999';
     await clerk.goto(`${h.server.url}/staff/cases/${unknown}`);
+    await clerk.getByTestId('case-not-found').waitFor();
     await clerk.getByTestId('feedback-button').click();
     const dialog = clerk.getByTestId('feedback-dialog');
     await dialog.waitFor();

@@ -68,7 +68,9 @@ describe('tongban simulate (CLI)', () => {
     } finally {
       process.env.NODE_ENV = env;
     }
-    // a real walk-in case, filed outside any simulation
+    // a real walk-in case, filed outside any simulation's days (the services' clock is the movable one the
+    // first run left at the end of its day: a case filed then lies inside that run's days)
+    clock = movableClock(new Date('2025-11-20T10:00:00+08:00'));
     await server.services.cases.submit(kailiToWeiningApplication('311'), {
       actor: { kind: 'staff', id: 'kaili-window', hallCode: '522601-zwfw' },
       idempotencyKey: randomUUID(),
