@@ -105,3 +105,38 @@ export const FeedbackCloseInputSchema = z.strictObject({
 export function feedbackNumber(no: number): string {
   return `FK${String(no).padStart(6, '0')}`;
 }
+
+/** A staff member or department as the feedback API names it. */
+export interface Named {
+  id: string;
+  name: string | null;
+}
+
+/** A report as the API shows it (instants ISO 8601). */
+export interface FeedbackView {
+  id: string;
+  /** FK + six digits (see `feedbackNumber`). */
+  number: string;
+  category: FeedbackCategory;
+  summary: string;
+  details: string;
+  /** The workbench route it came from. */
+  screen: string;
+  caseNumber: string | null;
+  reporter: Named;
+  hallCode: string | null;
+  departmentId: string | null;
+  divisionCode: string;
+  status: FeedbackStatus;
+  priority: FeedbackPriority | null;
+  owner: (Named & { kind: FeedbackOwnerKind }) | null;
+  resolution: string | null;
+  commentCount: number;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  triagedAt: string | null;
+  closedAt: string | null;
+  /** Whether the caller may triage and close it. */
+  mayTriage: boolean;
+}

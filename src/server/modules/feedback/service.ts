@@ -2,15 +2,14 @@ import type { z } from 'zod';
 import { todayInShanghai } from '../../../domain/calendar.ts';
 import { AppError, conflict, invalid, invalidMany, isAppError } from '../../../domain/errors.ts';
 import {
-  type FeedbackCategory,
   FeedbackCloseInputSchema,
   FeedbackCommentInputSchema,
   type FeedbackOwnerKind,
-  type FeedbackPriority,
   FeedbackReportInputSchema,
-  type FeedbackStatus,
   FeedbackTriageInputSchema,
+  type FeedbackView,
   feedbackNumber,
+  type Named,
 } from '../../../domain/feedback.ts';
 import { anyGrantAllows, type Grant, grantInForce } from '../../../domain/roles.ts';
 import type { Db, Tx } from '../../db/index.ts';
@@ -31,39 +30,7 @@ import {
 import { type FeedbackCommentRow, FeedbackRepository, type FeedbackRow } from './repository.ts';
 
 /** A name to show beside an id (a staff member's display name, a department's name); null when unknown. */
-export interface Named {
-  id: string;
-  name: string | null;
-}
-
-/** A report as the API shows it (instants ISO 8601). */
-export interface FeedbackView {
-  id: string;
-  /** FK + six digits (see `feedbackNumber`). */
-  number: string;
-  category: FeedbackCategory;
-  summary: string;
-  details: string;
-  /** The workbench route it came from. */
-  screen: string;
-  caseNumber: string | null;
-  reporter: Named;
-  hallCode: string | null;
-  departmentId: string | null;
-  divisionCode: string;
-  status: FeedbackStatus;
-  priority: FeedbackPriority | null;
-  owner: (Named & { kind: FeedbackOwnerKind }) | null;
-  resolution: string | null;
-  commentCount: number;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-  triagedAt: string | null;
-  closedAt: string | null;
-  /** Whether the caller may triage and close it. */
-  mayTriage: boolean;
-}
+export type { FeedbackView, Named };
 
 export interface FeedbackComment {
   seq: number;

@@ -8,39 +8,14 @@ import type {
   FeedbackOwnerKind,
   FeedbackPriority,
   FeedbackStatus,
+  FeedbackView,
+  Named,
 } from '../../../domain/feedback.ts';
 import { newIdempotencyKey, request } from './http.ts';
 
-export interface Named {
-  id: string;
-  name: string | null;
-}
-
-export interface FeedbackReport {
-  id: string;
-  /** FK + six digits */
-  number: string;
-  category: FeedbackCategory;
-  summary: string;
-  details: string;
-  screen: string;
-  caseNumber: string | null;
-  reporter: Named;
-  hallCode: string | null;
-  departmentId: string | null;
-  divisionCode: string;
-  status: FeedbackStatus;
-  priority: FeedbackPriority | null;
-  owner: (Named & { kind: FeedbackOwnerKind }) | null;
-  resolution: string | null;
-  commentCount: number;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-  triagedAt: string | null;
-  closedAt: string | null;
-  mayTriage: boolean;
-}
+export type { Named };
+/** A report as the API shows it (src/domain/feedback.ts, the server's own type). */
+export type FeedbackReport = FeedbackView;
 
 export interface FeedbackDetail extends FeedbackReport {
   comments: { seq: number; author: Named; text: string; createdAt: string }[];
