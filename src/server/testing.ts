@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -108,4 +109,37 @@ export async function recordInAppAuthorization(
   });
   if (res.statusCode !== 201) throw new Error(`authorization refused: ${res.statusCode} ${res.body}`);
   return (res.json() as { id: string }).id;
+}
+
+/**
+ * One request to `server` as the API token `token`; a POST carries a fresh Idempotency-Key unless `key`
+ * is given (null: none). @returns the status and the body (parsed JSON, or the raw text).
+ */
+export async function callAs(
+  server: RunningServer,
+  token: string,
+  method: 'GET' | 'POST',
+  url: string,
+  payload?: unknown,
+  key?: string | null,
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies of many shapes
+): Promise<{ status: number; body: any }> {
+  const idempotencyKey = key === null ? undefined : (key ?? (method === 'POST' ? randomUUID() : undefined));
+  const res = await server.app.inject({
+    method,
+    url,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+    },
+    ...(payload !== undefined ? { payload: payload as object } : {}),
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  let body: any;
+  try {
+    body = res.json();
+  } catch {
+    body = res.body;
+  }
+  return { status: res.statusCode, body };
 }

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticIdNumber } from '../../../testing/pii-flow.ts';
 import { rowsOf, toInt } from '../../db/sql.ts';
 import type { RunningServer } from '../../main.ts';
-import { signedInStaff, startTestServer } from '../../testing.ts';
+import { callAs, signedInStaff, startTestServer } from '../../testing.ts';
 
 const KAILI_HALL = '522601-zwfw';
 const GUIYANG_HALL = '520102-zwfw';
@@ -26,26 +26,8 @@ let caseNumber = '';
 let kailiDept = '';
 let reportId = '';
 
-/** A request as `token`; a POST carries a fresh Idempotency-Key unless `key` is given (null: none). */
-async function call(
-  token: string,
-  method: 'GET' | 'POST',
-  url: string,
-  payload?: object,
-  key?: string | null,
-) {
-  const idempotencyKey = key === null ? undefined : (key ?? (method === 'POST' ? randomUUID() : undefined));
-  const res = await server.app.inject({
-    method,
-    url,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
-    },
-    ...(payload ? { payload } : {}),
-  });
-  return { status: res.statusCode, body: res.json() };
-}
+const call = (token: string, method: 'GET' | 'POST', url: string, payload?: object, key?: string | null) =>
+  callAs(server, token, method, url, payload, key);
 const report = (token: string, body: object, key = randomUUID()) =>
   call(token, 'POST', '/api/v1/feedback', body, key);
 const count = async (table: string) =>

@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../db/sql.ts';
 import type { RunningServer } from '../../main.ts';
-import { signedInStaff, startTestServer } from '../../testing.ts';
+import { callAs, signedInStaff, startTestServer } from '../../testing.ts';
 
 const KAILI_HALL = '522601-zwfw';
 let server: RunningServer;
@@ -14,33 +14,8 @@ let admin = '';
 let admin2 = '';
 let otherAdmin = '';
 
-/** A request as `token`; a POST carries a fresh Idempotency-Key unless `key` is given (null: none). */
-async function call(
-  token: string,
-  method: 'GET' | 'POST',
-  url: string,
-  payload?: unknown,
-  key?: string | null,
-) {
-  const idempotencyKey = key === null ? undefined : (key ?? (method === 'POST' ? randomUUID() : undefined));
-  const res = await server.app.inject({
-    method,
-    url,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
-    },
-    ...(payload !== undefined ? { payload: payload as object } : {}),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: the tests read response bodies of many shapes
-  let body: any;
-  try {
-    body = res.json();
-  } catch {
-    body = res.body;
-  }
-  return { status: res.statusCode, body };
-}
+const call = (token: string, method: 'GET' | 'POST', url: string, payload?: unknown, key?: string | null) =>
+  callAs(server, token, method, url, payload, key);
 const GOOD = { category: 'system', summary: '扫描仪卡住', details: '第三页', screen: '/inbox' };
 
 beforeAll(async () => {
